@@ -1,0 +1,329 @@
+"""The `advisor` command line. Exit codes: 0 ok, 1 findings at/above --fail-on,
+2 usage or config error, 3 a target could not be inspected, 4 internal error."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any, NoReturn
+
+from . import __version__
+from .errors import EXIT_OK, EXIT_UNREACHABLE, EXIT_USAGE, AdvisorError, TargetUnreachable, UsageError
+from .model import Host, Severity
+
+EXIT_INTERNAL = 4
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a bad flag is one line on stderr and exit 2."""
+
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(f"{message} (see '{self.prog} --help')")
+
+
+def _severity_or_never(text: str) -> Severity | None:
+    if text.strip().lower() == "never":
+        return None
+    try:
+        return Severity.parse(text)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
+
+
+def _positive_float(text: str) -> float:
+    try:
+        v = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if v <= 0:
+        raise argparse.ArgumentTypeError(f"must be > 0: {text!r}")
+    return v
+
+
+def _size(text: str) -> int:
+    from .units import parse_size
+    try:
+        return parse_size(text)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
+
+
+def _positive_int(text: str) -> int:
+    try:
+        v = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if v <= 0:
+        raise argparse.ArgumentTypeError(f"must be > 0: {text!r}")
+    return v
+
+
+def _add_selection(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--checks", action="append", default=[], metavar="GLOB",
+                   help="only checks whose id matches (repeatable), e.g. 'pg.index.*'")
+    p.add_argument("--skip", action="append", default=[], metavar="GLOB",
+                   help="leave out checks whose id matches (repeatable)")
+    p.add_argument("--config", metavar="FILE",
+                   help="advisor.toml or pyproject.toml (default: ./advisor.toml, else [tool.advisor])")
+    p.add_argument("--memory", type=_size, metavar="SIZE", help="host memory for sizing checks, e.g. 16GiB")
+    p.add_argument("--cpus", type=_positive_int, metavar="N", help="host CPU count for sizing checks")
+
+
+def _add_output(p: argparse.ArgumentParser) -> None:
+    from .formats import FORMATS
+    p.add_argument("--json", action="store_true", help="same as --format json")
+    p.add_argument("--format", choices=sorted(FORMATS), help="output format (default text)")
+    p.add_argument("--output", "-o", metavar="FILE", help="write the report to FILE instead of stdout")
+    p.add_argument("--fail-on", type=_severity_or_never, default=argparse.SUPPRESS, metavar="LEVEL",
+                   help="exit 1 when a finding is at or above LEVEL: critical|warning|info|never "
+                        "(default warning)")
+    p.add_argument("--verbose", "-v", action="store_true", help="text output: show references")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="advisor", description="Evidence-backed tuning advice for live databases.")
+    p.add_argument("--version", action="version", version=f"db-advisor {__version__}")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    r = sub.add_parser("run", help="inspect live databases and report findings")
+    r.add_argument("urls", nargs="*", metavar="URL")
+    _add_selection(r)
+    _add_output(r)
+    r.add_argument("--timeout", type=_positive_float, metavar="SECONDS",
+                   help="bound on connecting and on each query (default 10)")
+
+    c = sub.add_parser("checks", help="list every check with its thresholds and references")
+    c.add_argument("--json", action="store_true")
+    c.add_argument("--config", metavar="FILE")
+    c.add_argument("--engine", choices=["postgres", "mysql", "mongo", "redis"])
+
+    s = sub.add_parser("snapshot", help="collect the facts once, to analyze elsewhere")
+    s.add_argument("urls", nargs="+", metavar="URL")
+    s.add_argument("--output", "-o", metavar="FILE", required=True)
+    _add_selection(s)
+    s.add_argument("--timeout", type=_positive_float, metavar="SECONDS")
+
+    a = sub.add_parser("analyze", help="report from snapshot files, offline")
+    a.add_argument("files", nargs="+", metavar="FILE")
+    _add_selection(a)
+    _add_output(a)
+
+    t = sub.add_parser("tui", help="interactive terminal UI")
+    t.add_argument("urls", nargs="*", metavar="URL")
+    t.add_argument("--snapshot", metavar="FILE")
+    _add_selection(t)
+    t.add_argument("--timeout", type=_positive_float, metavar="SECONDS")
+    return p
+
+
+def _options(args: argparse.Namespace, cfg: Any):
+    from .runner import RunOptions
+    from .units import parse_size
+
+    memory = args.memory
+    if memory is None and cfg.memory:
+        try:
+            memory = parse_size(cfg.memory)
+        except ValueError as e:
+            raise UsageError(f"{cfg.path}: memory: {e}") from None
+    return RunOptions(
+        timeout=getattr(args, "timeout", None) or cfg.timeout or 10.0,
+        host=Host(memory_bytes=memory, cpus=args.cpus or cfg.cpus),
+        include=args.checks or cfg.checks,
+        exclude=args.skip + cfg.skip,
+        thresholds=cfg.thresholds,
+        engine_options=cfg.options,
+    )
+
+
+def _check_selection(opts: Any) -> None:
+    from . import registry
+    for pattern in opts.include:
+        if not any(c.matches(pattern) for c in registry.all_checks()):
+            raise UsageError(f"--checks {pattern!r} matches no check (see 'advisor checks')")
+
+
+def _emit(report: Any, args: argparse.Namespace) -> None:
+    from .formats import renderer
+    fmt = "json" if args.json else (args.format or "text")
+    text = renderer(fmt)(report, **({"verbose": args.verbose} if fmt == "text" else {}))
+    if args.output:
+        try:
+            Path(args.output).write_text(text)
+        except OSError as e:
+            raise UsageError(f"cannot write {args.output}: {e.strerror}") from None
+    else:
+        sys.stdout.write(text)
+
+
+def _fail_on(args: argparse.Namespace, cfg: Any) -> Severity | None:
+    if hasattr(args, "fail_on"):
+        return args.fail_on
+    if cfg.fail_on_set:
+        return cfg.fail_on
+    return Severity.WARNING
+
+
+def _apply_mutes(report: Any, cfg: Any) -> None:
+    if not cfg.mutes:
+        return
+    for t in report.targets:
+        kept = []
+        for f in t.findings:
+            m = next((m for m in cfg.mutes if m.applies(f)), None)
+            if m is None:
+                kept.append(f)
+            else:
+                report.muted.append({"target": f.target, "check": f.check, "object": f.object,
+                                     "reason": m.reason})
+        t.findings = kept
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from . import config, runner
+    from .targets import parse_target
+
+    cfg = config.load(args.config)
+    if not args.urls:
+        raise UsageError("no URL given (e.g. advisor run postgresql://user@host:5432/db)")
+    targets = [parse_target(u) for u in args.urls]
+    opts = _options(args, cfg)
+    _check_selection(opts)
+    report = runner.run(targets, opts)
+    _apply_mutes(report, cfg)
+    _emit(report, args)
+    for e in report.errors:
+        print(f"advisor: {e.target}: {e.message}", file=sys.stderr)
+    return report.exit_code(_fail_on(args, cfg))
+
+
+def cmd_checks(args: argparse.Namespace) -> int:
+    from . import config, registry
+
+    cfg = config.load(args.config)
+    rows = []
+    for c in registry.all_checks():
+        if args.engine and c.engine != args.engine:
+            continue
+        eff = c.effective_thresholds(cfg.thresholds)
+        rows.append({
+            "id": c.id, "title": c.title, "engine": c.engine, "category": c.category,
+            "severity": str(c.severity), "reference": c.reference, "facts": list(c.facts),
+            "thresholds": {k: {"value": eff[k], "default": t.default, "unit": t.unit, "source": t.source}
+                           for k, t in c.thresholds.items()},
+            "doc": c.doc,
+        })
+    if args.json:
+        print(json.dumps({"checks": rows, "plugin_errors": registry.plugin_errors}, indent=2, default=str))
+    else:
+        for r in rows:
+            print(f"{r['id']:<34} {r['severity']:<8} {r['title']}")
+            for k, t in r["thresholds"].items():
+                print(f"    {k} = {t['value']} {t['unit']}  ({t['source']})")
+        for m in registry.plugin_errors:
+            print(f"advisor: {m}", file=sys.stderr)
+    return EXIT_OK
+
+
+def cmd_snapshot(args: argparse.Namespace) -> int:
+    from . import config, runner
+    from .targets import parse_target
+    import datetime as dt
+
+    cfg = config.load(args.config)
+    targets = [parse_target(u) for u in args.urls]
+    opts = _options(args, cfg)
+    _check_selection(opts)
+    entries = [runner.collect(t, opts) for t in targets]
+    doc = {
+        "snapshot_version": runner.SNAPSHOT_VERSION,
+        "tool": {"name": "db-advisor", "version": __version__},
+        "taken_at": dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat(),
+        "host": {"memory_bytes": opts.host.memory_bytes, "cpus": opts.host.cpus},
+        "targets": entries,
+    }
+    try:
+        Path(args.output).write_text(json.dumps(doc, indent=1, default=str))
+    except OSError as e:
+        raise UsageError(f"cannot write {args.output}: {e.strerror}") from None
+    n = sum(len(e["facts"]) for e in entries)
+    print(f"advisor: wrote {args.output}: {len(entries)} target(s), {n} facts", file=sys.stderr)
+    return EXIT_OK
+
+
+def load_snapshot(path: str) -> dict[str, Any]:
+    from . import runner
+    try:
+        doc = json.loads(Path(path).read_text())
+    except FileNotFoundError:
+        raise UsageError(f"snapshot file not found: {path}") from None
+    except (OSError, ValueError) as e:
+        raise UsageError(f"{path}: not a snapshot file: {e}") from None
+    if not isinstance(doc, dict) or doc.get("snapshot_version") != runner.SNAPSHOT_VERSION:
+        raise UsageError(f"{path}: not a db-advisor snapshot (snapshot_version {runner.SNAPSHOT_VERSION})")
+    return doc
+
+
+def cmd_analyze(args: argparse.Namespace) -> int:
+    from . import config, runner
+    from .report import Report
+
+    cfg = config.load(args.config)
+    opts = _options(args, cfg)
+    _check_selection(opts)
+    results = []
+    for path in args.files:
+        doc = load_snapshot(path)
+        host = doc.get("host") or {}
+        if opts.host.memory_bytes is None:
+            opts.host.memory_bytes = host.get("memory_bytes")
+        if opts.host.cpus is None:
+            opts.host.cpus = host.get("cpus")
+        results += [runner.analyze_snapshot(e, opts) for e in doc["targets"]]
+    report = Report(targets=results)
+    _apply_mutes(report, cfg)
+    _emit(report, args)
+    return report.exit_code(_fail_on(args, cfg))
+
+
+def cmd_tui(args: argparse.Namespace) -> int:
+    from . import config
+    cfg = config.load(args.config)
+    opts = _options(args, cfg)
+    from .tui import run_app  # textual is imported only here
+    return run_app(args.urls, opts, snapshot=args.snapshot)
+
+
+COMMANDS = {"run": cmd_run, "checks": cmd_checks, "snapshot": cmd_snapshot,
+            "analyze": cmd_analyze, "tui": cmd_tui}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+        if not args.command:
+            parser.print_help()
+            return EXIT_USAGE
+        return COMMANDS[args.command](args)
+    except AdvisorError as e:
+        print(f"advisor: error: {e}", file=sys.stderr)
+        return e.exit_code
+    except KeyboardInterrupt:
+        print("advisor: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return EXIT_OK
+    except Exception as e:  # never a traceback for users; ADVISOR_DEBUG=1 shows it
+        if os.environ.get("ADVISOR_DEBUG"):
+            raise
+        print(f"advisor: internal error: {type(e).__name__}: {e} (set ADVISOR_DEBUG=1 for details)",
+              file=sys.stderr)
+        return EXIT_INTERNAL
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,138 @@
+"""advisor.toml / [tool.advisor]: thresholds, check selection, engine options, mutes."""
+
+from __future__ import annotations
+
+import datetime as dt
+import fnmatch
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+from .errors import UsageError
+from .model import Finding, Severity
+
+_TOP_KEYS = {"fail_on", "checks", "skip", "timeout", "memory", "cpus", "thresholds", "options", "mute"}
+
+
+@dataclass
+class Mute:
+    check: str
+    reason: str
+    object: str | None = None
+    target: str | None = None
+    expires: dt.date | None = None
+
+    def applies(self, f: Finding, today: dt.date | None = None) -> bool:
+        if self.expires and (today or dt.date.today()) > self.expires:
+            return False
+        if not fnmatch.fnmatchcase(f.check, self.check):
+            return False
+        if self.object and not fnmatch.fnmatchcase(f.object or "", self.object):
+            return False
+        if self.target and not fnmatch.fnmatchcase(f.target, self.target):
+            return False
+        return True
+
+
+@dataclass
+class Config:
+    path: str | None = None
+    fail_on: Severity | None = None
+    fail_on_set: bool = False
+    checks: list[str] = field(default_factory=list)
+    skip: list[str] = field(default_factory=list)
+    timeout: float | None = None
+    memory: str | None = None
+    cpus: int | None = None
+    thresholds: dict[str, dict[str, Any]] = field(default_factory=dict)
+    options: dict[str, dict[str, Any]] = field(default_factory=dict)
+    mutes: list[Mute] = field(default_factory=list)
+
+
+def load(path: str | None) -> Config:
+    """Read --config FILE, else ./advisor.toml, else ./pyproject.toml [tool.advisor]."""
+    if path:
+        p = Path(path)
+        if not p.is_file():
+            raise UsageError(f"config file not found: {path}")
+        data = _read(p)
+        if p.name == "pyproject.toml":
+            data = data.get("tool", {}).get("advisor", {})
+    elif Path("advisor.toml").is_file():
+        p = Path("advisor.toml")
+        data = _read(p)
+    elif Path("pyproject.toml").is_file() and "advisor" in _read(Path("pyproject.toml")).get("tool", {}):
+        p = Path("pyproject.toml")
+        data = _read(p)["tool"]["advisor"]
+    else:
+        return Config()
+    return parse(data, str(p))
+
+
+def _read(p: Path) -> dict[str, Any]:
+    try:
+        return tomllib.loads(p.read_text())
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
+        raise UsageError(f"{p}: not valid TOML: {e}") from None
+
+
+def parse(data: dict[str, Any], where: str = "config") -> Config:
+    from . import registry
+
+    unknown = set(data) - _TOP_KEYS
+    if unknown:
+        raise UsageError(f"{where}: unknown key(s) {sorted(unknown)} (known: {sorted(_TOP_KEYS)})")
+    cfg = Config(path=where)
+    try:
+        if "fail_on" in data:
+            cfg.fail_on = None if data["fail_on"] == "never" else Severity.parse(data["fail_on"])
+            cfg.fail_on_set = True
+        cfg.checks = _str_list(data.get("checks", []), "checks")
+        cfg.skip = _str_list(data.get("skip", []), "skip")
+        cfg.timeout = float(data["timeout"]) if "timeout" in data else None
+        cfg.memory = str(data["memory"]) if "memory" in data else None
+        cfg.cpus = int(data["cpus"]) if "cpus" in data else None
+    except (ValueError, TypeError) as e:
+        raise UsageError(f"{where}: {e}") from None
+    known = {c.id: c for c in registry.all_checks()}
+    for check_id, values in (data.get("thresholds") or {}).items():
+        c = known.get(check_id)
+        if c is None:
+            raise UsageError(f"{where}: thresholds for unknown check {check_id!r}")
+        if not isinstance(values, dict):
+            raise UsageError(f"{where}: thresholds.{check_id!r} must be a table")
+        for name, value in values.items():
+            if name not in c.thresholds:
+                raise UsageError(f"{where}: check {check_id!r} has no threshold {name!r} "
+                                 f"(it has: {', '.join(sorted(c.thresholds)) or 'none'})")
+            default = c.thresholds[name].default
+            if isinstance(default, (int, float)) and not isinstance(default, bool) and not isinstance(value, (int, float)):
+                raise UsageError(f"{where}: threshold {check_id}.{name} must be a number")
+        cfg.thresholds[check_id] = dict(values)
+    cfg.options = {k: dict(v) for k, v in (data.get("options") or {}).items()}
+    for i, m in enumerate(data.get("mute") or []):
+        if not isinstance(m, dict) or "check" not in m or not m.get("reason"):
+            raise UsageError(f"{where}: mute #{i + 1} needs at least check = ... and reason = ...")
+        expires = m.get("expires")
+        if isinstance(expires, str):
+            try:
+                expires = dt.date.fromisoformat(expires)
+            except ValueError:
+                raise UsageError(f"{where}: mute #{i + 1}: expires must be a date (YYYY-MM-DD)") from None
+        cfg.mutes.append(Mute(check=m["check"], reason=m["reason"], object=m.get("object"),
+                              target=m.get("target"), expires=expires))
+    return cfg
+
+
+def _str_list(v: Any, name: str) -> list[str]:
+    if isinstance(v, str):
+        return [v]
+    if not isinstance(v, list) or not all(isinstance(x, str) for x in v):
+        raise ValueError(f"{name} must be a list of strings")
+    return v

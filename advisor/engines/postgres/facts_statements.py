@@ -1,0 +1,92 @@
+"""pg_stat_statements, read with the columns of the installed extension version.
+
+The guide's SQL uses total_time / mean_time, which exist only up to extension
+1.7 (PostgreSQL 12). From 1.8 (PG13) they are total_exec_time / mean_exec_time
+(plus planning time); 1.9 added `toplevel`; 1.11 (PG17) renamed blk_read_time
+to shared_blk_read_time. Values are normalized to one shape here.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from advisor.errors import FactUnavailable
+from advisor.facts import provides
+
+ENABLE = ("add pg_stat_statements to shared_preload_libraries, restart, then "
+          "CREATE EXTENSION pg_stat_statements; in the database the advisor connects to")
+
+
+def _version_tuple(v: str) -> tuple[int, ...]:
+    return tuple(int(x) for x in v.split(".") if x.isdigit())
+
+
+@provides("postgres", "pg.stat_statements_status")
+def status(s, facts) -> dict[str, Any]:
+    """Installed? Preloaded? Which version? How many statements, since when?"""
+    ext = facts.get("pg.extensions")
+    settings = facts.get("pg.settings")
+    preload = settings.get("shared_preload_libraries", {}).get("setting", "")
+    out = {
+        "installed_version": ext["installed"].get("pg_stat_statements"),
+        "available_version": ext["available"].get("pg_stat_statements"),
+        "preloaded": "pg_stat_statements" in [p.strip() for p in preload.split(",")],
+        "track": settings.get("pg_stat_statements.track", {}).get("setting"),
+        "max": settings.get("pg_stat_statements.max", {}).get("value"),
+        "dealloc": None,
+        "stats_reset": None,
+    }
+    if out["installed_version"] and out["preloaded"] and \
+            _version_tuple(out["installed_version"]) >= (1, 9):
+        try:
+            row = s.query("SELECT dealloc, stats_reset FROM pg_stat_statements_info")[0]
+            out.update(dealloc=row["dealloc"], stats_reset=row["stats_reset"])
+        except FactUnavailable:
+            pass
+    return out
+
+
+def _columns(ver: tuple[int, ...]) -> str:
+    if ver >= (1, 8):
+        time_cols = ("s.total_exec_time + s.total_plan_time AS total_ms, s.total_exec_time AS exec_ms, "
+                     "s.mean_exec_time AS mean_ms, s.max_exec_time AS max_ms, s.stddev_exec_time AS stddev_ms")
+    else:
+        time_cols = ("s.total_time AS total_ms, s.total_time AS exec_ms, s.mean_time AS mean_ms, "
+                     "s.max_time AS max_ms, s.stddev_time AS stddev_ms")
+    io_time = ("s.shared_blk_read_time AS blk_read_ms" if ver >= (1, 11) else "s.blk_read_time AS blk_read_ms")
+    toplevel = "s.toplevel" if ver >= (1, 9) else "true AS toplevel"
+    temp = "s.temp_blks_written"
+    return (f"s.queryid::text AS queryid, s.userid::regrole::text AS role, d.datname AS database, "
+            f"s.query, s.calls, s.rows, {time_cols}, s.shared_blks_hit, s.shared_blks_read, "
+            f"{temp}, {io_time}, {toplevel}")
+
+
+@provides("postgres", "pg.statements")
+def statements(s, facts) -> dict[str, Any]:
+    """Top statements by total time (bounded by options.statement_limit, default 500).
+
+    Only top-level rows are read when `toplevel` exists, so nested statements
+    are not counted twice under track = all.
+    """
+    st = facts.get("pg.stat_statements_status")
+    if not st["installed_version"]:
+        raise FactUnavailable("pg_stat_statements is not installed in this database", ENABLE)
+    if not st["preloaded"]:
+        raise FactUnavailable("pg_stat_statements is installed but not in shared_preload_libraries", ENABLE)
+    ver = _version_tuple(st["installed_version"])
+    limit = int(facts.options.get("statement_limit", 500))
+    where = "WHERE s.toplevel" if ver >= (1, 9) else ""
+    order = "s.total_exec_time + s.total_plan_time" if ver >= (1, 8) else "s.total_time"
+    rows = s.query(f"""
+        SELECT {_columns(ver)}
+        FROM pg_stat_statements s LEFT JOIN pg_database d ON d.oid = s.dbid
+        {where}
+        ORDER BY {order} DESC
+        LIMIT %s
+    """, (limit,))
+    total = s.query(f"SELECT count(*) AS n, coalesce(sum({order.replace('s.', '')}), 0) AS total_ms "
+                    f"FROM pg_stat_statements {where.replace('s.', '')}")[0]
+    hidden = sum(1 for r in rows if r["query"] is None or r["query"] == "<insufficient privilege>")
+    return {"extension_version": st["installed_version"], "rows": rows,
+            "count": total["n"], "total_ms": total["total_ms"], "limit": limit,
+            "hidden_by_privilege": hidden}

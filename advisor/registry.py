@@ -1,0 +1,152 @@
+"""Checks declare themselves with @check; the registry finds, validates and selects them."""
+
+from __future__ import annotations
+
+import fnmatch
+import importlib
+import inspect
+import pkgutil
+import re
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterable
+
+from .model import CATEGORIES, Severity
+
+ENGINES = ("postgres", "mysql", "mongo", "redis")
+_ID_RE = re.compile(r"^(pg|mysql|mongo|redis)\.[a-z0-9_]+(\.[a-z0-9_]+)+$")
+_ENGINE_OF_PREFIX = {"pg": "postgres", "mysql": "mysql", "mongo": "mongo", "redis": "redis"}
+
+
+@dataclass(frozen=True)
+class Threshold:
+    """A number a check judges against, with where it comes from."""
+
+    default: Any
+    unit: str
+    source: str  # "guide: ..." or an anchor, shown by `advisor checks`
+    help: str = ""
+
+
+@dataclass
+class Check:
+    id: str
+    title: str
+    engine: str
+    category: str
+    severity: Severity
+    facts: tuple[str, ...]
+    reference: str
+    func: Callable
+    thresholds: dict[str, Threshold] = field(default_factory=dict)
+    doc: str = ""
+    plugin: str | None = None  # distribution name for entry-point checks
+
+    def matches(self, pattern: str) -> bool:
+        return fnmatch.fnmatchcase(self.id, pattern)
+
+    def effective_thresholds(self, overrides: dict[str, dict[str, Any]] | None = None) -> dict[str, Any]:
+        values = {k: t.default for k, t in self.thresholds.items()}
+        values.update((overrides or {}).get(self.id, {}))
+        return values
+
+
+_REGISTRY: dict[str, Check] = {}
+
+
+def check(*, id: str, title: str, category: str, severity: Severity | str, facts: Iterable[str],
+          reference: str, thresholds: dict[str, Threshold] | None = None) -> Callable:
+    """Register a check: a function of a CheckContext that yields Findings."""
+
+    def wrap(func: Callable) -> Callable:
+        sev = severity if isinstance(severity, Severity) else Severity.parse(severity)
+        c = Check(
+            id=id, title=title, engine=_ENGINE_OF_PREFIX.get(id.split(".")[0], "?"),
+            category=category, severity=sev, facts=tuple(facts), reference=reference,
+            func=func, thresholds=dict(thresholds or {}), doc=inspect.cleandoc(func.__doc__ or ""),
+            plugin=getattr(func, "__advisor_plugin__", None),
+        )
+        problems = validate(c)
+        if problems:
+            raise ValueError(f"check {id!r} is malformed: {'; '.join(problems)}")
+        if id in _REGISTRY and _REGISTRY[id].func.__qualname__ != func.__qualname__:
+            raise ValueError(f"check id {id!r} registered twice")
+        _REGISTRY[id] = c
+        func.check = c
+        return func
+
+    return wrap
+
+
+def validate(c: Check) -> list[str]:
+    problems = []
+    if not _ID_RE.match(c.id):
+        problems.append("id must look like pg.topic.name (engine prefix pg|mysql|mongo|redis)")
+    if c.category not in CATEGORIES:
+        problems.append(f"category {c.category!r} not in {CATEGORIES}")
+    if not c.title or len(c.title) > 80:
+        problems.append("title must be 1-80 characters")
+    if not c.reference:
+        problems.append("reference is required (guide section or public source)")
+    if len(c.doc) < 40:
+        problems.append("docstring must explain the problem and the fix")
+    for name, t in c.thresholds.items():
+        if not isinstance(t, Threshold) or not t.source:
+            problems.append(f"threshold {name!r} needs a Threshold with a source")
+    return problems
+
+
+_loaded = False
+plugin_errors: list[str] = []
+
+
+def load_builtin() -> None:
+    """Import every module below the `checks` package (one module per topic)."""
+    import checks
+
+    for info in pkgutil.walk_packages(checks.__path__, prefix="checks."):
+        importlib.import_module(info.name)
+
+
+def load_plugins() -> None:
+    """Checks from other distributions: entry-point group `advisor.checks`.
+
+    Each entry point names a module (imported for its @check decorators) or a
+    callable (called once). A plugin that fails is reported, never fatal.
+    """
+    from importlib.metadata import entry_points
+
+    for ep in entry_points(group="advisor.checks"):
+        try:
+            obj = ep.load()
+            if callable(obj) and not inspect.ismodule(obj):
+                obj()
+        except Exception as e:  # a broken plugin must not break the run
+            plugin_errors.append(f"plugin {ep.name!r} ({ep.value}) failed to load: {type(e).__name__}: {e}")
+
+
+def all_checks() -> list[Check]:
+    global _loaded
+    if not _loaded:
+        _loaded = True
+        load_builtin()
+        load_plugins()
+    return sorted(_REGISTRY.values(), key=lambda c: c.id)
+
+
+def select(engine: str | None = None, include: Iterable[str] = (), exclude: Iterable[str] = ()) -> list[Check]:
+    include, exclude = list(include), list(exclude)
+    out = []
+    for c in all_checks():
+        if engine and c.engine != engine:
+            continue
+        if include and not any(c.matches(p) for p in include):
+            continue
+        if any(c.matches(p) for p in exclude):
+            continue
+        out.append(c)
+    return out
+
+
+def get(check_id: str) -> Check:
+    all_checks()
+    return _REGISTRY[check_id]

@@ -1,0 +1,71 @@
+"""Human output: findings grouped by severity, readable in 80 columns."""
+
+from __future__ import annotations
+
+import json
+import textwrap
+
+from .model import Severity
+from .report import SEVERITY_ORDER, Report
+
+WIDTH = 80
+_MARK = {Severity.CRITICAL: "CRITICAL", Severity.WARNING: "WARNING", Severity.INFO: "INFO"}
+
+
+def _wrap(text: str, indent: str) -> list[str]:
+    out = []
+    for para in str(text).splitlines() or [""]:
+        out.extend(textwrap.wrap(para, WIDTH - len(indent), break_long_words=True,
+                                 break_on_hyphens=False) or [""])
+    return [indent + line for line in out]
+
+
+def _evidence(ev: dict) -> str:
+    parts = []
+    for k, v in ev.items():
+        if isinstance(v, (dict, list)):
+            v = json.dumps(v, default=str)
+            if len(v) > 120:
+                v = v[:117] + "..."
+        parts.append(f"{k}={v}")
+    return ", ".join(parts)
+
+
+def render(report: Report, verbose: bool = False) -> str:
+    lines: list[str] = []
+    for t in report.targets:
+        score = "unreachable" if not t.reachable else f"score {t.score}/100"
+        ver = f" ({t.server_version})" if t.server_version else ""
+        lines.append(f"{t.id}{ver}: {score}, {len(t.findings)} finding(s), "
+                     f"{len(t.skipped)} skipped, {t.duration_ms} ms")
+    findings = report.findings
+    for sev in SEVERITY_ORDER:
+        group = [f for f in findings if f.severity == sev]
+        if not group:
+            continue
+        lines += ["", f"== {_MARK[sev]} ({len(group)}) " + "=" * max(0, WIDTH - 8 - len(_MARK[sev]))]
+        for f in group:
+            where = f" {f.object}" if f.object else ""
+            lines += [""] + _wrap(f"[{f.check}]{where}", "")
+            lines += _wrap(f.summary, "  ")
+            if f.evidence:
+                lines += _wrap("evidence: " + _evidence(f.evidence), "  ")
+            lines += _wrap("do: " + f.recommendation, "  ")
+            if f.fix:
+                lines.append("  fix:")
+                lines += _wrap(f.fix, "    ")
+            if verbose:
+                lines += _wrap("ref: " + f.reference, "  ")
+            if len(report.targets) > 1:
+                lines += _wrap("target: " + f.target, "  ")
+    if report.skipped:
+        lines += ["", f"== SKIPPED ({len(report.skipped)}) " + "=" * (WIDTH - 15)]
+        for s in report.skipped:
+            lines += _wrap(f"{s.check}: {s.reason}", "  ")
+    if report.errors:
+        lines += ["", f"== ERRORS ({len(report.errors)}) " + "=" * (WIDTH - 14)]
+        for e in report.errors:
+            lines += _wrap(f"{e.target}: {e.message}", "  ")
+    if not findings and not report.errors:
+        lines += ["", "No findings."]
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,114 @@
+"""Target URLs: which engine, how to show them without secrets."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from urllib.parse import SplitResult, parse_qsl, unquote, urlsplit
+
+from .errors import UsageError
+
+SCHEMES = {
+    "postgresql": "postgres", "postgres": "postgres",
+    "mysql": "mysql", "mariadb": "mysql",
+    "mongodb": "mongo", "mongodb+srv": "mongo",
+    "redis": "redis", "rediss": "redis",
+}
+
+_SECRET_PARAMS = {"password", "pass", "pwd", "sslpassword", "secret", "token", "authtoken"}
+
+
+@dataclass
+class Target:
+    url: str                    # as given; holds the password, never printed
+    engine: str
+    scheme: str
+    name: str | None = None     # a label from an inventory file
+    options: dict = field(default_factory=dict)
+
+    @property
+    def parts(self) -> SplitResult:
+        return urlsplit(self.url)
+
+    @property
+    def redacted(self) -> str:
+        return redact(self.url)
+
+    @property
+    def id(self) -> str:
+        if self.name:
+            return self.name
+        p = self.parts
+        host = p.hostname or "localhost"
+        if ":" in host:
+            host = f"[{host}]"
+        port = f":{_port(p)}" if _port(p) else ""
+        path = p.path if p.path not in ("", "/") else ""
+        return f"{self.engine}://{host}{port}{path}"
+
+    @property
+    def username(self) -> str | None:
+        u = self.parts.username
+        return unquote(u) if u else None
+
+    @property
+    def password(self) -> str | None:
+        pw = self.parts.password
+        return unquote(pw) if pw is not None else None
+
+    @property
+    def query(self) -> dict[str, str]:
+        return dict(parse_qsl(self.parts.query))
+
+
+def _port(p: SplitResult) -> int | None:
+    try:
+        return p.port
+    except ValueError:
+        return None
+
+
+def parse_target(url: str, name: str | None = None) -> Target:
+    """Validate a URL enough to fail early with a one-line message (exit 2)."""
+    url = url.strip()
+    m = re.match(r"^([A-Za-z][A-Za-z0-9+.-]*)://", url)
+    if not m:
+        raise UsageError(f"not a database URL: {redact(url)!r} (expected e.g. postgresql://user@host:5432/db)")
+    scheme = m.group(1).lower()
+    if scheme not in SCHEMES:
+        known = ", ".join(sorted(SCHEMES))
+        raise UsageError(f"unknown URL scheme {scheme!r} in {redact(url)!r} (known: {known})")
+    try:
+        p = urlsplit(url)
+        p.port  # noqa: B018 - raises on a bad port
+    except ValueError as e:
+        raise UsageError(f"malformed URL {redact(url)!r}: {e}") from None
+    if scheme != "mongodb" and "," in (p.netloc or ""):
+        raise UsageError(f"malformed URL {redact(url)!r}: several hosts are only allowed for mongodb://")
+    return Target(url=url, engine=SCHEMES[scheme], scheme=scheme, name=name)
+
+
+def redact(url: str) -> str:
+    """Replace the password (userinfo and secret query parameters) with ***."""
+    url = re.sub(r"^([A-Za-z][A-Za-z0-9+.-]*://[^:/?#@]*):[^@/?#]*@", r"\1:***@", url)
+    # a password containing '@' or '/' unescaped: cut at the last '@' before the host
+    m = re.match(r"^([A-Za-z][A-Za-z0-9+.-]*://)([^/?#]*)@", url)
+    if m and ":" in m.group(2) and not m.group(2).endswith(":***"):
+        user = m.group(2).split(":", 1)[0]
+        url = f"{m.group(1)}{user}:***@{url[m.end():]}"
+
+    def _q(mm: re.Match) -> str:
+        return f"{mm.group(1)}={'***' if mm.group(1).lower() in _SECRET_PARAMS else mm.group(2)}"
+
+    if "?" in url:
+        base, _, q = url.partition("?")
+        url = base + "?" + re.sub(r"([^&=]+)=([^&]*)", _q, q)
+    return url
+
+
+def scrub(text: str, secrets: list[str | None]) -> str:
+    """Remove known secrets from an error message (drivers sometimes echo the DSN)."""
+    for s in secrets:
+        if s:
+            text = text.replace(s, "***")
+    return re.sub(r"://([^:/@\s]*):[^@\s]*@", r"://\1:***@", text)

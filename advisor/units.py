@@ -1,0 +1,65 @@
+"""Parsing and printing sizes and durations the way people and servers write them."""
+
+from __future__ import annotations
+
+import re
+
+_SIZE_UNITS = {
+    "": 1, "b": 1,
+    "k": 1024, "kb": 1024, "kib": 1024,
+    "m": 1024**2, "mb": 1024**2, "mib": 1024**2,
+    "g": 1024**3, "gb": 1024**3, "gib": 1024**3,
+    "t": 1024**4, "tb": 1024**4, "tib": 1024**4,
+}
+_SIZE_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([a-zA-Z]*)\s*$")
+
+
+def parse_size(text: str | int) -> int:
+    """'16GiB', '16G', '512mb', '1.5 GB', 1024 -> bytes (binary multiples, as servers use)."""
+    if isinstance(text, int):
+        return text
+    m = _SIZE_RE.match(str(text))
+    unit = m.group(2).lower() if m else None
+    if not m or unit not in _SIZE_UNITS:
+        raise ValueError(f"not a size: {text!r} (try 16GiB, 512MB, 2G)")
+    return int(float(m.group(1)) * _SIZE_UNITS[unit])
+
+
+def human_bytes(n: float | int | None) -> str:
+    if n is None:
+        return "?"
+    n = float(n)
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if abs(n) < 1024 or unit == "TiB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024
+    return f"{n:.1f} TiB"  # pragma: no cover
+
+
+def config_size(n: int) -> str:
+    """Bytes -> the largest exact unit a config file accepts (4GB, 512MB, 64kB style)."""
+    for unit, mult in (("GB", 1024**3), ("MB", 1024**2), ("kB", 1024)):
+        if n >= mult and n % mult == 0:
+            return f"{n // mult}{unit}"
+    if n >= 1024**2:
+        return f"{n // 1024**2}MB"
+    return f"{max(n // 1024, 1)}kB"
+
+
+def human_duration(seconds: float | None) -> str:
+    if seconds is None:
+        return "?"
+    s = float(seconds)
+    if s < 1:
+        return f"{s * 1000:.1f} ms"
+    if s < 120:
+        return f"{s:.1f} s"
+    if s < 7200:
+        return f"{s / 60:.0f} min"
+    if s < 172800:
+        return f"{s / 3600:.1f} h"
+    return f"{s / 86400:.1f} days"
+
+
+def pct(part: float, whole: float) -> float | None:
+    return None if not whole else 100.0 * part / whole

@@ -1,0 +1,1 @@
+"""Built-in checks: one folder per engine, one module per topic."""

@@ -1,0 +1,50 @@
+"""Settings that trade safety or plan quality away: fsync, full_page_writes, autovacuum, enable_*."""
+
+from advisor.model import Severity
+from advisor.registry import check
+
+REF = "postgresqltuner (autovacuum/fsync off = bad); PostgreSQL docs, 20.5 Write Ahead Log"
+
+
+@check(
+    id="pg.config.dangerous",
+    title="Settings that risk data loss or disable maintenance",
+    category="durability",
+    severity=Severity.CRITICAL,
+    facts=["pg.settings"],
+    reference=REF,
+)
+def dangerous_settings(ctx):
+    """fsync=off or full_page_writes=off can corrupt the database after a crash;
+    autovacuum=off lets dead rows and transaction-ID age grow until a forced
+    shutdown; enable_* planner switches left off make the planner skip whole plan
+    types for every query. Fix: turn them back on (ALTER SYSTEM ... ; reload)."""
+    s = ctx.fact("pg.settings")
+    rules = [
+        ("fsync", False, Severity.CRITICAL,
+         "fsync is off: a crash or power loss can corrupt the whole cluster"),
+        ("full_page_writes", False, Severity.CRITICAL,
+         "full_page_writes is off: torn pages after a crash cannot be repaired from WAL"),
+        ("autovacuum", False, Severity.CRITICAL,
+         "autovacuum is off: bloat grows and transaction-ID wraparound forces a shutdown"),
+    ]
+    for name, bad, sev, summary in rules:
+        if name in s and s[name]["value"] == bad:
+            yield ctx.finding(
+                object=name, severity=sev, summary=summary,
+                evidence={"setting": name, "value": s[name]["setting"], "source": s[name]["source"],
+                          "expected": "on"},
+                recommendation=f"Turn {name} back on; only a throw-away test database may run without it.",
+                fix=f"ALTER SYSTEM SET {name} = on; SELECT pg_reload_conf();",
+            )
+    off = sorted(n for n, v in s.items() if n.startswith("enable_") and v["vartype"] == "bool"
+                 and v["value"] is False and v["boot_val"] == "on")
+    if off:
+        yield ctx.finding(
+            object="enable_*", severity=Severity.WARNING,
+            summary=f"planner method(s) disabled server-wide: {', '.join(off)}",
+            evidence={"disabled": off},
+            recommendation="Planner switches are for debugging one session; server-wide they force "
+                           "worse plans. Re-enable them and fix the specific query instead.",
+            fix="\n".join(f"ALTER SYSTEM RESET {n};" for n in off) + "\nSELECT pg_reload_conf();",
+        )

@@ -1,0 +1,92 @@
+"""The command-line contract: exit codes and one-line errors, never a traceback or a password."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+
+import pytest
+
+from conftest import subprocess_cli
+
+
+def _one_line(err: str) -> str:
+    lines = [ln for ln in err.splitlines() if ln.strip()]
+    assert len(lines) == 1, err
+    assert "Traceback" not in err
+    return lines[0]
+
+
+@pytest.mark.parametrize("args, fragment", [
+    (["run", "foo://host/db"], "unknown URL scheme 'foo'"),
+    (["run", "not a url"], "not a database URL"),
+    (["run", "postgresql://u:secret@h:99999/db"], "malformed URL"),
+    (["run", "--fail-on", "sometimes", "postgresql://h/db"], "unknown severity"),
+    (["run", "--memory", "lots", "postgresql://h/db"], "not a size"),
+    (["run", "--timeout", "-1", "postgresql://h/db"], "must be > 0"),
+    (["run", "--checks", "pg.nothing.*", "postgresql://h/db"], "matches no check"),
+    (["run"], "no URL given"),
+    (["run", "--no-such-flag", "postgresql://h/db"], "unrecognized arguments"),
+    (["analyze", "/nonexistent/snap.json"], "snapshot file not found"),
+    (["run", "--config", "/nonexistent/advisor.toml", "postgresql://h/db"], "config file not found"),
+])
+def test_usage_errors_exit_2(run_cli, args, fragment):
+    code, out, err = run_cli(*args)
+    assert code == 2
+    line = _one_line(err)
+    assert fragment in line
+    assert "secret" not in err + out
+
+
+def test_refused_connection_exits_3_without_password(run_cli):
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]  # closed again: nothing listens there
+    code, out, err = run_cli("run", f"postgresql://bob:hunter2@127.0.0.1:{port}/db")
+    assert code == 3
+    assert "hunter2" not in out + err
+    assert "Connection refused" in err or "refused" in err.lower()
+
+
+@pytest.fixture
+def silent_server():
+    """Accepts TCP connections and never says a word."""
+    srv = socket.socket()
+    srv.bind(("127.0.0.1", 0))
+    srv.listen(16)
+    conns = []
+    stop = threading.Event()
+
+    def loop():
+        srv.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                conns.append(srv.accept()[0])
+            except OSError:
+                pass
+
+    t = threading.Thread(target=loop, daemon=True)
+    t.start()
+    yield srv.getsockname()[1]
+    stop.set()
+    t.join()
+    for c in conns:
+        c.close()
+    srv.close()
+
+
+@pytest.mark.parametrize("scheme", ["postgresql"])
+def test_silent_server_exits_3_within_timeout(silent_server, scheme):
+    t0 = time.monotonic()
+    p = subprocess_cli("run", "--timeout", "2", f"{scheme}://u:pw@127.0.0.1:{silent_server}/db")
+    elapsed = time.monotonic() - t0
+    assert p.returncode == 3, p.stderr
+    assert elapsed < 20
+    assert "pw@" not in p.stderr + p.stdout
+    assert "Traceback" not in p.stderr
+
+
+def test_version_and_help(run_cli):
+    code, out, _ = run_cli("checks", "--json")
+    assert code == 0 and '"checks"' in out

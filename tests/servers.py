@@ -1,0 +1,126 @@
+"""Where the integration tests find real servers.
+
+Order: an explicit URL in the environment, else a testcontainers container when a
+Docker engine answers, else the local servers of a python-svc machine
+(prepared by scripts/prepare-local-servers).
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import shutil
+import socket
+import subprocess
+import time
+
+LOCAL = {
+    "postgres": "postgresql://postgres@127.0.0.1:5432/postgres",
+    "mysql": "mysql://root@127.0.0.1:3306/mysql",
+    "redis": "redis://127.0.0.1:6379/0",
+}
+ENV = {"postgres": "ADVISOR_TEST_PG_URL", "mysql": "ADVISOR_TEST_MYSQL_URL",
+       "redis": "ADVISOR_TEST_REDIS_URL", "mongo": "ADVISOR_TEST_MONGO_URL"}
+
+
+@functools.lru_cache(maxsize=None)
+def docker_available() -> bool:
+    if os.environ.get("ADVISOR_TEST_NO_DOCKER"):
+        return False
+    try:
+        import docker  # installed with testcontainers
+        docker.from_env(timeout=3).ping()
+        return True
+    except Exception:
+        return False
+
+
+_containers: dict[str, object] = {}
+
+
+def _container_url(engine: str) -> str | None:
+    if not docker_available():
+        return None
+    if engine in _containers:
+        return _containers[engine]._advisor_url
+    if engine == "postgres":
+        from testcontainers.postgres import PostgresContainer
+        c = PostgresContainer("postgres:16", driver=None).with_command(
+            "postgres -c shared_preload_libraries=pg_stat_statements -c track_io_timing=on")
+        c.start()
+        url = c.get_connection_url()
+    elif engine == "mysql":
+        from testcontainers.mysql import MySqlContainer
+        c = MySqlContainer("mariadb:10.11", root_password="root").with_command("--performance-schema=ON")
+        c.start()
+        url = f"mysql://root:root@{c.get_container_host_ip()}:{c.get_exposed_port(3306)}/mysql"
+    elif engine == "mongo":
+        from testcontainers.mongodb import MongoDbContainer
+        c = MongoDbContainer("mongo:7")
+        c.start()
+        url = c.get_connection_url()
+    else:
+        return None
+    c._advisor_url = url
+    _containers[engine] = c
+    return url
+
+
+def server_url(engine: str) -> str | None:
+    """Admin URL of a real server for `engine`, or None when there is none."""
+    if os.environ.get(ENV[engine]):
+        return os.environ[ENV[engine]]
+    url = _container_url(engine) if engine in ("mongo",) or not _local_up(engine) else None
+    return url or (LOCAL.get(engine) if _local_up(engine) else None)
+
+
+def _local_up(engine: str) -> bool:
+    port = {"postgres": 5432, "mysql": 3306, "redis": 6379}.get(engine)
+    if port is None:
+        return False
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class RedisServer:
+    """A throw-away redis-server on a free loopback port (Redis tests plant problems in it)."""
+
+    def __init__(self, *args: str):
+        self.port = free_port()
+        self.args = args
+        self.proc: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> "RedisServer":
+        exe = shutil.which("redis-server")
+        if exe is None:
+            raise RuntimeError("redis-server is not installed")
+        self.proc = subprocess.Popen(
+            [exe, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+             "--daemonize", "no", "--dir", "/tmp", *self.args],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
+                    return self
+            except OSError:
+                time.sleep(0.05)
+        raise RuntimeError("redis-server did not start")
+
+    def stop(self) -> None:
+        if self.proc:
+            self.proc.terminate()
+            self.proc.wait(10)
