@@ -61,6 +61,17 @@ def _positive_int(text: str) -> int:
     return v
 
 
+def _days(text: str) -> float:
+    t = text.strip().lower()
+    try:
+        v = float(t[:-1]) if t.endswith("d") else float(t)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of days: {text!r} (e.g. 30d)") from None
+    if v <= 0:
+        raise argparse.ArgumentTypeError(f"must be > 0: {text!r}")
+    return v
+
+
 def _add_selection(p: argparse.ArgumentParser) -> None:
     p.add_argument("--checks", action="append", default=[], metavar="GLOB",
                    help="only checks whose id matches (repeatable), e.g. 'pg.index.*'")
@@ -110,6 +121,21 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("files", nargs="+", metavar="FILE")
     _add_selection(a)
     _add_output(a)
+
+    z = sub.add_parser("size", help="the guide's sizing for a chart: tier row, settings, Helm values")
+    z.add_argument("chart", help="postgresql, mysql, mongodb, redis, elasticsearch, kafka, rabbitmq, "
+                                 "prometheus, grafana, loki, keycloak, nextcloud")
+    z.add_argument("--tier", choices=["small", "medium", "large", "xlarge"])
+    z.add_argument("--memory", type=_size, metavar="SIZE", help="host memory instead of a tier, e.g. 12GiB")
+    z.add_argument("--cpus", type=_positive_int, metavar="N")
+    z.add_argument("--connections", type=_positive_int, metavar="N", help="max connections")
+    z.add_argument("--samples-per-second", type=_positive_float, metavar="N", help="prometheus")
+    z.add_argument("--retention", type=_days, metavar="DAYS", help="prometheus, loki: e.g. 30d or 30")
+    z.add_argument("--log-rate", type=_positive_float, metavar="MB/S", help="loki ingest rate")
+    z.add_argument("--compression", type=_positive_float, metavar="RATIO", help="loki (0.1-0.3, default 0.2)")
+    z.add_argument("--streams", type=_positive_int, metavar="N", help="loki active streams")
+    z.add_argument("--format", choices=["text", "json", "helm"], default="text")
+    z.add_argument("--json", action="store_true", help="same as --format json")
 
     t = sub.add_parser("tui", help="interactive terminal UI")
     t.add_argument("urls", nargs="*", metavar="URL")
@@ -297,8 +323,28 @@ def cmd_tui(args: argparse.Namespace) -> int:
     return run_app(args.urls, opts, snapshot=args.snapshot)
 
 
+def cmd_size(args: argparse.Namespace) -> int:
+    from .sizing import calculator, render
+
+    if args.tier and args.memory:
+        raise UsageError("give --tier or --memory, not both")
+    try:
+        sizing = calculator.size(
+            args.chart, args.tier, memory=args.memory, cpus=args.cpus,
+            connections=args.connections, samples_per_second=args.samples_per_second,
+            retention_days=args.retention, log_rate_mb_s=args.log_rate,
+            active_streams=args.streams,
+            **({"compression": args.compression} if args.compression else {}))
+    except ValueError as e:
+        raise UsageError(str(e)) from None
+    fmt = "json" if args.json else args.format
+    out = {"text": render.render_text, "json": render.render_json, "helm": render.render_helm}[fmt]
+    sys.stdout.write(out(sizing))
+    return EXIT_OK
+
+
 COMMANDS = {"run": cmd_run, "checks": cmd_checks, "snapshot": cmd_snapshot,
-            "analyze": cmd_analyze, "tui": cmd_tui}
+            "analyze": cmd_analyze, "tui": cmd_tui, "size": cmd_size}
 
 
 def main(argv: list[str] | None = None) -> int:

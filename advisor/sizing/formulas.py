@@ -50,3 +50,52 @@ def mongo_wiredtiger_cache(memory: int) -> int:
 def redis_maxmemory(memory: int) -> int:
     """Guide: Redis maxmemory = 75% of total memory (25% for OS and fragmentation)."""
     return memory * 3 // 4
+
+
+def mysql_buffer_pool_target(memory: int) -> int:
+    """One number inside the guide's 70-80% band: 75% (the guide's Large example, 12G of 16G)."""
+    return memory * 75 // 100
+
+
+def elasticsearch_heap(memory: int) -> int:
+    """Guide: Heap Size = min(32GB, 50% of total memory)."""
+    return min(32 * GiB, memory // 2)
+
+
+def kafka_heap(memory: int) -> int:
+    """Guide: Heap = 4-6 GB (not more, for GC performance); Page Cache = 70% of memory.
+
+    The guide's 4-6 GB cannot hold on its 4 and 8 GB tiers (page cache alone takes 70%),
+    so the heap is 25% of memory (the guide's Large example: 4 GB of 16 GB), at least
+    1 GB and at most 6 GB."""
+    return max(GiB, min(6 * GiB, memory // 4))
+
+
+def kafka_page_cache(memory: int) -> int:
+    """Guide: Page Cache = 70% of memory (for recent log segments)."""
+    return memory * 70 // 100
+
+
+def rabbitmq_watermark(memory: int) -> int:
+    """Guide: vm_memory_high_watermark = 0.4 (40% of total memory)."""
+    return memory * 4 // 10
+
+
+def prometheus_memory(samples_per_second: float, retention_seconds: float) -> float:
+    """Guide: Memory (GB) = (Samples/s * Retention seconds * 2 bytes) / 1024^3 * 1.5 -> bytes."""
+    return samples_per_second * retention_seconds * 2 * 1.5
+
+
+def prometheus_storage(samples_per_second: float, retention_seconds: float) -> float:
+    """Guide: Storage (GB) = Samples/s * Retention seconds * 1.5 bytes / 1024^3 -> bytes."""
+    return samples_per_second * retention_seconds * 1.5
+
+
+def loki_storage(log_rate_mb_s: float, retention_seconds: float, compression: float) -> float:
+    """Guide: Storage (GB) = Log rate (MB/s) * Retention (s) * Compression ratio (0.1-0.3) / 1024 -> bytes."""
+    return log_rate_mb_s * retention_seconds * compression / 1024 * GiB
+
+
+def loki_memory(active_streams: int, chunk_cache: int, index_cache: int) -> int:
+    """Guide: Memory (GB) = Active streams * 5 KB + Chunk cache + Index cache -> bytes."""
+    return active_streams * 5 * 1024 + chunk_cache + index_cache

@@ -1,0 +1,71 @@
+"""`advisor size` output: text, JSON, and a Helm values.yaml fragment."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from ..units import human_bytes
+from .calculator import Sizing
+
+_PLAIN = re.compile(r"^([A-Za-z_./][A-Za-z0-9_ ./=:+-]*|\d+(\.\d+)?[A-Za-z]+)$")
+_RESERVED = {"true", "false", "yes", "no", "on", "off", "null", "y", "n", "~"}
+
+
+def _scalar(v: Any) -> str:
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if v is None:
+        return "null"
+    if isinstance(v, (int, float)):
+        return repr(v)
+    s = str(v)
+    if _PLAIN.match(s) and s.lower() not in _RESERVED and ": " not in s and not s.endswith(":") \
+            and " #" not in s and not s.endswith(" "):
+        return s
+    return json.dumps(s)  # a JSON string is a valid YAML double-quoted scalar
+
+
+def to_yaml(d: dict[str, Any], indent: int = 0) -> str:
+    """Block-style YAML for nested dicts of scalars (all a values.yaml fragment needs)."""
+    out = []
+    pad = "  " * indent
+    for k, v in d.items():
+        key = _scalar(k)
+        if isinstance(v, dict):
+            out.append(f"{pad}{key}:")
+            out.append(to_yaml(v, indent + 1).rstrip("\n"))
+        else:
+            out.append(f"{pad}{key}: {_scalar(v)}")
+    return "\n".join(out) + "\n"
+
+
+def render_helm(s: Sizing) -> str:
+    head = f"# {s.chart} {s.tier or 'custom'}: {s.cpus} vCPU, {human_bytes(s.memory)} (db-advisor size)\n"
+    notes = "".join(f"# note: {n}\n" for n in s.notes)
+    return head + notes + to_yaml(s.helm_values())
+
+
+def render_text(s: Sizing) -> str:
+    r = s.row
+    lines = [f"{s.chart} — tier {s.tier or 'custom'} ({s.cpus} vCPU, {human_bytes(s.memory)})"]
+    cols = [f"vCPU {r.vcpu}", f"memory {r.memory_gb} GB"]
+    if r.iops:
+        cols.append(f"IOPS {r.iops}")
+    if r.connections:
+        cols.append(f"connections {r.connections}")
+    cols += [f"{k.replace('_', ' ')} {v}" for k, v in r.extra.items()]
+    lines.append("guide row: " + ", ".join(cols) + f" — {r.use_case}")
+    lines.append("resources: requests cpu {requests[cpu]} memory {requests[memory]}, "
+                 "limits cpu {limits[cpu]} memory {limits[memory]}".format(**s.resources))
+    lines.append("settings:")
+    lines += ["  " + ln for ln in to_yaml(s.settings).splitlines()]
+    if s.notes:
+        lines.append("notes:")
+        lines += [f"  - {n}" for n in s.notes]
+    return "\n".join(lines) + "\n"
+
+
+def render_json(s: Sizing) -> str:
+    return json.dumps(s.to_dict(), indent=2) + "\n"
