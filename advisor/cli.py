@@ -108,6 +108,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     c = sub.add_parser("checks", help="list every check with its thresholds and references")
     c.add_argument("--json", action="store_true")
+    c.add_argument("--markdown", action="store_true", help="the reference page (docs/checks.md)")
     c.add_argument("--config", metavar="FILE")
     c.add_argument("--engine", choices=["postgres", "mysql", "mongo", "redis"])
 
@@ -230,6 +231,10 @@ def cmd_checks(args: argparse.Namespace) -> int:
     from . import config, registry
 
     cfg = config.load(args.config)
+    if args.markdown:
+        from . import checkdocs
+        sys.stdout.write(checkdocs.render())
+        return EXIT_OK
     rows = []
     for c in registry.all_checks():
         if args.engine and c.engine != args.engine:
