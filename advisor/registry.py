@@ -104,7 +104,10 @@ def load_builtin() -> None:
     import checks
 
     for info in pkgutil.walk_packages(checks.__path__, prefix="checks."):
-        importlib.import_module(info.name)
+        try:
+            importlib.import_module(info.name)
+        except Exception as e:  # reported like a broken plugin: the other checks still run
+            plugin_errors.append(f"check module {info.name} failed to load: {type(e).__name__}: {e}")
 
 
 def load_plugins() -> None:
