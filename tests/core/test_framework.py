@@ -18,6 +18,7 @@ from advisor.runner import RunOptions, run_checks
 def test_every_builtin_check_is_well_formed():
     checks = registry.all_checks()
     assert checks, "no checks registered"
+    assert not [m for m in registry.plugin_errors if m.startswith("check module")]
     for c in checks:
         assert registry.validate(c) == [], c.id
         assert c.id.split(".")[0] in ("pg", "mysql", "mongo", "redis")
