@@ -1,0 +1,89 @@
+"""Server identity, global variables and status, performance_schema setup."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from advisor.errors import FactUnavailable
+from advisor.facts import provides
+
+SYSTEM_SCHEMAS = ("mysql", "information_schema", "performance_schema", "sys")
+PS_ENABLE = ("set performance_schema = ON under [mysqld] in my.cnf and restart the server "
+             "(not dynamic; OFF by default on MariaDB)")
+PS_GRANT = "GRANT SELECT ON performance_schema.* TO <advisor user>"
+
+_NUMBER = re.compile(r"^-?\d+(\.\d+)?$")
+
+
+def _value(text: Any) -> Any:
+    """'134217728' -> int, '10.000000' -> float, anything else stays text."""
+    if isinstance(text, (bytes, bytearray)):
+        text = text.decode("utf-8", "replace")
+    if isinstance(text, str) and _NUMBER.match(text):
+        return float(text) if "." in text else int(text)
+    return text
+
+
+def _name_values(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    return {r["variable_name"].lower(): _value(r["value"]) for r in rows}
+
+
+@provides("mysql", "mysql.server")
+def server(s, facts) -> dict[str, Any]:
+    """Vendor, version, current account, uptime and whether the sys schema exists."""
+    row = s.query("SELECT VERSION() AS version_string, @@version_comment AS version_comment, "
+                  "CURRENT_USER() AS current_user_, @@hostname AS hostname, NOW() AS now")[0]
+    uptime = facts.get("mysql.status").get("uptime")
+    sys_schema = bool(s.query("SELECT 1 AS x FROM information_schema.SCHEMATA "
+                              "WHERE SCHEMA_NAME = 'sys'"))
+    return {"vendor": s.vendor, "version": ".".join(map(str, s.version)),
+            "version_tuple": list(s.version), "version_string": row["version_string"],
+            "version_comment": row["version_comment"], "user": row["current_user_"],
+            "hostname": row["hostname"], "now": row["now"], "uptime_s": uptime,
+            "sys_schema": sys_schema}
+
+
+@provides("mysql", "mysql.variables")
+def variables(s, facts) -> dict[str, Any]:
+    """SHOW GLOBAL VARIABLES, names lower-case, numbers as numbers."""
+    return _name_values(s.query("SHOW GLOBAL VARIABLES"))
+
+
+@provides("mysql", "mysql.status")
+def status(s, facts) -> dict[str, Any]:
+    """SHOW GLOBAL STATUS, names lower-case, numbers as numbers (counters since startup)."""
+    return _name_values(s.query("SHOW GLOBAL STATUS"))
+
+
+@provides("mysql", "mysql.performance_schema")
+def performance_schema(s, facts) -> dict[str, Any]:
+    """Is performance_schema on, and which consumers / instruments the checks rely on."""
+    v = facts.get("mysql.variables")
+    enabled = str(v.get("performance_schema", "OFF")).upper() in ("ON", "1")
+    out: dict[str, Any] = {"enabled": enabled, "consumers": {}, "instruments": {},
+                           "digests_size": v.get("performance_schema_digests_size"),
+                           "digest_lost": facts.get("mysql.status").get("performance_schema_digest_lost"),
+                           "readable": None, "error": None}
+    if not enabled:
+        return out
+    try:
+        out["consumers"] = {r["name"]: r["enabled"] == "YES" for r in s.query(
+            "SELECT NAME AS name, ENABLED AS enabled FROM performance_schema.setup_consumers",
+            enable=PS_GRANT)}
+        out["instruments"] = {r["name"]: r["enabled"] == "YES" for r in s.query(
+            "SELECT NAME AS name, ENABLED AS enabled FROM performance_schema.setup_instruments "
+            "WHERE NAME IN ('wait/io/table/sql/handler', 'statement/sql/select')", enable=PS_GRANT)}
+        out["readable"] = True
+    except FactUnavailable as e:
+        out["readable"], out["error"] = False, e.describe()
+    return out
+
+
+def require_performance_schema(facts, what: str) -> None:
+    """Raise FactUnavailable unless performance_schema is on and readable."""
+    ps = facts.get("mysql.performance_schema")
+    if not ps["enabled"]:
+        raise FactUnavailable(f"performance_schema is OFF, so {what} cannot be read", PS_ENABLE)
+    if ps["readable"] is False:
+        raise FactUnavailable(f"performance_schema is not readable ({ps['error']})", PS_GRANT)

@@ -1,0 +1,49 @@
+"""Statement digests from performance_schema.events_statements_summary_by_digest.
+
+The guide's SQL selects `sql_text` from this table: it has no such column
+(the normalized statement is DIGEST_TEXT; MySQL 8 adds QUERY_SAMPLE_TEXT).
+Timers are picoseconds; they are converted to seconds here.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from advisor.facts import provides
+
+from .facts_server import PS_GRANT, require_performance_schema
+
+PS = 1e12  # picoseconds per second
+
+
+@provides("mysql", "mysql.digests")
+def digests(s, facts) -> dict[str, Any]:
+    """Top statement digests by total latency, bounded by options.statement_limit (default 500)."""
+    require_performance_schema(facts, "statement digests")
+    limit = int(facts.options.get("statement_limit", 500))
+    rows = s.query("""
+        SELECT SCHEMA_NAME AS `schema`, DIGEST AS digest, DIGEST_TEXT AS digest_text,
+               COUNT_STAR AS calls, SUM_TIMER_WAIT AS total, AVG_TIMER_WAIT AS mean,
+               MAX_TIMER_WAIT AS max, SUM_LOCK_TIME AS lock_t, SUM_ROWS_EXAMINED AS rows_examined,
+               SUM_ROWS_SENT AS rows_sent, SUM_ROWS_AFFECTED AS rows_affected,
+               SUM_NO_INDEX_USED AS no_index_used, SUM_NO_GOOD_INDEX_USED AS no_good_index_used,
+               SUM_CREATED_TMP_TABLES AS tmp_tables, SUM_CREATED_TMP_DISK_TABLES AS tmp_disk_tables,
+               SUM_SORT_MERGE_PASSES AS sort_merge_passes, FIRST_SEEN AS first_seen,
+               LAST_SEEN AS last_seen
+        FROM performance_schema.events_statements_summary_by_digest
+        WHERE DIGEST IS NOT NULL
+        ORDER BY SUM_TIMER_WAIT DESC
+        LIMIT %s
+    """, (limit + 1,), enable=PS_GRANT)
+    out = []
+    for r in rows[:limit]:
+        out.append({
+            "schema": r["schema"], "digest": r["digest"], "digest_text": r["digest_text"] or "",
+            "calls": int(r["calls"]), "total_s": int(r["total"]) / PS, "mean_s": int(r["mean"]) / PS,
+            "max_s": int(r["max"]) / PS, "lock_s": int(r["lock_t"]) / PS,
+            **{k: int(r[k]) for k in ("rows_examined", "rows_sent", "rows_affected", "no_index_used",
+                                      "no_good_index_used", "tmp_tables", "tmp_disk_tables",
+                                      "sort_merge_passes")},
+            "first_seen": r["first_seen"], "last_seen": r["last_seen"],
+        })
+    return {"rows": out, "truncated": len(rows) > limit, "limit": limit}
