@@ -11,6 +11,8 @@ from typing import Callable
 FORMATS: dict[str, str] = {
     "text": "advisor.render_text:render",
     "json": "advisor.formats.json_format:render",
+    "markdown": "advisor.formats.markdown:render",
+    "sarif": "advisor.formats.sarif:render",
 }
 
 
