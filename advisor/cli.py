@@ -298,6 +298,15 @@ def load_snapshot(path: str) -> dict[str, Any]:
     return doc
 
 
+def apply_snapshot_host(opts: Any, doc: dict[str, Any]) -> None:
+    """Host memory/cpus recorded in the snapshot, unless given on the command line."""
+    host = doc.get("host") or {}
+    if opts.host.memory_bytes is None:
+        opts.host.memory_bytes = host.get("memory_bytes")
+    if opts.host.cpus is None:
+        opts.host.cpus = host.get("cpus")
+
+
 def cmd_analyze(args: argparse.Namespace) -> int:
     from . import config, runner
     from .report import Report
@@ -308,11 +317,7 @@ def cmd_analyze(args: argparse.Namespace) -> int:
     results = []
     for path in args.files:
         doc = load_snapshot(path)
-        host = doc.get("host") or {}
-        if opts.host.memory_bytes is None:
-            opts.host.memory_bytes = host.get("memory_bytes")
-        if opts.host.cpus is None:
-            opts.host.cpus = host.get("cpus")
+        apply_snapshot_host(opts, doc)
         results += [runner.analyze_snapshot(e, opts) for e in doc["targets"]]
     report = Report(targets=results)
     _apply_mutes(report, cfg)
