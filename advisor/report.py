@@ -55,8 +55,12 @@ class Report:
         return json.dumps(self.to_dict(), indent=2, default=_json_default) + "\n"
 
     def exit_code(self, fail_on: Severity | None) -> int:
-        """3 if any target could not be inspected; else 1 if a finding is at or above fail_on."""
-        if any(not t.reachable for t in self.targets):
+        """3 only if no target could be inspected; else 1 if a finding is at or above fail_on.
+
+        In a fleet run one dead target must not hide the findings of the others: it is
+        listed in `errors` (and on stderr) and the exit code follows the findings.
+        """
+        if self.targets and not any(t.reachable for t in self.targets):
             return EXIT_UNREACHABLE
         if fail_on is not None and any(f.severity >= fail_on for f in self.findings):
             return EXIT_FINDINGS

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from . import engines, registry, scoring
@@ -32,6 +32,18 @@ class RunOptions:
 
     def for_engine(self, engine: str) -> dict[str, Any]:
         return {"timeout": self.timeout, **self.engine_options.get(engine, {})}
+
+    def for_target(self, target: Target) -> "RunOptions":
+        """These options with a target's own timeout/memory/cpus/options (from an inventory)."""
+        o = target.options
+        if not o:
+            return self
+        engine_options = dict(self.engine_options)
+        if o.get("options"):
+            engine_options[target.engine] = {**engine_options.get(target.engine, {}), **o["options"]}
+        return replace(self, timeout=o.get("timeout", self.timeout), engine_options=engine_options,
+                       host=Host(memory_bytes=o.get("memory_bytes", self.host.memory_bytes),
+                                 cpus=o.get("cpus", self.host.cpus)))
 
 
 def run_checks(result: TargetResult, checks: list[Check], facts: FactStore, opts: RunOptions) -> None:
@@ -87,10 +99,10 @@ def run(targets: list[Target], opts: RunOptions) -> Report:
     """Inspect targets concurrently; one slow or dead target never stops the others."""
     workers = max(1, min(opts.max_parallel, len(targets)))
     if workers == 1:
-        results = [inspect_target(t, opts) for t in targets]
+        results = [inspect_target(t, opts.for_target(t)) for t in targets]
     else:
         with ThreadPoolExecutor(max_workers=workers) as pool:
-            results = list(pool.map(lambda t: inspect_target(t, opts), targets))
+            results = list(pool.map(lambda t: inspect_target(t, opts.for_target(t)), targets))
     report = Report(targets=results)
     report.extra_errors.extend(TargetError("plugins", m) for m in registry.plugin_errors)
     return report

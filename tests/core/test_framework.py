@@ -98,5 +98,10 @@ def test_exit_codes_follow_fail_on():
     assert rep.exit_code(Severity.WARNING) == 1
     assert rep.exit_code(Severity.CRITICAL) == 0
     assert rep.exit_code(None) == 0
+    # one dead target in a fleet: the exit code follows the others' findings (issue 8)
     rep.targets.append(TargetResult(id="d", engine="postgres", url="u", reachable=False))
-    assert rep.exit_code(None) == 3
+    assert rep.exit_code(None) == 0
+    assert rep.exit_code(Severity.WARNING) == 1
+    # 3 only when no target could be inspected
+    rep.targets = [rep.targets[1]]
+    assert rep.exit_code(Severity.WARNING) == 3
