@@ -32,6 +32,14 @@ def pg_maintenance_work_mem(memory: int) -> int:
     return min(memory // 8, 2 * GiB)
 
 
+def pg_worst_case_memory(shared_buffers: int, max_connections: int, work_mem: int,
+                         autovacuum_workers: int, autovacuum_work_mem: int) -> int:
+    """postgresqltuner's memory model: shared_buffers + max_connections * work_mem * 1.5
+    + autovacuum_max_workers * (autovacuum_work_mem, else maintenance_work_mem).
+    Above 100% of RAM the server can be OOM-killed under load; above 80% it is tight."""
+    return int(shared_buffers + max_connections * work_mem * 1.5 + autovacuum_workers * autovacuum_work_mem)
+
+
 def mysql_buffer_pool(memory: int) -> tuple[int, int]:
     """Guide: innodb_buffer_pool_size = 70-80% of total memory."""
     return memory * 70 // 100, memory * 80 // 100
