@@ -94,6 +94,13 @@ def _add_output(p: argparse.ArgumentParser) -> None:
     p.add_argument("--verbose", "-v", action="store_true", help="text output: show references")
 
 
+def _add_baseline(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--baseline", metavar="FILE",
+                   help="report and fail only on findings not recorded in FILE")
+    p.add_argument("--write-baseline", metavar="FILE",
+                   help="record today's findings in FILE (exit 0 unless no target could be inspected)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = _Parser(prog="advisor", description="Evidence-backed tuning advice for live databases.")
     p.add_argument("--version", action="version", version=f"db-advisor {__version__}")
@@ -101,8 +108,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     r = sub.add_parser("run", help="inspect live databases and report findings")
     r.add_argument("urls", nargs="*", metavar="URL")
+    r.add_argument("--inventory", metavar="FILE", help="TOML file naming the targets of a fleet (see docs/ci.md)")
     _add_selection(r)
     _add_output(r)
+    _add_baseline(r)
     r.add_argument("--timeout", type=_positive_float, metavar="SECONDS",
                    help="bound on connecting and on each query (default 10)")
 
@@ -122,6 +131,7 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("files", nargs="+", metavar="FILE")
     _add_selection(a)
     _add_output(a)
+    _add_baseline(a)
 
     z = sub.add_parser("size", help="the guide's sizing for a chart: tier row, settings, Helm values")
     z.add_argument("chart", help="postgresql, mysql, mongodb, redis, elasticsearch, kafka, rabbitmq, "
@@ -209,22 +219,49 @@ def _apply_mutes(report: Any, cfg: Any) -> None:
         t.findings = kept
 
 
+def _load_baseline(args: argparse.Namespace) -> Any:
+    """Read --baseline before connecting anywhere, so a bad file fails fast."""
+    from . import baseline
+    return baseline.load(args.baseline) if args.baseline else None
+
+
+def _apply_baseline(report: Any, args: argparse.Namespace, old: Any, fail_on: Severity | None) -> Severity | None:
+    """--write-baseline records every finding (and then fails on none); --baseline mutes known ones."""
+    from . import baseline
+    if args.write_baseline:
+        n = baseline.write(report.findings, args.write_baseline)
+        print(f"advisor: wrote baseline {args.write_baseline}: {n} finding(s)", file=sys.stderr)
+        for t in report.targets:
+            if not t.reachable:
+                print(f"advisor: {t.id} was not inspected: its findings are not in the baseline", file=sys.stderr)
+        fail_on = None
+    if old is not None:
+        baseline.apply(report, old)
+    return fail_on
+
+
 def cmd_run(args: argparse.Namespace) -> int:
-    from . import config, runner
+    from . import config, inventory, runner
+    from .report import Report
     from .targets import parse_target
 
     cfg = config.load(args.config)
-    if not args.urls:
-        raise UsageError("no URL given (e.g. advisor run postgresql://user@host:5432/db)")
-    targets = [parse_target(u) for u in args.urls]
+    inv = inventory.load(args.inventory) if args.inventory else None
+    if not args.urls and inv is None:
+        raise UsageError("no URL given (e.g. advisor run postgresql://user@host:5432/db, or --inventory FILE)")
+    targets = [parse_target(u) for u in args.urls] + (inv.targets if inv else [])
+    old = _load_baseline(args)
     opts = _options(args, cfg)
     _check_selection(opts)
-    report = runner.run(targets, opts)
+    report = runner.run(targets, opts) if targets else Report(targets=[])
+    if inv:
+        report.targets += inv.unusable
     _apply_mutes(report, cfg)
+    fail_on = _apply_baseline(report, args, old, _fail_on(args, cfg))
     _emit(report, args)
     for e in report.errors:
         print(f"advisor: {e.target}: {e.message}", file=sys.stderr)
-    return report.exit_code(_fail_on(args, cfg))
+    return report.exit_code(fail_on)
 
 
 def cmd_checks(args: argparse.Namespace) -> int:
@@ -312,6 +349,7 @@ def cmd_analyze(args: argparse.Namespace) -> int:
     from .report import Report
 
     cfg = config.load(args.config)
+    old = _load_baseline(args)
     opts = _options(args, cfg)
     _check_selection(opts)
     results = []
@@ -321,8 +359,9 @@ def cmd_analyze(args: argparse.Namespace) -> int:
         results += [runner.analyze_snapshot(e, opts) for e in doc["targets"]]
     report = Report(targets=results)
     _apply_mutes(report, cfg)
+    fail_on = _apply_baseline(report, args, old, _fail_on(args, cfg))
     _emit(report, args)
-    return report.exit_code(_fail_on(args, cfg))
+    return report.exit_code(fail_on)
 
 
 def cmd_tui(args: argparse.Namespace) -> int:

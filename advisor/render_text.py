@@ -38,6 +38,8 @@ def render(report: Report, verbose: bool = False) -> str:
         ver = f" ({t.server_version})" if t.server_version else ""
         lines.append(f"{t.id}{ver}: {score}, {len(t.findings)} finding(s), "
                      f"{len(t.skipped)} skipped, {t.duration_ms} ms")
+    if report.muted:
+        lines.append(f"{len(report.muted)} finding(s) muted or in the baseline (listed by --format json)")
     findings = report.findings
     for sev in SEVERITY_ORDER:
         group = [f for f in findings if f.severity == sev]
