@@ -11,13 +11,14 @@ from advisor.facts import provides
 def tables(s, facts) -> dict[str, Any]:
     """User tables, biggest first, bounded by options.table_limit (default 20000).
 
-    Each row: schema, name, relid, size bytes (heap / total), row estimate,
+    Each row: schema, name, qualified (quoted schema.name), relid, size bytes (heap / total), row estimate,
     scan counters, dead/live tuples, last (auto)vacuum/analyze, per-table
     reloptions, relfrozenxid age, whether it has a primary key, partitioning.
     """
     limit = int(facts.options.get("table_limit", 20000))
     rows = s.query("""
         SELECT n.nspname AS schema, c.relname AS name, c.oid::bigint AS relid, c.relkind::text AS kind,
+               format('%%I.%%I', n.nspname, c.relname) AS qualified,
                c.relispartition AS is_partition,
                pg_relation_size(c.oid) AS heap_bytes,
                pg_total_relation_size(c.oid) AS total_bytes,

@@ -1,0 +1,324 @@
+"""Indexes: missing (sequential scans), unused, duplicate/redundant, invalid, foreign keys without one."""
+
+from __future__ import annotations
+
+import re
+
+from advisor.errors import FactUnavailable
+from advisor.model import Severity
+from advisor.registry import Threshold, check
+from advisor.units import human_bytes, human_duration
+
+from .table_refs import brief, statements_for_table
+
+PGHERO = "PgHero (github.com/ankane/pghero)"
+
+
+def _statements(ctx):
+    """pg.statements rows, or (None, reason) when pg_stat_statements cannot be read."""
+    try:
+        return ctx.fact("pg.statements")["rows"], None
+    except FactUnavailable as e:
+        return None, e.describe()
+
+
+# ---- missing indexes ---------------------------------------------------------
+
+@check(
+    id="pg.index.missing",
+    title="Tables read mostly by sequential scans over many rows",
+    category="indexes",
+    severity=Severity.WARNING,
+    facts=["pg.tables", "pg.server", "pg.statements"],
+    reference=f"{PGHERO}: index suggestions skip tables < 500 rows; guide: 1. Query Optimization > Indexing",
+    thresholds={
+        "min_rows": Threshold(10000, "rows", "advisor default (PgHero ignores tables under 500 rows; "
+                              "scanning a few thousand rows is cheap)"),
+        "min_seq_scan_pct": Threshold(50, "% of scans", "advisor default: seq_scan > idx_scan"),
+        "min_seq_tup_read": Threshold(1_000_000, "rows", "advisor default: rows read by seq scans"),
+        "min_seq_scans": Threshold(10, "scans", "advisor default: a pattern, not a one-off"),
+    },
+)
+def missing(ctx):
+    """A big table that is read mostly by sequential scans reads every row to find
+    a few: CPU, I/O and buffer-cache churn grow with the table. The finding names
+    the table, its scan counters, and the pg_stat_statements entries that reference
+    it (biggest total time first), whose WHERE / JOIN columns are the candidates
+    for an index. Fix: CREATE INDEX CONCURRENTLY on the filter columns of those
+    statements (most selective first), then confirm with EXPLAIN. A table that is
+    legitimately read in full (reporting, small lookup tables) can be muted."""
+    server = ctx.fact("pg.server")
+    stmts, why = _statements(ctx)
+    t_min_rows, t_pct = ctx.threshold("min_rows"), ctx.threshold("min_seq_scan_pct")
+    t_tup, t_scans = ctx.threshold("min_seq_tup_read"), ctx.threshold("min_seq_scans")
+    for t in ctx.fact("pg.tables")["rows"]:
+        seq, idx = t.get("seq_scan") or 0, t.get("idx_scan") or 0
+        rows = max(t.get("n_live_tup") or 0, t.get("reltuples") or 0)
+        if t["kind"] != "r" or seq < t_scans or rows < t_min_rows or (t.get("seq_tup_read") or 0) < t_tup:
+            continue
+        share = 100.0 * seq / (seq + idx)
+        if share < t_pct:
+            continue
+        evidence = {"seq_scan": seq, "idx_scan": idx, "seq_scan_pct": round(share, 1),
+                    "seq_tup_read": t["seq_tup_read"], "avg_rows_per_seq_scan": t["seq_tup_read"] // seq,
+                    "live_rows": rows, "table_size": human_bytes(t["heap_bytes"]),
+                    "thresholds": {"min_rows": t_min_rows, "min_seq_scan_pct": t_pct,
+                                   "min_seq_tup_read": t_tup, "min_seq_scans": t_scans},
+                    "stats_since": server.get("stats_reset") or server.get("started_at")}
+        if stmts is None:
+            evidence["statements"] = f"unavailable: {why}"
+        else:
+            refs = statements_for_table(stmts, t["schema"], t["name"], server["database"])
+            evidence["statements"] = [brief(r) for r in refs]
+        yield ctx.finding(
+            object=t["qualified"],
+            summary=f"{t['qualified']}: {share:.0f}% of {seq + idx} scans are sequential, "
+                    f"{t['seq_tup_read'] // seq:,} rows read per scan",
+            evidence=evidence,
+            recommendation="Index the columns these statements filter or join on (see evidence); "
+                           "check the plan with EXPLAIN (ANALYZE, BUFFERS) before and after.",
+            fix=f"CREATE INDEX CONCURRENTLY ON {t['qualified']} (<filter columns>);")
+
+
+# ---- unused indexes ----------------------------------------------------------
+
+def _fk_supported(ctx, ix) -> list[str]:
+    """Foreign keys of ix's table whose columns lead ix (dropping ix would un-index them)."""
+    try:
+        fks = ctx.fact("pg.foreign_keys")["rows"]
+    except FactUnavailable:
+        return []
+    return [fk["definition"] for fk in fks if fk["relid"] == ix["relid"]
+            and sorted(ix["attnums"][:len(fk["attnums"])]) == sorted(fk["attnums"])]
+
+
+def _drop(ix) -> str:
+    """CONCURRENTLY is not allowed on a partitioned table's index."""
+    return f"DROP INDEX {'CONCURRENTLY ' if ix['kind'] == 'i' else ''}{ix['qualified']};"
+
+
+@check(
+    id="pg.index.unused",
+    title="Indexes never scanned since statistics were reset",
+    category="indexes",
+    severity=Severity.WARNING,
+    facts=["pg.indexes", "pg.server", "pg.foreign_keys"],
+    reference=f"{PGHERO}: unused = idx_scan 0, >= 10 MB, not unique; postgresqltuner (unused indexes)",
+    thresholds={
+        "min_bytes": Threshold(10 * 1024**2, "bytes", "PgHero: unused indexes of 10 MB or more"),
+        "min_stats_age_days": Threshold(7, "days", "advisor default: below this the finding is info "
+                                        "(a weekly job may not have run yet)"),
+    },
+)
+def unused(ctx):
+    """An index that is never scanned still costs: every INSERT and non-HOT UPDATE
+    writes it, it takes disk, backup and cache space, and it slows vacuum. Indexes
+    backing a primary key, unique or exclusion constraint are never reported (they
+    enforce rules even when never scanned). Counters are kept since the last
+    statistics reset, and per node: on a replica they count only that replica's
+    queries, so look at every node before dropping. An index that is the only
+    support of a foreign key is reported as info: parent deletes need it even if
+    they have not happened yet. Indexes of partitions attached to a partitioned
+    index are not judged one by one. Fix: DROP INDEX CONCURRENTLY (keep its
+    definition from the evidence to recreate it if needed)."""
+    server = ctx.fact("pg.server")
+    age_s = float(server.get("stats_age_s") or 0)
+    young = age_s < ctx.threshold("min_stats_age_days") * 86400
+    min_bytes = ctx.threshold("min_bytes")
+    replica = bool(server.get("in_recovery"))
+    for ix in ctx.fact("pg.indexes")["rows"]:
+        if (ix["kind"] != "i" or ix["attached"] or ix["idx_scan"] is None or ix["idx_scan"] > 0 or ix["is_unique"]
+                or ix["is_primary"] or ix["is_exclusion"] or ix["constraint_type"] or not ix["is_valid"]
+                or (ix["bytes"] or 0) < min_bytes):
+            continue
+        note = (f"statistics cover {human_duration(age_s)} (since "
+                f"{server.get('stats_reset') or 'server start ' + str(server.get('started_at'))})")
+        if replica:
+            note += "; this is a replica: index counters are per node, check the primary and other replicas"
+        fks = _fk_supported(ctx, ix)
+        yield ctx.finding(
+            object=ix["qualified"],
+            severity=Severity.INFO if young or fks else None,
+            summary=f"index {ix['qualified']} on {ix['table_qualified']} ({human_bytes(ix['bytes'])}) "
+                    f"has never been scanned",
+            evidence={"idx_scan": 0, "size_bytes": ix["bytes"], "size": human_bytes(ix["bytes"]),
+                      "min_bytes": min_bytes, "definition": ix["definition"],
+                      "stats_age_s": round(age_s), "stats_reset": server.get("stats_reset"),
+                      "replica": replica, "note": note, "supports_foreign_keys": fks},
+            recommendation=("It is the index of a foreign key: keep it if rows of the referenced "
+                            "table are ever deleted or their key updated. " if fks else "")
+            + "Drop it if no query needs it" + (
+                " (statistics are young: wait until every periodic job has run)" if young else "")
+            + (". Counters are per node: confirm it is unused on every replica." if replica else "."),
+            fix=f"{_drop(ix)}\n-- to recreate: "
+                + _concurrently(ix["definition"]) + ";")
+
+
+def _concurrently(definition: str) -> str:
+    return re.sub(r"^CREATE (UNIQUE )?INDEX ", r"CREATE \1INDEX CONCURRENTLY ", definition, count=1)
+
+
+# ---- duplicate / redundant indexes -----------------------------------------------
+
+def _key(ix, n=None):
+    """Comparable description of the first n key columns (attnum, opclass, collation, sort option)."""
+    n = ix["n_key"] if n is None else n
+    return [(ix["attnums"][i], ix["opclasses"][i], ix["collations"][i], ix["options"][i]) for i in range(n)]
+
+
+def covered_by(a, b) -> bool:
+    """True if index `a` is redundant given index `b` (same table, both usable).
+
+    Same method, expressions and predicate; a's key columns are a prefix of b's
+    (btree) or identical (other methods); a's INCLUDE columns are in b; a unique
+    index is only covered by an identical unique one.
+    """
+    if a["indexrelid"] == b["indexrelid"] or a["relid"] != b["relid"]:
+        return False
+    if a["method"] != b["method"] or a["expressions"] != b["expressions"] or a["predicate"] != b["predicate"]:
+        return False
+    if not (a["is_valid"] and b["is_valid"]) or a["kind"] != b["kind"]:
+        return False
+    same_keys = a["n_key"] == b["n_key"] and _key(a) == _key(b)
+    if a["is_unique"]:
+        return b["is_unique"] and same_keys
+    prefix = a["n_key"] <= b["n_key"] and _key(a) == _key(b, a["n_key"])
+    if not (same_keys or (a["method"] == "btree" and prefix)):
+        return False
+    return set(a["attnums"][a["n_key"]:]) <= set(b["attnums"])
+
+
+def _keep_rank(ix):
+    """Which of two identical indexes to keep: constraint-backed first, then the older (lower oid)."""
+    return (0 if ix["is_primary"] else 1 if ix["constraint_type"] else 2, ix["indexrelid"])
+
+
+@check(
+    id="pg.index.duplicate",
+    title="Duplicate and redundant indexes",
+    category="indexes",
+    severity=Severity.WARNING,
+    facts=["pg.indexes"],
+    reference=f"{PGHERO}: duplicate indexes (same method, expressions, predicate; prefix rule; "
+              "never primary/unique); pt-duplicate-key-checker",
+)
+def duplicate(ctx):
+    """An index whose key columns are a leading prefix of another index on the same
+    table (same method, same expressions, same partial-index predicate, same
+    operator classes, collations and sort order) answers no query the longer one
+    cannot, yet every write maintains both. A unique index is only redundant
+    against an identical unique one (it enforces a rule), and a primary key is
+    never suggested for removal. Fix: DROP INDEX CONCURRENTLY the redundant one
+    (an identical index backing a UNIQUE constraint is dropped with ALTER TABLE
+    ... DROP CONSTRAINT, after checking no foreign key depends on it)."""
+    by_table: dict[int, list] = {}
+    for ix in ctx.fact("pg.indexes")["rows"]:
+        by_table.setdefault(ix["relid"], []).append(ix)
+    for group in by_table.values():
+        if len(group) < 2:
+            continue
+        for a in group:
+            if a["is_primary"] or a["constraint_type"] == "x" or a["attached"]:
+                continue
+            covers = [b for b in group if covered_by(a, b)]
+            # of two identical indexes, report only the one to drop
+            covers = [b for b in covers if not covered_by(b, a) or _keep_rank(b) < _keep_rank(a)]
+            if not covers:
+                continue
+            b = max(covers, key=lambda x: (x["is_primary"], x["n_key"] == a["n_key"], -x["indexrelid"]))
+            if a["constraint_type"] == "u":
+                fix = (f"ALTER TABLE {a['table_qualified']} DROP CONSTRAINT {a['constraint_name']};"
+                       "  -- fails if a foreign key depends on it")
+            else:
+                fix = _drop(a)
+            identical = a["n_key"] == b["n_key"] and _key(a) == _key(b)
+            yield ctx.finding(
+                object=a["qualified"],
+                summary=f"index {a['qualified']} is {'identical to' if identical else 'covered by'} "
+                        f"{b['qualified']} on {a['table_qualified']}",
+                evidence={"redundant": a["definition"], "redundant_size": human_bytes(a["bytes"]),
+                          "redundant_bytes": a["bytes"], "redundant_idx_scan": a["idx_scan"],
+                          "covering": b["definition"], "covering_size": human_bytes(b["bytes"]),
+                          "covering_is_unique": b["is_unique"], "rule": "identical" if identical
+                          else "key columns are a leading prefix of the covering index"},
+                recommendation=f"Drop {a['qualified']}: {b['qualified']} serves the same lookups; "
+                               f"writes and vacuum get cheaper and {human_bytes(a['bytes'])} is freed.",
+                fix=fix)
+
+
+# ---- invalid indexes ---------------------------------------------------------------
+
+@check(
+    id="pg.index.invalid",
+    title="Invalid indexes left by a failed CREATE INDEX CONCURRENTLY",
+    category="indexes",
+    severity=Severity.WARNING,
+    facts=["pg.indexes", "pg.index_builds"],
+    reference=f"{PGHERO}: invalid indexes (not while a build is running); PostgreSQL docs CREATE INDEX "
+              "(Building Indexes Concurrently)",
+)
+def invalid(ctx):
+    """A CREATE INDEX CONCURRENTLY or REINDEX CONCURRENTLY that failed (duplicate
+    key, deadlock, cancel) leaves an INVALID index: queries never use it, but every
+    write still maintains it. Indexes being built right now (listed in
+    pg_stat_progress_create_index) are not reported. Fix: DROP INDEX CONCURRENTLY
+    and create it again (definition in the fix), or REINDEX INDEX CONCURRENTLY.
+    A unique index that failed on duplicate rows fails again until they are removed."""
+    building = {b["indexrelid"] for b in ctx.fact("pg.index_builds")} | \
+               {b["relid"] for b in ctx.fact("pg.index_builds")}
+    for ix in ctx.fact("pg.indexes")["rows"]:
+        if ix["is_valid"] or ix["indexrelid"] in building or ix["relid"] in building:
+            continue
+        uniq = " Remove the duplicate rows first: a unique build fails on them again." if ix["is_unique"] else ""
+        yield ctx.finding(
+            object=ix["qualified"],
+            summary=f"index {ix['qualified']} on {ix['table_qualified']} is INVALID: never used, "
+                    f"still maintained on every write",
+            evidence={"definition": ix["definition"], "is_valid": False, "is_ready": ix["is_ready"],
+                      "size": human_bytes(ix["bytes"]),
+                      "builds_in_progress": len(ctx.fact("pg.index_builds"))},
+            recommendation="Drop and recreate it concurrently (or REINDEX INDEX CONCURRENTLY)." + uniq,
+            fix=f"{_drop(ix)}\n{_concurrently(ix['definition'])};\n"
+                f"-- or: REINDEX INDEX CONCURRENTLY {ix['qualified']};")
+
+
+# ---- foreign keys without an index ------------------------------------------------
+
+@check(
+    id="pg.index.fk_missing",
+    title="Foreign keys without an index on the referencing columns",
+    category="indexes",
+    severity=Severity.WARNING,
+    facts=["pg.foreign_keys"],
+    reference="PostgreSQL docs 5.4.5 Foreign Keys (indexing referencing columns is advisable); "
+              "check_postgres / pg_idx_advisor practice",
+    thresholds={
+        "min_rows": Threshold(1000, "rows", "advisor default: below this the finding is info "
+                              "(scanning a small table is cheap)"),
+    },
+)
+def fk_missing(ctx):
+    """PostgreSQL indexes the referenced (parent) side of a foreign key but not the
+    referencing columns. Without such an index, every DELETE or key UPDATE on the
+    parent scans the whole child table (under a lock), and joins from parent to
+    child cannot use an index. An index counts when its leading key columns are the
+    FK columns in any order (btree, not partial). Fix: CREATE INDEX CONCURRENTLY on
+    the referencing columns."""
+    min_rows = ctx.threshold("min_rows")
+    for fk in ctx.fact("pg.foreign_keys")["rows"]:
+        if fk["indexed"]:
+            continue
+        cols = ", ".join(fk["columns"])
+        small = (fk["reltuples"] or 0) < min_rows
+        yield ctx.finding(
+            object=f"{fk['table_qualified']}.{fk['name_quoted']}",
+            severity=Severity.INFO if small else None,
+            summary=f"foreign key {fk['name']} on {fk['table_qualified']} ({cols}) has no index "
+                    f"leading with its columns",
+            evidence={"constraint": fk["definition"], "columns": fk["columns"],
+                      "referenced_table": fk["referenced_table"],
+                      "table_rows_estimate": int(fk["reltuples"] or 0),
+                      "table_size": human_bytes(fk["table_bytes"]), "min_rows_for_warning": min_rows},
+            recommendation=f"Index {fk['table_qualified']} ({cols}) so deletes/updates on "
+                           f"{fk['referenced_table']} and joins do not scan the whole table.",
+            fix=f"CREATE INDEX CONCURRENTLY ON {fk['table_qualified']} ({cols});")

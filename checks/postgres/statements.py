@@ -1,0 +1,200 @@
+"""pg_stat_statements: is it there, can we see every query, which statements are slow or dominate."""
+
+from __future__ import annotations
+
+from advisor.errors import FactUnavailable
+from advisor.model import Severity
+from advisor.registry import Threshold, check
+from advisor.units import human_duration
+
+from .table_refs import brief
+
+GUIDE_QUERY = "guide: Database Performance > PostgreSQL Performance Tuning > 1. Query Optimization"
+PSS_DOCS = "PostgreSQL docs F.32 pg_stat_statements; postgresqltuner (missing pg_stat_statements)"
+
+
+def _preload_line(current: str) -> str:
+    libs = [p.strip() for p in (current or "").split(",") if p.strip()]
+    return ", ".join(libs + ["pg_stat_statements"])
+
+
+@check(
+    id="pg.statements.extension",
+    title="pg_stat_statements installed, preloaded and fully visible",
+    category="observability",
+    severity=Severity.WARNING,
+    facts=["pg.stat_statements_status", "pg.server", "pg.settings", "pg.statements"],
+    reference=PSS_DOCS,
+)
+def extension(ctx):
+    """Without pg_stat_statements there is no record of which statements take the
+    time, so slow-query and missing-index advice is blind. It must be listed in
+    shared_preload_libraries (a restart) and created with CREATE EXTENSION in the
+    database the advisor connects to. A role without pg_read_all_stats (or
+    pg_monitor) sees other roles' statements as `<insufficient privilege>`:
+    grant it. When entries are evicted (dealloc > 0), raise
+    pg_stat_statements.max so the history is complete. An extension older than
+    the server's packaged version is updated with ALTER EXTENSION ... UPDATE."""
+    st = ctx.fact("pg.stat_statements_status")
+    server = ctx.fact("pg.server")
+    settings = ctx.fact("pg.settings")
+    preload = settings.get("shared_preload_libraries", {}).get("setting", "")
+    evidence = {"installed_version": st["installed_version"], "available_version": st["available_version"],
+                "preloaded": st["preloaded"], "shared_preload_libraries": preload,
+                "database": server["database"]}
+    restart_fix = (f"ALTER SYSTEM SET shared_preload_libraries = '{_preload_line(preload)}';\n"
+                   "-- restart PostgreSQL, then in this database:\nCREATE EXTENSION pg_stat_statements;")
+    if st["available_version"] is None and st["installed_version"] is None:
+        yield ctx.finding(
+            object="pg_stat_statements",
+            summary="pg_stat_statements is not available on this server (contrib package missing)",
+            evidence=evidence,
+            recommendation="Install the PostgreSQL contrib package for this server version, then "
+                           "preload and create the extension.",
+            fix="# e.g. apt-get install postgresql-contrib\n" + restart_fix)
+        return
+    if not st["preloaded"]:
+        yield ctx.finding(
+            object="pg_stat_statements",
+            summary="pg_stat_statements is not in shared_preload_libraries: statement statistics "
+                    "are not collected",
+            evidence=evidence,
+            recommendation="Add pg_stat_statements to shared_preload_libraries (keep the libraries "
+                           "already there), restart, and create the extension.",
+            fix=restart_fix if not st["installed_version"] else restart_fix.rsplit("\n", 2)[0]
+            + "\n-- restart PostgreSQL")
+        return
+    if not st["installed_version"]:
+        yield ctx.finding(
+            object="pg_stat_statements",
+            summary=f"pg_stat_statements is preloaded but not created in database {server['database']}",
+            evidence=evidence,
+            recommendation="Create the extension in the database the advisor connects to (no restart "
+                           "needed).",
+            fix="CREATE EXTENSION pg_stat_statements;")
+        return
+    if st.get("track") == "none":
+        yield ctx.finding(
+            object="pg_stat_statements.track",
+            summary="pg_stat_statements.track = none: nothing is recorded",
+            evidence={**evidence, "track": "none"},
+            recommendation="Track top-level statements.",
+            fix="ALTER SYSTEM SET pg_stat_statements.track = 'top';\nSELECT pg_reload_conf();")
+    if st["available_version"] and st["available_version"] != st["installed_version"]:
+        yield ctx.finding(
+            object="pg_stat_statements", severity=Severity.INFO,
+            summary=f"pg_stat_statements {st['installed_version']} is older than the packaged "
+                    f"{st['available_version']}",
+            evidence=evidence,
+            recommendation="Update the extension to get the columns of this server version.",
+            fix="ALTER EXTENSION pg_stat_statements UPDATE;")
+    if st.get("dealloc"):
+        yield ctx.finding(
+            object="pg_stat_statements.max", severity=Severity.INFO,
+            summary=f"{st['dealloc']} times pg_stat_statements evicted entries (max = {st.get('max')})",
+            evidence={"dealloc": st["dealloc"], "max": st.get("max"), "since": st.get("stats_reset")},
+            recommendation="Raise pg_stat_statements.max so rarely-run statements are not forgotten "
+                           "(needs a restart); many distinct texts may also mean unparameterized SQL.",
+            fix="ALTER SYSTEM SET pg_stat_statements.max = 10000;  -- restart PostgreSQL")
+    try:
+        hidden = ctx.fact("pg.statements")["hidden_by_privilege"]
+    except FactUnavailable:
+        return
+    if hidden and not server.get("pg_read_all_stats"):
+        yield ctx.finding(
+            object="pg_read_all_stats",
+            summary=f"{hidden} statement(s) read as <insufficient privilege>: role {server['user']} "
+                    "cannot see other roles' queries",
+            evidence={"hidden_statements": hidden, "user": server["user"],
+                      "member_of_pg_read_all_stats": server.get("pg_read_all_stats")},
+            recommendation="Grant pg_read_all_stats (or pg_monitor, which includes it) to the advisor's role.",
+            fix=f'GRANT pg_read_all_stats TO "{server["user"]}";')
+
+
+def _rows(ctx):
+    return [r for r in ctx.fact("pg.statements")["rows"] if r.get("query") != "<insufficient privilege>"]
+
+
+@check(
+    id="pg.statements.slow",
+    title="Statements whose mean execution time is over the guide's limit",
+    category="queries",
+    severity=Severity.WARNING,
+    facts=["pg.statements"],
+    reference=GUIDE_QUERY + " (avg_seconds); PgHero slow query = mean >= 20 ms and calls >= 100",
+    thresholds={
+        "mean_ms": Threshold(1000, "ms", "guide: slow query = mean over 1 s"),
+        "min_calls": Threshold(2, "calls", "advisor default: a one-off ad hoc query is not a pattern"),
+        "max_findings": Threshold(20, "statements", "advisor default: worst by total time first"),
+    },
+)
+def slow(ctx):
+    """Statements taking more than a second on average hurt users directly and hold
+    locks and connections for that long. They are reported worst-total-time first
+    with calls, mean, max and rows per call. Fix: EXPLAIN (ANALYZE, BUFFERS) the
+    statement, add the index its filter needs (see pg.index.missing), or rewrite it.
+    Columns come from the installed extension version: the guide's SQL uses
+    total_time/mean_time, which exist only up to pg_stat_statements 1.7 (PG12);
+    from 1.8 (PG13) they are total_exec_time/mean_exec_time (+ planning time)."""
+    limit, min_calls = ctx.threshold("mean_ms"), ctx.threshold("min_calls")
+    slow_rows = [r for r in _rows(ctx) if (r["mean_ms"] or 0) > limit and (r["calls"] or 0) >= min_calls]
+    for r in slow_rows[: ctx.threshold("max_findings")]:
+        mean = float(r["mean_ms"])
+        yield ctx.finding(
+            object=f"{r['database']}:queryid {r['queryid']}",
+            summary=f"statement averages {human_duration(mean / 1000)} over {r['calls']} calls "
+                    f"in {r['database']} (limit {human_duration(limit / 1000)})",
+            evidence={**brief(r, 400), "max_ms": round(float(r["max_ms"] or 0), 1),
+                      "rows_per_call": round((r["rows"] or 0) / max(r["calls"] or 1, 1), 1),
+                      "mean_limit_ms": limit, "min_calls": min_calls, "database": r["database"],
+                      "role": r.get("role")},
+            recommendation="Run EXPLAIN (ANALYZE, BUFFERS) on it with real parameters; look for "
+                           "sequential scans on big tables, row-estimate errors and sorts spilling "
+                           "to disk; add the missing index or rewrite the statement.",
+            fix=None)
+
+
+@check(
+    id="pg.statements.top_total",
+    title="Statements taking the largest share of total execution time",
+    category="queries",
+    severity=Severity.INFO,
+    facts=["pg.statements"],
+    reference=GUIDE_QUERY + " (ORDER BY total time); PgHero query stats",
+    thresholds={
+        "top_n": Threshold(5, "statements", "guide: top statements by total time"),
+        "min_share_pct": Threshold(10, "%", "advisor default: ignore statements below this share"),
+        "dominating_pct": Threshold(50, "%", "advisor default: one statement owning half the time"),
+        "min_total_ms": Threshold(60000, "ms", "advisor default: a minute of total time before warning"),
+    },
+)
+def top_total(ctx):
+    """The few statements that take most of the server's execution time are where
+    tuning pays: halving one that owns 60 % of the time frees more than fixing
+    fifty rare ones. Each is listed with its share of total time, calls, mean and
+    rows; a statement dominating the workload (over half the time, and at least a
+    minute of it) is a warning. Fix: EXPLAIN (ANALYZE, BUFFERS), index, cache or
+    batch it. Time = execution + planning on pg_stat_statements >= 1.8; the guide's
+    total_time column is the pre-PG13 name."""
+    facts = ctx.fact("pg.statements")
+    grand = float(facts["total_ms"] or 0)
+    if grand <= 0:
+        return
+    min_share, dominating = ctx.threshold("min_share_pct"), ctx.threshold("dominating_pct")
+    for rank, r in enumerate(_rows(ctx)[: ctx.threshold("top_n")], 1):
+        share = 100.0 * float(r["total_ms"] or 0) / grand
+        if share < min_share:
+            break
+        dominates = share >= dominating and float(r["total_ms"]) >= ctx.threshold("min_total_ms")
+        yield ctx.finding(
+            object=f"{r['database']}:queryid {r['queryid']}",
+            severity=Severity.WARNING if dominates else Severity.INFO,
+            summary=f"#{rank} by total time: {share:.0f}% of all statement time "
+                    f"({human_duration(float(r['total_ms']) / 1000)}, {r['calls']} calls)",
+            evidence={**brief(r, 400), "share_pct": round(share, 1), "rank": rank,
+                      "all_statements_ms": round(grand, 1), "statements_tracked": facts["count"],
+                      "min_share_pct": min_share, "dominating_pct": dominating,
+                      "database": r["database"]},
+            recommendation="Tune this statement first: EXPLAIN (ANALYZE, BUFFERS) it; if its mean is "
+                           "already low, reduce how often it runs (caching, batching).",
+            fix=None)
