@@ -12,39 +12,56 @@ from advisor.runner import RunOptions, run, run_checks
 from advisor.targets import parse_target
 
 
+class Outcome:
+    """A report (or one target's result) with findings looked up by check id."""
+
+    def __init__(self, findings, skipped):
+        self.findings, self.skipped = list(findings), list(skipped)
+
+    def of(self, check_id):
+        """{object: finding} of one check."""
+        return {f.object: f for f in self.findings if f.check == check_id}
+
+    def skip_reason(self, check_id):
+        return next((s.reason for s in self.skipped if s.check == check_id), None)
+
+
 @pytest.fixture
 def pg_advise():
-    """pg_advise(url, ["pg.index.*"], thresholds={check: {name: v}}, options={...}) -> Report.
+    """pg_advise(url, ["pg.index.*"], thresholds={check: {name: v}}, options={...}) -> Outcome.
 
     Fails the test if the run reported an error (a broken query is a bug, not a skip)."""
     def _run(url, checks, thresholds=None, options=None):
         report = run([parse_target(url)], RunOptions(include=list(checks), thresholds=thresholds or {},
                                                      engine_options={"postgres": options or {}}))
         assert not report.errors, [e.message for e in report.errors]
-        return report
+        return Outcome(report.findings, report.skipped)
     return _run
 
 
 @pytest.fixture
 def pg_judge():
-    """pg_judge("pg.check.id", {fact: value}, thresholds={name: v}) -> TargetResult (offline)."""
+    """pg_judge("pg.check.id", {fact: value}, thresholds={name: v}) -> Outcome (offline)."""
     def _judge(check_id, facts, thresholds=None, unavailable=None, options=None):
         c = get(check_id)
         res = TargetResult(id="t", engine="postgres", url="postgresql://h/db")
         opts = RunOptions(thresholds={check_id: thresholds or {}})
         run_checks(res, [c], SnapshotFacts(facts, unavailable, options), opts)
         assert not res.errors, [e.message for e in res.errors]
-        return res
+        return Outcome(res.findings, res.skipped)
     return _judge
 
 
-def flush_stats(db) -> None:
-    """Make this session's table/index counters visible to other sessions now (PG15+)."""
-    if db.sql("SHOW server_version_num")[0][0] >= "150000":
-        db.sql("SELECT pg_stat_force_next_flush()")
-    db.sql("SELECT 1")  # the flush happens when the session goes idle after a transaction
+@pytest.fixture
+def pg_flush():
+    """pg_flush(db): make db's session counters visible to other sessions now (PG15+;
+    older servers flush on their own within 500 ms)."""
+    import time
 
-
-def of(report, check_id):
-    """Findings of one check, by object."""
-    return {f.object: f for f in report.findings if f.check == check_id}
+    def _flush(db):
+        if int(db.sql("SHOW server_version_num")[0][0]) >= 150000:
+            db.sql("SELECT pg_stat_force_next_flush()")
+            db.sql("SELECT 1")  # flushed when the session goes idle after that call
+        else:  # pragma: no cover - this machine runs PG15
+            time.sleep(0.7)
+    return _flush
