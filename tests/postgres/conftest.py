@@ -65,3 +65,13 @@ def pg_flush():
         else:  # pragma: no cover - this machine runs PG15
             time.sleep(0.7)
     return _flush
+
+
+@pytest.fixture
+def pg_twin(pg_db):
+    """A second scratch database next to pg_db: the healthy twin of a planted problem."""
+    twin = type(pg_db)(pg_db.admin_url)
+    try:
+        yield twin
+    finally:
+        twin.drop()
