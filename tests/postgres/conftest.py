@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from advisor.facts import SnapshotFacts
-from advisor.model import TargetResult
+from advisor.model import Host, TargetResult
 from advisor.registry import get
 from advisor.runner import RunOptions, run, run_checks
 from advisor.targets import parse_target
@@ -28,12 +28,14 @@ class Outcome:
 
 @pytest.fixture
 def pg_advise():
-    """pg_advise(url, ["pg.index.*"], thresholds={check: {name: v}}, options={...}) -> Outcome.
+    """pg_advise(url, ["pg.index.*"], thresholds={check: {name: v}}, options={...},
+    memory=bytes) -> Outcome.
 
     Fails the test if the run reported an error (a broken query is a bug, not a skip)."""
-    def _run(url, checks, thresholds=None, options=None):
+    def _run(url, checks, thresholds=None, options=None, memory=None):
         report = run([parse_target(url)], RunOptions(include=list(checks), thresholds=thresholds or {},
-                                                     engine_options={"postgres": options or {}}))
+                                                     engine_options={"postgres": options or {}},
+                                                     host=Host(memory_bytes=memory)))
         assert not report.errors, [e.message for e in report.errors]
         return Outcome(report.findings, report.skipped)
     return _run
