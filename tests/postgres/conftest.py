@@ -43,11 +43,11 @@ def pg_advise():
 
 @pytest.fixture
 def pg_judge():
-    """pg_judge("pg.check.id", {fact: value}, thresholds={name: v}) -> Outcome (offline)."""
-    def _judge(check_id, facts, thresholds=None, unavailable=None, options=None):
+    """pg_judge("pg.check.id", {fact: value}, thresholds={name: v}, memory=bytes) -> Outcome (offline)."""
+    def _judge(check_id, facts, thresholds=None, unavailable=None, options=None, memory=None):
         c = get(check_id)
         res = TargetResult(id="t", engine="postgres", url="postgresql://h/db")
-        opts = RunOptions(thresholds={check_id: thresholds or {}})
+        opts = RunOptions(thresholds={check_id: thresholds or {}}, host=Host(memory_bytes=memory))
         run_checks(res, [c], SnapshotFacts(facts, unavailable, options), opts)
         assert not res.errors, [e.message for e in res.errors]
         return Outcome(res.findings, res.skipped)
