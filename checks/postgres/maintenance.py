@@ -1,0 +1,226 @@
+"""Dead tuples, bloat and autovacuum health per table."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from advisor.model import Severity
+from advisor.registry import Threshold, check
+from advisor.units import human_bytes, human_duration
+
+GUIDE = "guide: Database Performance > PostgreSQL > 3. Vacuuming and Maintenance"
+TOP = 20  # findings per check at most; the rest is summarized in one line
+
+
+def qname(t: dict[str, Any]) -> str:
+    return f"{t['schema']}.{t['name']}"
+
+
+def quoted(t: dict[str, Any]) -> str:
+    return ".".join('"' + p.replace('"', '""') + '"' for p in (t["schema"], t["name"]))
+
+
+def reloptions(t: dict[str, Any]) -> dict[str, str]:
+    """['autovacuum_enabled=false', ...] -> {'autovacuum_enabled': 'false'}."""
+    out = {}
+    for item in t.get("reloptions") or []:
+        k, _, v = item.partition("=")
+        out[k.strip().lower()] = v.strip().lower()
+    return out
+
+
+def autovacuum_enabled(t: dict[str, Any]) -> bool:
+    return reloptions(t).get("autovacuum_enabled", "true") not in ("false", "off", "no", "0")
+
+
+def plain_tables(ctx) -> list[dict[str, Any]]:
+    """Tables that hold rows themselves (partitioned parents hold none)."""
+    return [t for t in ctx.fact("pg.tables")["rows"] if t["kind"] in ("r", "m")]
+
+
+def dead_pct(t: dict[str, Any]) -> float:
+    """The guide's dead_pct = n_dead_tup / (n_live_tup + n_dead_tup), in percent."""
+    live, dead = t.get("n_live_tup") or 0, t.get("n_dead_tup") or 0
+    return 100.0 * dead / (live + dead) if live + dead else 0.0
+
+
+def capped(findings: list, ctx, what: str) -> list:
+    """At most TOP findings; one info line says how many more there are."""
+    if len(findings) <= TOP:
+        return findings
+    rest = len(findings) - TOP
+    return findings[:TOP] + [ctx.finding(
+        severity=Severity.INFO, summary=f"{rest} more {what} not listed",
+        evidence={"not_listed": rest, "listed": TOP},
+        recommendation="Fix the listed ones first, then run the advisor again.")]
+
+
+@check(
+    id="pg.maintenance.bloat",
+    title="Tables with many dead tuples (bloat)",
+    category="maintenance",
+    severity=Severity.WARNING,
+    facts=["pg.tables"],
+    reference=GUIDE + " (dead_pct); check_postgres bloat 1 GB / 5 GB",
+    thresholds={
+        "dead_pct": Threshold(20, "%", "guide dead_pct query; 20% = autovacuum's default scale factor"),
+        "min_rows": Threshold(10000, "rows", "row floor: small tables are cheap to rescan"),
+        "warning_bytes": Threshold(1024**3, "bytes", "check_postgres bloat warning 1 GB"),
+        "critical_bytes": Threshold(5 * 1024**3, "bytes", "check_postgres bloat critical 5 GB"),
+    },
+)
+def bloat(ctx):
+    """Dead tuples are row versions left behind by UPDATE and DELETE. Until VACUUM
+    removes them, every sequential scan reads them and the table file keeps their
+    space. The guide measures dead_pct = n_dead_tup / (n_live_tup + n_dead_tup);
+    its SQL computes it with integer division (always 0 or 100 for bigint
+    columns), so the advisor computes it in floating point. Wasted space is
+    estimated as the heap size times that share.
+
+    Fix: `VACUUM (VERBOSE, ANALYZE) table;` now, and make autovacuum keep up
+    (lower the table's autovacuum_vacuum_scale_factor). A table whose file has
+    already grown needs pg_repack or VACUUM FULL (which locks it) to give the
+    space back to the operating system."""
+    th_pct, floor = ctx.threshold("dead_pct"), ctx.threshold("min_rows")
+    warn_b, crit_b = ctx.threshold("warning_bytes"), ctx.threshold("critical_bytes")
+    found = []
+    for t in plain_tables(ctx):
+        live, dead = t.get("n_live_tup") or 0, t.get("n_dead_tup") or 0
+        pct = dead_pct(t)
+        wasted = int((t.get("heap_bytes") or 0) * pct / 100)
+        big_share = pct >= th_pct and live + dead >= floor
+        if not (big_share or wasted >= warn_b):
+            continue
+        sev = Severity.CRITICAL if wasted >= crit_b else Severity.WARNING
+        found.append((wasted, dead, ctx.finding(
+            object=qname(t), severity=sev,
+            summary=f"{qname(t)}: {pct:.0f}% dead tuples ({dead:,} dead / {live:,} live), "
+                    f"~{human_bytes(wasted)} wasted",
+            evidence={"n_dead_tup": dead, "n_live_tup": live, "dead_pct": round(pct, 1),
+                      "heap_bytes": t.get("heap_bytes"), "estimated_wasted_bytes": wasted,
+                      "last_autovacuum": t.get("last_autovacuum"), "last_vacuum": t.get("last_vacuum"),
+                      "threshold_dead_pct": th_pct, "threshold_min_rows": floor,
+                      "threshold_warning_bytes": warn_b, "threshold_critical_bytes": crit_b},
+            recommendation="Vacuum the table now and tune autovacuum so it keeps up; if the file "
+                           "stays large, rewrite it with pg_repack (online) or VACUUM FULL (locks).",
+            fix=f"VACUUM (VERBOSE, ANALYZE) {quoted(t)};")))
+    found.sort(key=lambda x: (x[0], x[1]), reverse=True)
+    yield from capped([f for _, _, f in found], ctx, "bloated tables")
+
+
+@check(
+    id="pg.maintenance.autovacuum_disabled_table",
+    title="Autovacuum disabled on a table",
+    category="maintenance",
+    severity=Severity.WARNING,
+    facts=["pg.tables"],
+    reference="PostgreSQL docs, Storage Parameters (autovacuum_enabled); postgresqltuner",
+)
+def autovacuum_disabled_table(ctx):
+    """A table with the storage parameter autovacuum_enabled = false is never
+    vacuumed or analyzed by autovacuum: dead tuples pile up and statistics go stale.
+    (Anti-wraparound vacuums still run, as an emergency.) Unless a job vacuums it
+    on purpose, turn autovacuum back on:
+    `ALTER TABLE t RESET (autovacuum_enabled);`."""
+    found = []
+    for t in plain_tables(ctx):
+        if autovacuum_enabled(t):
+            continue
+        found.append(ctx.finding(
+            object=qname(t),
+            summary=f"{qname(t)}: autovacuum is disabled for this table",
+            evidence={"reloptions": t.get("reloptions"), "n_dead_tup": t.get("n_dead_tup"),
+                      "n_live_tup": t.get("n_live_tup"), "last_vacuum": t.get("last_vacuum"),
+                      "last_analyze": t.get("last_analyze")},
+            recommendation="Re-enable autovacuum on the table, or make sure a scheduled job "
+                           "vacuums and analyzes it.",
+            fix=f"ALTER TABLE {quoted(t)} RESET (autovacuum_enabled);"))
+    yield from capped(found, ctx, "tables with autovacuum disabled")
+
+
+def vacuum_trigger(t: dict[str, Any], settings: dict[str, Any]) -> tuple[float, float, float]:
+    """(trigger, base threshold, scale factor) of the table's next autovacuum:
+    autovacuum_vacuum_threshold + autovacuum_vacuum_scale_factor * reltuples,
+    per-table storage parameters first, then the server settings."""
+    opts = reloptions(t)
+    base = float(opts.get("autovacuum_vacuum_threshold",
+                          settings["autovacuum_vacuum_threshold"]["value"]))
+    scale = float(opts.get("autovacuum_vacuum_scale_factor",
+                           settings["autovacuum_vacuum_scale_factor"]["value"]))
+    reltuples = t.get("reltuples")
+    if reltuples is None or reltuples < 0:  # never vacuumed/analyzed: PG uses 0
+        reltuples = 0
+    return base + scale * reltuples, base, scale
+
+
+@check(
+    id="pg.maintenance.autovacuum_lagging",
+    title="Autovacuum is not keeping up with a table",
+    category="maintenance",
+    severity=Severity.WARNING,
+    facts=["pg.tables", "pg.settings", "pg.server"],
+    reference="PostgreSQL docs, 25.1.6 The Autovacuum Daemon; check_postgres last_autovacuum 1 d / 2 d",
+    thresholds={
+        "warning_age_s": Threshold(86400, "s", "check_postgres last_autovacuum warning 1 day"),
+        "critical_age_s": Threshold(172800, "s", "check_postgres last_autovacuum critical 2 days"),
+    },
+)
+def autovacuum_lagging(ctx):
+    """Autovacuum vacuums a table once its dead tuples exceed
+    autovacuum_vacuum_threshold + autovacuum_vacuum_scale_factor * reltuples
+    (per-table storage parameters override the server settings). A table past
+    that trigger whose last vacuum is older than a day (or never happened) means
+    autovacuum cannot keep up: too few workers, too much cost-based throttling, or
+    a long transaction holding back cleanup.
+
+    Fix: vacuum it now, then give autovacuum more room: more
+    autovacuum_max_workers, a higher autovacuum_vacuum_cost_limit, or a lower
+    per-table scale factor on big tables."""
+    settings = ctx.fact("pg.settings")
+    if not settings.get("autovacuum", {}).get("value", True):
+        return  # pg.config.dangerous reports autovacuum = off
+    warn_age, crit_age = ctx.threshold("warning_age_s"), ctx.threshold("critical_age_s")
+    server = ctx.fact("pg.server")
+    uptime = server.get("stats_age_s")
+    found = []
+    for t in plain_tables(ctx):
+        if not autovacuum_enabled(t):
+            continue  # reported by pg.maintenance.autovacuum_disabled_table
+        dead = t.get("n_dead_tup") or 0
+        trigger, base, scale = vacuum_trigger(t, settings)
+        if dead <= trigger:
+            continue
+        age = _last_vacuum_age(t, server["now"])
+        # never vacuumed: judge by how long statistics have been collected
+        effective = age if age is not None else uptime
+        if effective is not None and effective < warn_age:
+            continue
+        sev = Severity.CRITICAL if effective is None or effective >= crit_age else Severity.WARNING
+        when = "never vacuumed" if age is None else f"last vacuumed {human_duration(age)} ago"
+        found.append((dead / max(trigger, 1), ctx.finding(
+            object=qname(t), severity=sev,
+            summary=f"{qname(t)}: {dead:,} dead tuples, past its autovacuum trigger of "
+                    f"{trigger:,.0f}; {when}",
+            evidence={"n_dead_tup": dead, "autovacuum_trigger": round(trigger),
+                      "vacuum_threshold": base, "vacuum_scale_factor": scale,
+                      "reltuples": t.get("reltuples"), "last_autovacuum": t.get("last_autovacuum"),
+                      "last_vacuum": t.get("last_vacuum"), "last_vacuum_age_s": age,
+                      "stats_age_s": uptime, "threshold_warning_age_s": warn_age,
+                      "threshold_critical_age_s": crit_age},
+            recommendation="Vacuum the table now; then look for long transactions or replication "
+                           "slots holding cleanup back, and give autovacuum more workers or a higher "
+                           "cost limit.",
+            fix=f"VACUUM (VERBOSE, ANALYZE) {quoted(t)};")))
+    found.sort(key=lambda x: x[0], reverse=True)
+    yield from capped([f for _, f in found], ctx, "tables where autovacuum lags")
+
+
+def _last_vacuum_age(t: dict[str, Any], now: str) -> float | None:
+    """Seconds since the last (auto)vacuum, or None if never."""
+    import datetime as dt
+
+    stamps = [t.get("last_autovacuum"), t.get("last_vacuum")]
+    stamps = [dt.datetime.fromisoformat(s) for s in stamps if s]
+    if not stamps:
+        return None
+    return (dt.datetime.fromisoformat(now) - max(stamps)).total_seconds()

@@ -1,0 +1,92 @@
+"""Transaction ID wraparound: how far each database and table is from a forced shutdown."""
+
+from __future__ import annotations
+
+from advisor.model import Severity
+from advisor.registry import Threshold, check
+
+from .maintenance import capped, plain_tables, qname, quoted, reloptions
+
+HARD_LIMIT = 2**31  # XIDs are compared modulo 2^32: at most 2^31 can be "in the past"
+
+
+def judge(ctx, age: int, freeze_max: int) -> Severity | None:
+    """Severity of an XID age, or None when it is healthy."""
+    if age >= ctx.threshold("critical_age"):
+        return Severity.CRITICAL
+    if HARD_LIMIT - age < ctx.threshold("min_remaining") or \
+            age >= freeze_max * ctx.threshold("freeze_warning_pct") / 100:
+        return Severity.WARNING
+    if age >= freeze_max * ctx.threshold("freeze_info_pct") / 100:
+        return Severity.INFO
+    return None
+
+
+@check(
+    id="pg.maintenance.wraparound",
+    title="Transaction ID wraparound (database and table age)",
+    category="maintenance",
+    severity=Severity.WARNING,
+    facts=["pg.databases", "pg.tables", "pg.settings"],
+    reference="PostgreSQL docs, 25.1.5 Preventing Transaction ID Wraparound Failures; "
+              "check_postgres txn_wraparound / autovac_freeze; PgHero transaction_id_danger",
+    thresholds={
+        "freeze_info_pct": Threshold(90, "% of autovacuum_freeze_max_age",
+                                     "check_postgres autovac_freeze warning 90%"),
+        "freeze_warning_pct": Threshold(95, "% of autovacuum_freeze_max_age",
+                                        "check_postgres autovac_freeze critical 95%"),
+        "min_remaining": Threshold(1_500_000_000, "XIDs", "PgHero: fewer than 1.5 B transactions left"),
+        "critical_age": Threshold(1_400_000_000, "XIDs", "check_postgres txn_wraparound critical 1.4 B"),
+    },
+)
+def wraparound(ctx):
+    """PostgreSQL must freeze every row before its transaction ID is about 2^31
+    transactions old; otherwise it stops accepting writes to avoid data loss.
+    Autovacuum starts an aggressive anti-wraparound vacuum when a table's age
+    passes autovacuum_freeze_max_age (default 200 M; a table's storage parameter
+    can lower it). Ages well beyond that mean those vacuums cannot finish (long
+    transactions, abandoned replication slots or prepared transactions hold the
+    horizon back, or they are too throttled). Both the database age
+    (datfrozenxid) and each table's age, TOAST included, are judged.
+
+    Fix: remove what holds the horizon back, then `VACUUM (FREEZE, VERBOSE)` the
+    oldest tables (or `vacuumdb --all --freeze --jobs N`)."""
+    settings = ctx.fact("pg.settings")
+    freeze_max = int(settings["autovacuum_freeze_max_age"]["value"])
+    evidence_th = {k: ctx.threshold(k) for k in ("freeze_info_pct", "freeze_warning_pct",
+                                                "min_remaining", "critical_age")}
+    for db in ctx.fact("pg.databases"):
+        age = db.get("xid_age") or 0
+        sev = judge(ctx, age, freeze_max)
+        if sev is None:
+            continue
+        yield ctx.finding(
+            object=f"database {db['name']}", severity=sev,
+            summary=f"database {db['name']}: oldest unfrozen XID is {age:,} transactions old "
+                    f"({100 * age / freeze_max:.0f}% of autovacuum_freeze_max_age, "
+                    f"{HARD_LIMIT - age:,} left before wraparound)",
+            evidence={"xid_age": age, "autovacuum_freeze_max_age": freeze_max,
+                      "remaining": HARD_LIMIT - age, "mxid_age": db.get("mxid_age"), **evidence_th},
+            recommendation="Find what holds the xmin horizon back (long transactions, prepared "
+                           "transactions, stale replication slots) and vacuum-freeze the oldest "
+                           "tables of this database.",
+            fix=f"vacuumdb --freeze --jobs 4 --dbname '{db['name']}'")
+    found = []
+    for t in plain_tables(ctx):
+        age = max(t.get("xid_age") or 0, t.get("toast_xid_age") or 0)
+        own_max = min(freeze_max, int(reloptions(t).get("autovacuum_freeze_max_age", freeze_max)))
+        sev = judge(ctx, age, own_max)
+        if sev is None:
+            continue
+        found.append((age, ctx.finding(
+            object=qname(t), severity=sev,
+            summary=f"{qname(t)}: XID age {age:,} ({100 * age / own_max:.0f}% of its "
+                    f"autovacuum_freeze_max_age)",
+            evidence={"xid_age": t.get("xid_age"), "toast_xid_age": t.get("toast_xid_age"),
+                      "autovacuum_freeze_max_age": own_max, "remaining": HARD_LIMIT - age,
+                      **evidence_th},
+            recommendation="Vacuum-freeze this table now; if autovacuum already runs on it, check "
+                           "what holds the xmin horizon back.",
+            fix=f"VACUUM (FREEZE, VERBOSE) {quoted(t)};")))
+    found.sort(key=lambda x: x[0], reverse=True)
+    yield from capped([f for _, f in found], ctx, "tables near wraparound")
