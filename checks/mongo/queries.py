@@ -1,0 +1,181 @@
+"""Query efficiency: scanned vs returned, collection scans and in-memory sorts by query shape."""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from typing import Any
+
+from advisor.errors import FactUnavailable
+from advisor.model import Severity
+from advisor.registry import Threshold, check
+
+from ._common import coll_js, mongosh, ratio
+from .shapes import covered_by_existing, key_text, suggest_esr_index
+
+ATLAS_PA = "Atlas Performance Advisor (query shapes; suggest when docs examined - returned > 500; ESR order)"
+ATLAS_QT = "Atlas alert 'Query Targeting: Scanned Objects / Returned' (default > 1000)"
+ESR = "MongoDB docs: The ESR (Equality, Sort, Range) Rule; guide: MongoDB Index Best Practices"
+
+
+def _shape_key(row: dict[str, Any]) -> tuple[str, str, str]:
+    return row["ns"], json.dumps(row.get("filter") or {}, sort_keys=True), \
+        json.dumps(row.get("sort") or {}, sort_keys=True)
+
+
+def group_shapes(rows: list[dict[str, Any]], keep) -> list[dict[str, Any]]:
+    """Profile rows selected by `keep`, grouped by (namespace, filter shape, sort shape)."""
+    groups: dict[tuple, dict[str, Any]] = {}
+    for r in rows:
+        if not keep(r):
+            continue
+        g = groups.setdefault(_shape_key(r), {
+            "ns": r["ns"], "filter": r.get("filter") or {}, "sort": r.get("sort"), "ops": set(),
+            "count": 0, "docsExamined": 0, "keysExamined": 0, "nreturned": 0, "millis": 0,
+            "plans": set()})
+        g["count"] += 1
+        g["ops"].add(r.get("op"))
+        g["plans"].add(r.get("planSummary") or "")
+        for k in ("docsExamined", "keysExamined", "nreturned", "millis"):
+            g[k] += int(r.get(k) or 0)
+    out = []
+    for g in groups.values():
+        g["ops"], g["plans"] = sorted(g["ops"]), sorted(g["plans"])[:5]
+        out.append(g)
+    return sorted(out, key=lambda g: (-(g["docsExamined"] - g["nreturned"]), -g["millis"], g["ns"]))
+
+
+def _existing_keys(ctx, ns: str) -> list:
+    try:
+        rows = ctx.fact("mongo.indexes")["rows"]
+    except FactUnavailable:
+        return []
+    return [r["key"] for r in rows if f"{r['db']}.{r['collection']}" == ns and not r.get("hidden")]
+
+
+def _index_fix(ctx, ns: str, key) -> str | None:
+    if not key:
+        return None
+    db, _, coll = ns.partition(".")
+    return mongosh(ctx, f"{coll_js(db, coll)}.createIndex({key_text(key)})")
+
+
+@check(
+    id="mongo.query.targeting", title="Documents scanned per document returned (server-wide)",
+    category="queries", severity=Severity.WARNING, facts=["mongo.server_status"], reference=ATLAS_QT,
+    thresholds={"max_scanned_per_returned": Threshold(1000, "docs", ATLAS_QT),
+                "min_scanned": Threshold(1000000, "docs", "db-advisor default: ignore idle servers")},
+)
+def query_targeting(ctx):
+    """metrics.queryExecutor.scannedObjects counts documents read by queries;
+    metrics.document.returned counts documents returned. A high ratio means queries
+    read many documents to return few: missing or unselective indexes, often
+    collection scans (metrics.queryExecutor.collectionScans.total). The counters
+    are cumulative since startup. Fix: turn the profiler on (slowms) to find the
+    shapes, then create indexes by the ESR rule (see mongo.query.collscan)."""
+    st = ctx.fact("mongo.server_status")
+    qe, doc = st.get("queryExecutor") or {}, st.get("document") or {}
+    scanned, returned = qe.get("scannedObjects") or 0, doc.get("returned") or 0
+    if scanned < ctx.threshold("min_scanned"):
+        return
+    per = scanned / max(returned, 1)
+    cs = qe.get("collectionScans") or {}
+    if per > ctx.threshold("max_scanned_per_returned"):
+        yield ctx.finding(
+            object="metrics.queryExecutor",
+            summary=f"queries scanned {per:,.0f} documents per document returned "
+                    f"({cs.get('total', 0):,} collection scans since startup)",
+            evidence={"scannedObjects": scanned, "returned": returned, "scanned_keys": qe.get("scanned"),
+                      "scanned_per_returned": round(per, 1), "collectionScans": cs,
+                      "uptime_seconds": st.get("uptime"),
+                      "max_scanned_per_returned": ctx.threshold("max_scanned_per_returned")},
+            recommendation="Find the query shapes behind it with the profiler and index them "
+                           "(equality fields, then sort, then range).",
+            fix="db.setProfilingLevel(1, {slowms: 100})  // per database, then rerun the advisor")
+
+
+@check(
+    id="mongo.query.collscan", title="Collection scans by query shape (profiler), with an ESR index",
+    category="queries", severity=Severity.WARNING, facts=["mongo.profile"],
+    reference=ATLAS_PA + "; " + ESR,
+    thresholds={"min_wasted_docs": Threshold(500, "docs", ATLAS_PA)},
+)
+def collscan_shapes(ctx):
+    """Profiled operations whose plan is a COLLSCAN, grouped by namespace, filter
+    shape and sort, ranked by documents examined minus returned. Shapes that waste
+    more than min_wasted_docs get an index suggestion ordered by the ESR rule:
+    equality fields first, then sort fields, then range fields (suggest_esr_index),
+    unless an existing index already has that prefix. Only what the profiler kept
+    is seen (options.profile_limit newest entries per database). Fix: create the
+    suggested index (rolling, member by member, on a busy replica set)."""
+    prof = ctx.fact("mongo.profile")
+    for g in group_shapes(prof["rows"], lambda r: r.get("planSummary", "").startswith("COLLSCAN")):
+        wasted = g["docsExamined"] - g["nreturned"]
+        if wasted <= ctx.threshold("min_wasted_docs"):
+            continue
+        key = suggest_esr_index(g["filter"], g["sort"])
+        covered = bool(key) and covered_by_existing(key, _existing_keys(ctx, g["ns"]))
+        yield ctx.finding(
+            object=g["ns"],
+            summary=f"{g['count']} collection scan(s) on {g['ns']} examined {g['docsExamined']:,} "
+                    f"documents to return {g['nreturned']:,}" +
+                    (f"; suggested index {key_text(key)}" if key and not covered else ""),
+            evidence={"filter": g["filter"], "sort": g["sort"], "ops": g["ops"], "count": g["count"],
+                      "docsExamined": g["docsExamined"], "nreturned": g["nreturned"],
+                      "millis_total": g["millis"], "min_wasted_docs": ctx.threshold("min_wasted_docs"),
+                      "suggested_index": key, "existing_index_has_prefix": covered,
+                      "profile_truncated": prof.get("truncated")},
+            recommendation=("An index with this key exists but was not chosen: check the filter's "
+                            "types and collation, or hint it." if covered else
+                            "Create the index (equality, sort, range order) and re-check the plan with "
+                            "explain('executionStats')." if key else
+                            "The filter has no indexable field (e.g. only $or/$expr/$where): rewrite "
+                            "the query or index each $or branch."),
+            fix=None if covered else _index_fix(ctx, g["ns"], key))
+
+
+@check(
+    id="mongo.query.sort", title="In-memory (blocking) sorts", category="queries",
+    severity=Severity.WARNING, facts=["mongo.server_status", "mongo.profile"],
+    reference="MongoDB docs: serverStatus metrics.operation.scanAndOrder; system.profile hasSortStage; " + ESR,
+    thresholds={"max_sort_pct": Threshold(1, "% of queries", "db-advisor default"),
+                "min_queries": Threshold(10000, "queries", "db-advisor default: ignore idle servers")},
+)
+def in_memory_sorts(ctx):
+    """A sort no index can provide is done in memory (a blocking SORT stage,
+    metrics.operation.scanAndOrder; hasSortStage in the profiler). It reads every
+    matching document before returning the first, and fails above 100 MB unless
+    allowDiskUse spills to disk. Fix: an index whose key has the sort fields after
+    the equality fields (ESR), in the same or exactly reversed directions."""
+    st = ctx.fact("mongo.server_status")
+    sorts = (st.get("operation") or {}).get("scanAndOrder") or 0
+    queries = ((st.get("opcounters") or {}).get("query") or 0)
+    share = ratio(sorts, queries)
+    if queries >= ctx.threshold("min_queries") and share is not None \
+            and 100 * share > ctx.threshold("max_sort_pct"):
+        yield ctx.finding(
+            object="metrics.operation.scanAndOrder",
+            summary=f"{sorts:,} in-memory sorts since startup ({100 * share:.1f}% of {queries:,} queries)",
+            evidence={"scanAndOrder": sorts, "opcounters.query": queries, "sort_pct": round(100 * share, 2),
+                      "max_sort_pct": ctx.threshold("max_sort_pct")},
+            recommendation="Index the sort: equality fields first, then the sort fields in the "
+                           "query's order and direction (see per-shape findings when the profiler is on).",
+            fix="db.setProfilingLevel(1, {slowms: 100})  // per database, to see which shapes sort")
+    try:
+        prof = ctx.fact("mongo.profile")
+    except FactUnavailable:
+        return
+    for g in group_shapes(prof["rows"], lambda r: r.get("hasSortStage")):
+        key = suggest_esr_index(g["filter"], g["sort"])
+        covered = bool(key) and covered_by_existing(key, _existing_keys(ctx, g["ns"]))
+        yield ctx.finding(
+            object=g["ns"],
+            summary=f"{g['count']} operation(s) on {g['ns']} sorted {g['nreturned']:,} documents in memory"
+                    + (f"; suggested index {key_text(key)}" if key and not covered else ""),
+            evidence={"filter": g["filter"], "sort": g["sort"], "plans": g["plans"], "count": g["count"],
+                      "docsExamined": g["docsExamined"], "nreturned": g["nreturned"],
+                      "millis_total": g["millis"], "suggested_index": key,
+                      "existing_index_has_prefix": covered},
+            recommendation="Create an index that returns documents in sort order: equality fields, "
+                           "then the sort fields with the same (or all reversed) directions.",
+            fix=None if covered else _index_fix(ctx, g["ns"], key))
