@@ -1,0 +1,127 @@
+"""A Redis connection with connect/read timeouts; commands map errors to facts' vocabulary."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import redis
+from redis import exceptions as rex
+from redis.connection import parse_url
+
+from advisor.errors import FactUnavailable, TargetLost, TargetUnreachable
+from advisor.targets import Target
+
+
+class RedisSession:
+    """One client per logical database, all built from the same URL and timeouts.
+
+    Clients return raw RESP2 replies (bytes, lists): the facts modules parse them."""
+
+    def __init__(self, target: Target, timeout: float):
+        self.target = target
+        self.timeout = timeout
+        try:
+            self.url_options = parse_url(target.url)
+        except ValueError as e:
+            raise TargetUnreachable(f"cannot connect to {target.redacted}: {e}") from None
+        self.db = int(self.url_options.get("db") or 0)
+        self._clients: dict[int, redis.Redis] = {}
+        self.commands = 0
+
+    def client(self, db: int | None = None) -> redis.Redis:
+        db = self.db if db is None else db
+        if db not in self._clients:
+            pool = redis.ConnectionPool(**{
+                **self.url_options, "db": db,
+                "socket_timeout": self.timeout, "socket_connect_timeout": self.timeout,
+                "client_name": "db-advisor", "max_connections": 2, "protocol": 2,
+            })
+            client = redis.Redis(connection_pool=pool)
+            client.response_callbacks.clear()  # raw replies: our parsers, same live and in tests
+            self._clients[db] = client
+        return self._clients[db]
+
+    def run(self, *args: Any, db: int | None = None, **options: Any) -> Any:
+        """One command; unknown/forbidden commands -> FactUnavailable, broken link -> TargetLost."""
+        self.commands += 1
+        with errors(args[0]):
+            return self.client(db).execute_command(*args, **options)
+
+    def pipeline(self, db: int | None = None):
+        return self.client(db).pipeline(transaction=False)
+
+    def pipe_execute(self, pipe, what: str) -> list:
+        """Run a pipeline; per-command errors come back as exception objects in the list."""
+        self.commands += len(pipe.command_stack)
+        with errors(what):
+            return pipe.execute(raise_on_error=False)
+
+    def close(self) -> None:
+        for c in self._clients.values():
+            try:
+                c.close()
+                c.connection_pool.disconnect()
+            except Exception:  # pragma: no cover
+                pass
+
+
+class errors:
+    """Context manager translating redis-py errors for one command (name for messages)."""
+
+    def __init__(self, command: str):
+        self.command = str(command).upper()
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, typ, e, tb) -> bool:
+        if e is None:
+            return False
+        if isinstance(e, rex.NoPermissionError):
+            raise FactUnavailable(f"{self.command} is not permitted for this user: {_line(e)}",
+                                  f"ACL SETUSER <advisor user> +{self.command.split()[0].lower()}") from None
+        if isinstance(e, rex.ResponseError):
+            text = _line(e)
+            if "unknown command" in text.lower() or "unknown subcommand" in text.lower():
+                raise FactUnavailable(f"{self.command} is disabled or renamed on this server ({text})",
+                                      "managed services often block it; nothing to enable from here") from None
+            raise FactUnavailable(f"{self.command} failed: {text}") from None
+        if isinstance(e, (rex.ConnectionError, rex.TimeoutError, OSError)):
+            raise TargetLost(f"{self.command}: {_line(e)}") from None
+        return False
+
+
+def _line(e: BaseException) -> str:
+    text = str(e).strip() or type(e).__name__
+    return text.splitlines()[0]
+
+
+def connect(target: Target, options: dict[str, Any]) -> RedisSession:
+    timeout = float(options.get("timeout", 10.0))
+    s = RedisSession(target, timeout)
+    try:
+        s.client().ping()
+    except rex.AuthenticationError as e:
+        s.close()
+        raise TargetUnreachable(f"cannot connect to {target.redacted}: authentication failed: {_line(e)}") from None
+    except rex.TimeoutError:
+        s.close()
+        raise TargetUnreachable(f"cannot connect to {target.redacted}: no answer within {timeout:g}s") from None
+    except rex.ResponseError as e:  # NOAUTH without password, or a protocol mismatch
+        s.close()
+        raise TargetUnreachable(f"cannot connect to {target.redacted}: {_line(e)}") from None
+    except (rex.RedisError, OSError) as e:
+        s.close()
+        raise TargetUnreachable(f"cannot connect to {target.redacted}: {_line(e)}") from None
+    return s
+
+
+def close(session: RedisSession) -> None:
+    session.close()
+
+
+def server_version(facts: Any) -> str | None:
+    server = facts.get("redis.info").get("server", {})
+    name = server.get("server_name") or ("valkey" if "valkey_version" in server else "redis")
+    version = server.get("valkey_version") or server.get("redis_version")
+    return f"{name} {version}" if version else None

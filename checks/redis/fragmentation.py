@@ -1,0 +1,157 @@
+"""Memory fragmentation, swapping, allocator/RSS overhead and peak: MEMORY DOCTOR's signals with its size gates."""
+
+from advisor.model import Severity
+from advisor.registry import Threshold, check
+from advisor.units import human_bytes
+
+from ._common import DOCTOR_REF, MEMORY_DOCTOR_FINDING, MEMORY_DOCTOR_MIN, config_fix, info
+
+GUIDE = "guide: Redis Performance Tuning, Memory Usage Analysis (mem_fragmentation_ratio > 1.5)"
+
+
+def _memory(ctx) -> dict | None:
+    """INFO memory, or None below MEMORY DOCTOR's 5 MB floor where ratios mean nothing."""
+    m = info(ctx, "memory")
+    return m if m.get("used_memory", 0) >= MEMORY_DOCTOR_MIN else None
+
+
+def _signals(m: dict) -> dict:
+    keys = ("used_memory", "used_memory_rss", "mem_fragmentation_ratio", "mem_fragmentation_bytes",
+            "allocator_frag_ratio", "allocator_frag_bytes", "allocator_rss_ratio", "allocator_rss_bytes",
+            "rss_overhead_ratio", "rss_overhead_bytes", "used_memory_peak", "mem_allocator")
+    return {k: m[k] for k in keys if k in m}
+
+
+def _defrag_advice(ctx, m: dict) -> tuple[str, str | None]:
+    if "jemalloc" not in str(m.get("mem_allocator", "")):
+        return ("Active defragmentation needs jemalloc (this server uses "
+                f"{m.get('mem_allocator', '?')}); a restart (or failover) is the remedy.", None)
+    on = str(ctx.fact("redis.config").get("activedefrag", "")) == "yes" if ctx.facts.has("redis.config") else None
+    if on:
+        return ("activedefrag is already on: lower active-defrag-threshold-lower or raise "
+                "active-defrag-cycle-max so it keeps up.", config_fix("active-defrag-cycle-max", 50))
+    return ("Turn on active defragmentation (jemalloc): it moves values to reclaim the holes "
+            "left by deleted keys, using limited CPU.", config_fix("activedefrag", "yes"))
+
+
+@check(id="redis.memory.fragmentation", title="High memory fragmentation ratio", category="memory",
+       severity=Severity.WARNING, facts=["redis.info", "redis.config"], reference=GUIDE,
+       thresholds={"ratio": Threshold(1.5, "ratio", GUIDE),
+                   "min_bytes": Threshold(MEMORY_DOCTOR_FINDING, "bytes", DOCTOR_REF + ": findings above 10 MB")})
+def fragmentation(ctx):
+    """mem_fragmentation_ratio = RSS / used_memory. Above 1.5 (guide) the process holds much more
+    RAM than its data: usually allocator fragmentation after many deletes or value-size changes.
+    Gated like MEMORY DOCTOR: silent below 5 MB used or when the excess is under 10 MB, because
+    a small instance's ratio is dominated by fixed overhead. Fix: activedefrag yes (jemalloc);
+    otherwise restart or fail over to a fresh replica."""
+    m = _memory(ctx)
+    if not m:
+        return
+    ratio = m.get("mem_fragmentation_ratio", 0)
+    excess = m.get("mem_fragmentation_bytes", m.get("used_memory_rss", 0) - m.get("used_memory", 0))
+    if ratio <= ctx.threshold("ratio") or excess < ctx.threshold("min_bytes"):
+        return
+    advice, fix = _defrag_advice(ctx, m)
+    yield ctx.finding(
+        object="mem_fragmentation_ratio",
+        summary=f"mem_fragmentation_ratio {ratio:.2f} (> {ctx.threshold('ratio')}): "
+                f"{human_bytes(excess)} of RSS beyond the data",
+        evidence={**_signals(m), "threshold_ratio": ctx.threshold("ratio"), "min_bytes": ctx.threshold("min_bytes")},
+        recommendation=advice, fix=fix,
+    )
+
+
+@check(id="redis.memory.swapping", title="RSS below used memory (swapping)", category="memory",
+       severity=Severity.CRITICAL, facts=["redis.info"], reference=GUIDE + "; below 1.0 = swapping",
+       thresholds={"ratio": Threshold(1.0, "ratio", "guide: Redis Memory Usage Analysis (ratio below 1.0 = swapping)")})
+def swapping(ctx):
+    """mem_fragmentation_ratio below 1.0 means part of Redis's memory is not resident: the OS has
+    swapped it out, and commands touching those pages wait for disk (latency of milliseconds
+    instead of microseconds). Fix: give the host more RAM or lower maxmemory; disable swap for the
+    Redis host (vm.swappiness=1)."""
+    m = _memory(ctx)
+    if not m:
+        return
+    ratio = m.get("mem_fragmentation_ratio", 1.0)
+    missing = m.get("used_memory", 0) - m.get("used_memory_rss", 0)
+    if ratio >= ctx.threshold("ratio") or missing < MEMORY_DOCTOR_FINDING:
+        return
+    yield ctx.finding(
+        object="mem_fragmentation_ratio",
+        summary=f"mem_fragmentation_ratio {ratio:.2f} < 1.0: about {human_bytes(missing)} of Redis memory is swapped out",
+        evidence={**_signals(m), "threshold_ratio": ctx.threshold("ratio")},
+        recommendation="Redis must stay in RAM: add memory or lower maxmemory, and keep swap from "
+                       "taking Redis pages (sysctl vm.swappiness=1).",
+        fix="sysctl -w vm.swappiness=1",
+    )
+
+
+@check(id="redis.memory.allocator_fragmentation", title="Allocator fragmentation (activedefrag would help)",
+       category="memory", severity=Severity.WARNING, facts=["redis.info", "redis.config"], reference=DOCTOR_REF,
+       thresholds={"ratio": Threshold(1.1, "ratio", DOCTOR_REF + " (allocator_frag_ratio > 1.1)")})
+def allocator_fragmentation(ctx):
+    """allocator_frag_ratio measures holes inside the allocator's pages (allocated vs active):
+    the part of fragmentation that active defragmentation can reclaim. MEMORY DOCTOR reports it
+    above 1.1 when the holes are worth more than 10 MB. Fix: activedefrag yes."""
+    m = _memory(ctx)
+    if not m or "allocator_frag_ratio" not in m:
+        return
+    ratio, waste = m["allocator_frag_ratio"], m.get("allocator_frag_bytes", 0)
+    if ratio <= ctx.threshold("ratio") or waste < MEMORY_DOCTOR_FINDING:
+        return
+    advice, fix = _defrag_advice(ctx, m)
+    yield ctx.finding(
+        object="allocator_frag_ratio",
+        summary=f"allocator_frag_ratio {ratio:.2f} (> {ctx.threshold('ratio')}): {human_bytes(waste)} in allocator holes",
+        evidence={**_signals(m), "threshold_ratio": ctx.threshold("ratio"), "min_bytes": MEMORY_DOCTOR_FINDING},
+        recommendation=advice, fix=fix,
+    )
+
+
+@check(id="redis.memory.rss_overhead", title="RSS overhead outside the data (allocator or process)",
+       category="memory", severity=Severity.INFO, facts=["redis.info"], reference=DOCTOR_REF,
+       thresholds={"ratio": Threshold(1.1, "ratio", DOCTOR_REF + " (allocator_rss_ratio / rss_overhead_ratio > 1.1)")})
+def rss_overhead(ctx):
+    """allocator_rss_ratio > 1.1: the allocator keeps freed pages resident (MEMORY PURGE returns
+    them to the OS). rss_overhead_ratio > 1.1: the process holds memory outside the allocator
+    (Lua, modules, copy-on-write after a fork). MEMORY DOCTOR reports each above 10 MB."""
+    m = _memory(ctx)
+    if not m:
+        return
+    rules = [("allocator_rss_ratio", "allocator_rss_bytes", "the allocator keeps freed pages resident",
+              "Run MEMORY PURGE (jemalloc) at a quiet time to return them to the OS.", "redis-cli MEMORY PURGE"),
+             ("rss_overhead_ratio", "rss_overhead_bytes", "the process holds memory outside the allocator",
+              "Look for a large Lua/functions footprint, modules, or a recent fork; a restart releases it.", None)]
+    for ratio_key, bytes_key, what, advice, fix in rules:
+        ratio, extra = m.get(ratio_key), m.get(bytes_key, 0)
+        if ratio is None or ratio <= ctx.threshold("ratio") or extra < MEMORY_DOCTOR_FINDING:
+            continue
+        yield ctx.finding(
+            object=ratio_key, summary=f"{ratio_key} {ratio:.2f}: {what} ({human_bytes(extra)})",
+            evidence={ratio_key: ratio, bytes_key: extra, "threshold_ratio": ctx.threshold("ratio"),
+                      "min_bytes": MEMORY_DOCTOR_FINDING},
+            recommendation=advice, fix=fix,
+        )
+
+
+@check(id="redis.memory.peak", title="Memory peak far above current use", category="memory",
+       severity=Severity.INFO, facts=["redis.info"], reference=DOCTOR_REF,
+       thresholds={"peak_pct": Threshold(150, "%", DOCTOR_REF + " (peak > 150% of used)")})
+def peak(ctx):
+    """used_memory_peak more than 150% of used_memory: memory freed since the peak is often still
+    held as RSS (fragmentation), and the peak is what the host must be sized for. MEMORY DOCTOR
+    reports it; check what caused the peak (a bulk load, big replica/client buffers)."""
+    m = _memory(ctx)
+    if not m:
+        return
+    used, top = m.get("used_memory", 0), m.get("used_memory_peak", 0)
+    if top * 100 <= used * ctx.threshold("peak_pct") or top - used < MEMORY_DOCTOR_FINDING:
+        return
+    yield ctx.finding(
+        object="used_memory_peak",
+        summary=f"peak memory {human_bytes(top)} is {100 * top / used:.0f}% of current {human_bytes(used)}",
+        evidence={"used_memory": used, "used_memory_peak": top, "peak_pct": round(100 * top / used),
+                  "threshold_pct": ctx.threshold("peak_pct")},
+        recommendation="Size the host (and maxmemory headroom) for the peak, find what caused it, and "
+                       "watch fragmentation: freed memory may not have returned to the OS.",
+    )

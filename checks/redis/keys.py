@@ -1,0 +1,158 @@
+"""Sampled keyspace: big keys by type, top key prefixes by memory, collections past compact encodings."""
+
+from advisor.errors import FactUnavailable
+from advisor.model import Severity
+from advisor.registry import Threshold, check
+from advisor.units import human_bytes
+
+from ._common import config_fix
+
+RI = "RedisInsight Database Analysis recommendations"
+BIG = {  # type -> (threshold name, default, what the length counts)
+    "string": ("string_bytes", 100_000, "bytes"),
+    "hash": ("hash_fields", 5000, "fields"),
+    "set": ("set_members", 1000, "members"),
+    "list": ("list_elements", 1000, "elements"),
+    "zset": ("zset_members", 5000, "members"),
+    "stream": ("stream_entries", 100_000, "entries"),
+}
+ADVICE = {
+    "string": "Compress the value or split it; large strings block the server while being read or written.",
+    "hash": "Split the hash into buckets (e.g. by id range) so HGETALL/DEL stay cheap.",
+    "set": "Split the set, or use a HyperLogLog / Bloom filter if only counts or membership matter.",
+    "list": "Trim the list (LTRIM) or split it; consider list-compress-depth for long lists.",
+    "zset": "Split the sorted set by range or trim it (ZREMRANGEBYRANK).",
+    "stream": "Cap the stream with XADD MAXLEN ~ N or XTRIM.",
+}
+MAX_FINDINGS = 20
+
+
+def _sample(ctx) -> dict:
+    s = ctx.fact("redis.key_sample")
+    if not s.get("sampled"):
+        raise FactUnavailable("no keys to sample (empty keyspace)")
+    return s
+
+
+def _coverage(s: dict) -> dict:
+    return {"sampled_keys": s["sampled"], "total_keys": s["total_keys"],
+            "sampled_pct": round(100 * s["fraction"], 2), "stopped_by": s["stopped"]}
+
+
+@check(id="redis.keys.big", title="Big keys (sampled)", category="memory", severity=Severity.WARNING,
+       facts=["redis.key_sample"], reference=RI + "; redis-cli --bigkeys / --memkeys",
+       thresholds={**{name: Threshold(default, unit, RI + (" (no zset/stream rule there: same order as hash)"
+                                                         if t in ("zset", "stream") else ""))
+                      for t, (name, default, unit) in BIG.items()},
+                   "memory_bytes": Threshold(10 * 1024**2, "bytes", "db-advisor: any single key above 10 MB")})
+def big_keys(ctx):
+    """Big keys make single commands slow (HGETALL, SMEMBERS, DEL of a big key block the
+    server), unbalance cluster slots and make replication and eviction lumpy. The advisor finds
+    them by sampling with SCAN (bounded COUNT, time budget and key cap, never KEYS), MEMORY
+    USAGE ... SAMPLES and the per-type length commands. Thresholds follow RedisInsight: strings
+    over 100,000 bytes, hashes over 5000 fields, sets and lists over 1000 elements. Fix: split
+    or trim the key; delete big keys with UNLINK (non-blocking), not DEL."""
+    s = _sample(ctx)
+    seen, found = set(), []
+    candidates = [r for rows in s["top_length"].values() for r in rows] + s["top_memory"]
+    for r in candidates:
+        ident = (r["db"], r["key"])
+        if ident in seen:
+            continue
+        name, _, unit = BIG.get(r["type"], (None, None, None))
+        over_len = name is not None and (r.get("length") or 0) > ctx.threshold(name)
+        over_mem = (r.get("memory") or 0) > ctx.threshold("memory_bytes")
+        if over_len or over_mem:
+            seen.add(ident)
+            found.append((r, name, unit))
+    found.sort(key=lambda x: -(x[0].get("memory") or 0))
+    for r, name, unit in found[:MAX_FINDINGS]:
+        size = f"{r['length']} {unit}" if r.get("length") is not None else "?"
+        yield ctx.finding(
+            object=f"db{r['db']}:{r['key']}" + ("..." if r.get("truncated") else ""),
+            summary=f"big {r['type']} key: {size}, {human_bytes(r.get('memory'))} (encoding {r['encoding']})",
+            evidence={"type": r["type"], "length": r.get("length"), "length_unit": unit,
+                      "memory_bytes": r.get("memory"), "encoding": r["encoding"], "ttl_s": r.get("ttl_s"),
+                      "threshold_length": ctx.threshold(name) if name else None,
+                      "threshold_memory_bytes": ctx.threshold("memory_bytes"),
+                      "more_big_keys_not_shown": max(0, len(found) - MAX_FINDINGS), **_coverage(s)},
+            recommendation=ADVICE.get(r["type"], "Split the key.") + " Remove big keys with UNLINK, not DEL.",
+        )
+
+
+@check(id="redis.keys.prefixes", title="Top key prefixes by memory (sampled)", category="memory",
+       severity=Severity.INFO, facts=["redis.key_sample"], reference=RI + " (top namespaces by memory, TTL buckets)",
+       thresholds={"top": Threshold(10, "prefixes", RI)})
+def prefixes(ctx):
+    """Which key families hold the memory, from the sample, extrapolated to the whole keyspace
+    by the sampled fraction; with the TTL distribution (RedisInsight's buckets). Use it to find
+    the feature whose keys need a TTL, smaller values or another data structure."""
+    s = _sample(ctx)
+    factor = 1 / s["fraction"] if s["fraction"] else 1
+    top = s["prefixes"][:ctx.threshold("top")]
+    sampled_memory = sum(t["memory"] for t in s["by_type"].values()) or 1
+    rows = [{"prefix": p["prefix"], "sampled_keys": p["keys"], "memory_bytes": p["memory"],
+             "memory_pct": round(100 * p["memory"] / sampled_memory, 1),
+             "estimated_total_bytes": round(p["memory"] * factor), "no_ttl_keys": p["no_ttl"]} for p in top]
+    head = ", ".join(f"{r['prefix']} {r['memory_pct']}%" for r in rows[:3])
+    yield ctx.finding(
+        object="keyspace",
+        summary=f"memory by key prefix (sample of {s['sampled']} / {s['total_keys']} keys): {head}",
+        evidence={"prefixes": rows, "distinct_prefixes": s["distinct_prefixes"], "ttl_buckets": s["ttl_buckets"],
+                  "by_type": s["by_type"], **_coverage(s)},
+        recommendation="Check that the biggest families are expected; give cache families a TTL.",
+    )
+
+
+# type -> (encoding used while small, config limits, old name before Redis 7)
+COMPACT = {
+    "hash": ("hash-max-listpack-entries", "hash-max-ziplist-entries"),
+    "zset": ("zset-max-listpack-entries", "zset-max-ziplist-entries"),
+    "set": ("set-max-listpack-entries", None),  # Redis 7.2+: small non-integer sets as listpack
+}
+COMPACT_ENCODINGS = {"listpack", "ziplist", "intset"}
+REDIS_DOCS = "Redis docs, memory optimization (special encoding of small aggregate data types)"
+
+
+@check(id="redis.keys.encoding_limits", title="Collections just past the compact-encoding limits",
+       category="memory", severity=Severity.INFO, facts=["redis.key_sample", "redis.config"], reference=REDIS_DOCS,
+       thresholds={"share_pct": Threshold(20, "%", "db-advisor: share of a type's sampled keys"),
+                   "min_keys": Threshold(100, "keys", "db-advisor: ignore a handful of keys"),
+                   "max_limit": Threshold(512, "entries", REDIS_DOCS + " (a few hundred stays O(1)-like)")})
+def encoding_limits(ctx):
+    """Small hashes, sorted sets and sets are stored as compact listpacks (or intsets) up to
+    *-max-listpack-entries elements, typically using 5-10x less memory. When many collections are
+    just past the limit they use the big hashtable/skiplist encoding; raising the limit up to a
+    few hundred keeps them compact. The reverse is flagged too: a limit above 512 makes
+    operations on listpacks linear and slow."""
+    s = _sample(ctx)
+    cfg = ctx.fact("redis.config")
+    for typ, names in COMPACT.items():
+        name = next((n for n in names if n and n in cfg), None)
+        if name is None:
+            continue
+        limit = int(cfg[name])
+        if limit > ctx.threshold("max_limit"):
+            yield ctx.finding(
+                object=name, severity=Severity.WARNING,
+                summary=f"{name} {limit} is above {ctx.threshold('max_limit')}: operations on such "
+                        f"listpacks are linear scans",
+                evidence={name: limit, "max_limit": ctx.threshold("max_limit")},
+                recommendation=f"Lower {name} to 128-512.", fix=config_fix(name, 128))
+            continue
+        hist = s.get("encodings", {}).get(typ, {})
+        total = sum(sum(b.values()) for b in hist.values())
+        near = sum(n for enc, buckets in hist.items() if enc not in COMPACT_ENCODINGS
+                   for b, n in buckets.items() if limit < int(b) <= ctx.threshold("max_limit"))
+        if not total or near < ctx.threshold("min_keys") or 100 * near / total < ctx.threshold("share_pct"):
+            continue
+        yield ctx.finding(
+            object=name,
+            summary=f"{near} of {total} sampled {typ}es have {limit + 1}-{ctx.threshold('max_limit')} elements "
+                    f"and lost the compact encoding ({name} {limit})",
+            evidence={name: limit, "near_limit_keys": near, "sampled_keys_of_type": total,
+                      "share_pct": round(100 * near / total, 1), "length_histogram": hist, **_coverage(s)},
+            recommendation=f"Raise {name} to {ctx.threshold('max_limit')} so these stay listpacks "
+                           "(keys convert on their next write); measure memory before and after.",
+            fix=config_fix(name, ctx.threshold("max_limit")),
+        )

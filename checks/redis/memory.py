@@ -1,0 +1,96 @@
+"""maxmemory: unset, larger than the guide's 75% of RAM, or nearly reached."""
+
+from advisor.model import Severity
+from advisor.registry import Threshold, check
+from advisor.sizing.formulas import redis_maxmemory
+from advisor.units import human_bytes, pct
+
+from ._common import config_fix, info, redis_size, setting, setting_int
+
+GUIDE = "guide: Resource Sizing Matrix, Redis (maxmemory = 75% of total memory)"
+
+
+def _host_memory(ctx) -> tuple[int, str]:
+    """--memory, else INFO total_system_memory (the host's RAM: in a container, pass --memory)."""
+    return ctx.require_memory(info(ctx, "memory").get("total_system_memory"), "INFO total_system_memory")
+
+
+@check(id="redis.memory.maxmemory_unset", title="maxmemory is not set", category="memory",
+       severity=Severity.WARNING, facts=["redis.info", "redis.config"], reference=GUIDE)
+def maxmemory_unset(ctx):
+    """With maxmemory 0 Redis grows until the kernel's OOM killer ends it (or the host swaps,
+    which makes every command slow); no eviction policy ever applies. Fix: set maxmemory to the
+    guide's 75% of the memory available to Redis (leave 25% for fork copy-on-write, buffers and
+    fragmentation) and choose a maxmemory-policy."""
+    if setting_int(ctx, "maxmemory") != 0:
+        return
+    memory, source = _host_memory(ctx)
+    target = redis_maxmemory(memory)
+    used = info(ctx, "memory").get("used_memory", 0)
+    yield ctx.finding(
+        object="maxmemory",
+        summary=f"maxmemory is 0 (unlimited): Redis can grow until the OOM killer stops it "
+                f"(now {human_bytes(used)} used)",
+        evidence={"maxmemory": 0, "used_memory": used, "memory_bytes": memory, "memory_source": source,
+                  "recommended_maxmemory": target, "guide_share": "75%"},
+        recommendation=f"Set maxmemory to {redis_size(target)} (75% of {human_bytes(memory)} from {source}) "
+                       "and a maxmemory-policy that fits the data (allkeys-lru for a cache).",
+        fix=config_fix("maxmemory", redis_size(target)),
+    )
+
+
+@check(id="redis.memory.maxmemory_too_high", title="maxmemory above 75% of system memory",
+       category="memory", severity=Severity.WARNING, facts=["redis.info", "redis.config"], reference=GUIDE,
+       thresholds={"max_share_pct": Threshold(75, "%", GUIDE)})
+def maxmemory_too_high(ctx):
+    """maxmemory close to (or above) the machine's RAM leaves nothing for the copy-on-write pages
+    of a BGSAVE/AOF rewrite fork, client buffers and allocator fragmentation: the host swaps or
+    the OOM killer strikes during a save. Fix: lower maxmemory to 75% of memory (guide)."""
+    maxmemory = setting_int(ctx, "maxmemory")
+    if maxmemory == 0:
+        return
+    memory, source = _host_memory(ctx)
+    limit = memory * ctx.threshold("max_share_pct") // 100
+    if maxmemory <= limit:
+        return
+    target = redis_maxmemory(memory)
+    yield ctx.finding(
+        object="maxmemory",
+        summary=f"maxmemory {human_bytes(maxmemory)} is {pct(maxmemory, memory):.0f}% of "
+                f"{human_bytes(memory)} (limit {ctx.threshold('max_share_pct')}%)",
+        evidence={"maxmemory": maxmemory, "memory_bytes": memory, "memory_source": source,
+                  "share_pct": round(pct(maxmemory, memory), 1), "max_share_pct": ctx.threshold("max_share_pct")},
+        recommendation=f"Lower maxmemory to {redis_size(target)}: a fork for persistence can need "
+                       "as much memory again as the pages written during it.",
+        fix=config_fix("maxmemory", redis_size(target)),
+    )
+
+
+@check(id="redis.memory.near_limit", title="used_memory close to maxmemory", category="memory",
+       severity=Severity.WARNING, facts=["redis.info", "redis.config"],
+       reference="common alert rule: used_memory / maxmemory > 90%",
+       thresholds={"used_pct": Threshold(90, "%", "common alert rule (used_memory / maxmemory > 90%)")})
+def near_limit(ctx):
+    """When used_memory reaches maxmemory, Redis evicts keys (or, with noeviction, rejects writes
+    with OOM errors). Close to the limit, a burst of writes starts evictions the application may
+    not expect. Fix: raise maxmemory if the host has room, shrink the data (TTLs, smaller
+    encodings), or shard."""
+    maxmemory = setting_int(ctx, "maxmemory")
+    if maxmemory == 0:
+        return
+    used = info(ctx, "memory").get("used_memory", 0)
+    share = pct(used, maxmemory)
+    if share < ctx.threshold("used_pct"):
+        return
+    policy = setting(ctx, "maxmemory-policy")
+    yield ctx.finding(
+        object="maxmemory",
+        severity=Severity.CRITICAL if policy == "noeviction" and share >= 98 else None,
+        summary=f"used_memory {human_bytes(used)} is {share:.0f}% of maxmemory {human_bytes(maxmemory)} "
+                f"(policy {policy})",
+        evidence={"used_memory": used, "maxmemory": maxmemory, "used_pct": round(share, 1),
+                  "threshold_pct": ctx.threshold("used_pct"), "maxmemory_policy": policy},
+        recommendation="Raise maxmemory (within 75% of host memory), expire or shrink data, or shard; "
+                       "with noeviction, writes fail with OOM errors once the limit is reached.",
+        fix=None,
+    )

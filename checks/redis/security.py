@@ -1,0 +1,72 @@
+"""Security: no password on the default user, protected-mode off while listening on all interfaces."""
+
+from advisor.errors import FactUnavailable
+from advisor.model import Severity
+from advisor.registry import check
+
+from ._common import config_fix
+
+REF = "Redis security docs (ACL, protected mode); RedisInsight (user with nopass)"
+ALL_INTERFACES = {"*", "0.0.0.0", "::", "-::*", "*-", "::*"}
+
+
+def _open_bind(cfg: dict) -> bool:
+    addrs = {a.lstrip("-") for a in cfg.get("bind", "").split()}
+    return not addrs or bool(addrs & {a.lstrip("-") for a in ALL_INTERFACES})
+
+
+def _nopass_users(ctx) -> tuple[list[str], str]:
+    """Enabled users that accept any password, from ACL (preferred) or requirepass."""
+    try:
+        users = ctx.fact("redis.acl")["users"]
+        return sorted(u for u, v in users.items() if "on" in v["flags"] and "nopass" in v["flags"]), "ACL GETUSER"
+    except FactUnavailable:
+        cfg = ctx.fact("redis.config")
+        return (["default"] if cfg.get("requirepass", "") == "" else []), "CONFIG requirepass"
+
+
+@check(id="redis.security.no_auth", title="Users without a password (nopass)", category="security",
+       severity=Severity.CRITICAL, facts=["redis.acl", "redis.config"], reference=REF)
+def no_auth(ctx):
+    """A user with nopass (the default user, unless requirepass or ACLs are set) lets anyone who
+    reaches the port run any command it allows: read all data, FLUSHALL, or write files with
+    CONFIG SET dir (a known path to remote code execution). Fix: set a password on the default
+    user (or disable it) and give applications their own ACL users."""
+    users, source = _nopass_users(ctx)
+    for u in users:
+        yield ctx.finding(
+            object=f"user {u}",
+            severity=None if u == "default" else Severity.WARNING,
+            summary=f"ACL user {u!r} is enabled with nopass: no authentication is required"
+                    if u != "default" else "the default user needs no password: anyone reaching the port has full access",
+            evidence={"user": u, "flags": ["on", "nopass"], "source": source},
+            recommendation="Give the user a strong password (or turn it off) and use per-application ACL users.",
+            fix=(f"ACL SETUSER {u} resetpass >CHANGE-ME-long-random   # then ACL SAVE or CONFIG REWRITE"
+                 if u != "default" else config_fix("requirepass", "CHANGE-ME-long-random")),
+        )
+
+
+@check(id="redis.security.protected_mode", title="protected-mode off on all interfaces", category="security",
+       severity=Severity.WARNING, facts=["redis.config", "redis.acl"], reference=REF)
+def protected_mode(ctx):
+    """protected-mode makes a password-less Redis answer only loopback clients. Turned off while
+    bound to all interfaces (bind * or 0.0.0.0, or no bind), the server is reachable from the
+    network, and without a password it is open to anyone. Fix: bind to the private interface,
+    set a password, and keep protected-mode yes."""
+    cfg = ctx.fact("redis.config")
+    if cfg.get("protected-mode") != "no" or not _open_bind(cfg):
+        return
+    try:
+        users, _ = _nopass_users(ctx)
+    except FactUnavailable:
+        users = []
+    yield ctx.finding(
+        object="protected-mode",
+        severity=Severity.CRITICAL if "default" in users else None,
+        summary="protected-mode is off and Redis listens on all interfaces"
+                + (" without a password" if "default" in users else ""),
+        evidence={"protected-mode": "no", "bind": cfg.get("bind", ""), "nopass_users": users},
+        recommendation="Bind to the private address only (bind 10.0.0.5 127.0.0.1), require a password, "
+                       "and keep protected-mode yes.",
+        fix=config_fix("protected-mode", "yes"),
+    )

@@ -1,0 +1,87 @@
+"""The slow log: slow commands by name, and dangerous or full-read commands seen there."""
+
+from collections import defaultdict
+
+from advisor.model import Severity
+from advisor.registry import Threshold, check
+
+REF = "Redis SLOWLOG (slowlog-log-slower-than default 10,000 us, slowlog-max-len 128)"
+BLOCKING = {"KEYS": "SCAN with MATCH and COUNT", "FLUSHALL": "FLUSHALL ASYNC (and restrict it by ACL)",
+            "FLUSHDB": "FLUSHDB ASYNC (and restrict it by ACL)", "DEBUG": "nothing in production"}
+FULL_READS = {"HGETALL": "HSCAN", "SMEMBERS": "SSCAN", "HKEYS": "HSCAN", "HVALS": "HSCAN",
+              "SUNION": "smaller sets", "SINTER": "smaller sets", "SDIFF": "smaller sets", "SORT": "a sorted set"}
+RANGE_READS = {"LRANGE", "ZRANGE", "ZREVRANGE", "ZRANGEBYSCORE", "XRANGE", "XREVRANGE"}
+
+
+def _entries(ctx):
+    """Slow-log entries, without the advisor's own commands (its connections are named db-advisor)."""
+    return [e for e in ctx.fact("redis.slowlog")["entries"] if e.get("client_name") != "db-advisor"]
+
+
+def _example(e: dict) -> str:
+    return " ".join(e["args"])
+
+
+@check(id="redis.slowlog.slow_commands", title="Slow commands in the slow log", category="queries",
+       severity=Severity.WARNING, facts=["redis.slowlog"], reference=REF,
+       thresholds={"slow_us": Threshold(10_000, "us", REF), "top": Threshold(10, "commands", "db-advisor")})
+def slow_commands(ctx):
+    """Redis runs commands one at a time: a 10 ms command delays every client by 10 ms. The
+    slow log keeps the latest commands slower than slowlog-log-slower-than. One finding per
+    command name with count, worst and average duration and the slowest call (arguments cut to
+    64 characters). Fix: replace O(N) commands on big keys (SCAN family, smaller keys, pipelining)."""
+    groups = defaultdict(list)
+    for e in _entries(ctx):
+        if e["duration_us"] >= ctx.threshold("slow_us"):
+            groups[e["command"]].append(e)
+    ranked = sorted(groups.items(), key=lambda kv: -sum(e["duration_us"] for e in kv[1]))
+    for cmd, es in ranked[:ctx.threshold("top")]:
+        worst = max(es, key=lambda e: e["duration_us"])
+        total = sum(e["duration_us"] for e in es)
+        yield ctx.finding(
+            object=cmd,
+            summary=f"{cmd}: {len(es)} slow call(s) in the slow log, worst {worst['duration_us'] / 1000:.1f} ms",
+            evidence={"command": cmd, "calls": len(es), "max_us": worst["duration_us"],
+                      "avg_us": round(total / len(es)), "slowest_call": _example(worst),
+                      "client": worst.get("client"), "threshold_us": ctx.threshold("slow_us"),
+                      "slowlog_entries_read": len(_entries(ctx)), "slowlog_len": ctx.fact("redis.slowlog")["len"]},
+            recommendation="Find the caller (client address above) and make the command cheaper: bounded "
+                           "ranges, the SCAN family, smaller keys; pipeline many small commands instead.",
+        )
+
+
+def _full_read(e: dict) -> str | None:
+    cmd, args = e["command"], e["args"]
+    if cmd in FULL_READS:
+        return FULL_READS[cmd]
+    if cmd in RANGE_READS and len(args) >= 4:
+        lo, hi = args[2], args[3]
+        if (lo, hi) in (("0", "-1"), ("-", "+"), ("+", "-"), ("-inf", "+inf")):
+            return f"bounded {cmd} pages"
+    return None
+
+
+@check(id="redis.slowlog.dangerous", title="Dangerous or full-read commands in the slow log",
+       category="queries", severity=Severity.WARNING, facts=["redis.slowlog"],
+       reference=REF + "; Redis docs: KEYS must not be used in production")
+def dangerous(ctx):
+    """KEYS walks the whole keyspace and FLUSHALL/FLUSHDB (sync) free everything while blocking
+    all clients; HGETALL/SMEMBERS/LRANGE 0 -1 read a whole collection at once, which is slow on
+    big keys. Any of them in the slow log has already stalled the server. Fix: SCAN/HSCAN/SSCAN,
+    paged ranges, FLUSHALL ASYNC, and deny the commands to applications by ACL (-@dangerous)."""
+    hits = defaultdict(list)
+    for e in _entries(ctx):
+        if e["command"] in BLOCKING:
+            hits[(e["command"], BLOCKING[e["command"]], Severity.CRITICAL)].append(e)
+        elif (alt := _full_read(e)) is not None:
+            hits[(e["command"], alt, Severity.WARNING)].append(e)
+    for (cmd, alt, sev), es in sorted(hits.items(), key=lambda kv: (-kv[0][2], kv[0][0])):
+        worst = max(es, key=lambda e: e["duration_us"])
+        yield ctx.finding(
+            object=cmd, severity=sev,
+            summary=f"{cmd} seen {len(es)} time(s) in the slow log (worst {worst['duration_us'] / 1000:.1f} ms)",
+            evidence={"command": cmd, "calls": len(es), "max_us": worst["duration_us"], "example": _example(worst),
+                      "client": worst.get("client")},
+            recommendation=f"Use {alt} instead; block the command for applications with ACLs.",
+            fix="ACL SETUSER <app user> -@dangerous" if cmd in BLOCKING else None,
+        )
