@@ -12,6 +12,7 @@ import os
 import shutil
 import socket
 import subprocess
+import tempfile
 import time
 
 LOCAL = {
@@ -98,6 +99,7 @@ class RedisServer:
         self.port = free_port()
         self.args = args
         self.proc: subprocess.Popen | None = None
+        self.dir = tempfile.mkdtemp(prefix="advisor-redis-")  # own dir: RDB/AOF files never collide
 
     @property
     def url(self) -> str:
@@ -109,7 +111,7 @@ class RedisServer:
             raise RuntimeError("redis-server is not installed")
         self.proc = subprocess.Popen(
             [exe, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-             "--daemonize", "no", "--dir", "/tmp", *self.args],
+             "--daemonize", "no", "--dir", self.dir, *self.args],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
@@ -124,3 +126,4 @@ class RedisServer:
         if self.proc:
             self.proc.terminate()
             self.proc.wait(10)
+        shutil.rmtree(self.dir, ignore_errors=True)
