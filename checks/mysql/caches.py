@@ -1,0 +1,176 @@
+"""Server-wide caches and limits: temporary tables, query cache, table cache, open files."""
+
+from advisor.model import Severity
+from advisor.registry import Threshold, check
+from advisor.units import human_bytes
+
+from ._common import GUIDE, MYSQLTUNER, mariadb, num
+
+TMP_REF = GUIDE + " (tmp_table_size = max_heap_table_size = 256M); " + MYSQLTUNER + " (> 25% on disk)"
+
+
+@check(
+    id="mysql.tmp.disk_ratio",
+    title="Share of internal temporary tables created on disk",
+    category="memory",
+    severity=Severity.WARNING,
+    facts=["mysql.status", "mysql.variables"],
+    reference=TMP_REF,
+    thresholds={"max_pct": Threshold(25.0, "%", MYSQLTUNER + ": temporary tables on disk > 25%"),
+                "min_tmp_tables": Threshold(1000, "tables", "too few temporary tables since startup to judge")},
+)
+def tmp_disk_ratio(ctx):
+    """Created_tmp_disk_tables / Created_tmp_tables: the share of internal temporary tables
+    (GROUP BY, DISTINCT, UNION, derived tables) that did not fit in memory or had TEXT/BLOB
+    columns. The in-memory limit is min(tmp_table_size, max_heap_table_size): raise both
+    together (the guide: 256M each), and fix the statements that spill (see
+    mysql.queries.tmp_disk). Both are per temporary table, per session: mind memory."""
+    st, v = ctx.fact("mysql.status"), ctx.fact("mysql.variables")
+    total, disk = num(st, "created_tmp_tables", 0), num(st, "created_tmp_disk_tables", 0)
+    if total < ctx.threshold("min_tmp_tables"):
+        return
+    pct = 100.0 * disk / total
+    if pct > ctx.threshold("max_pct"):
+        limit = min(num(v, "tmp_table_size", 0), num(v, "max_heap_table_size", 0))
+        yield ctx.finding(
+            object="tmp_table_size",
+            summary=f"{pct:.0f}% of temporary tables went to disk ({disk:,} of {total:,}); in-memory limit "
+                    f"{human_bytes(limit)}",
+            evidence={"created_tmp_disk_tables": disk, "created_tmp_tables": total, "pct": round(pct, 1),
+                      "tmp_table_size": v.get("tmp_table_size"), "max_heap_table_size": v.get("max_heap_table_size"),
+                      "threshold_pct": ctx.threshold("max_pct")},
+            recommendation="Fix the statements that spill (mysql.queries.tmp_disk), then raise tmp_table_size "
+                           "and max_heap_table_size together (guide: 256M).",
+            fix="SET GLOBAL tmp_table_size = 268435456; SET GLOBAL max_heap_table_size = 268435456;"
+                "  -- and in my.cnf",
+        )
+
+
+@check(
+    id="mysql.tmp.size_mismatch",
+    title="tmp_table_size and max_heap_table_size differ",
+    category="configuration",
+    severity=Severity.INFO,
+    facts=["mysql.variables"],
+    reference=TMP_REF + "; pt-variable-advisor (tmp_table_size > max_heap_table_size)",
+)
+def tmp_size_mismatch(ctx):
+    """An in-memory internal temporary table is limited by the smaller of tmp_table_size
+    and max_heap_table_size: raising only one of them changes nothing. The guide sets both
+    to 256M. (MySQL 8's TempTable engine is bounded by temptable_max_ram instead, but
+    MEMORY-engine temporary tables still use both.)"""
+    v = ctx.fact("mysql.variables")
+    a, b = num(v, "tmp_table_size"), num(v, "max_heap_table_size")
+    if a is None or b is None or a == b:
+        return
+    low, high = ("tmp_table_size", "max_heap_table_size") if a < b else ("max_heap_table_size", "tmp_table_size")
+    top = int(max(a, b))
+    yield ctx.finding(
+        object=low,
+        summary=f"tmp_table_size {human_bytes(a)} vs max_heap_table_size {human_bytes(b)}: the effective "
+                f"limit is the smaller, {human_bytes(min(a, b))}",
+        evidence={"tmp_table_size": a, "max_heap_table_size": b, "effective": min(a, b), "guide": "256M each"},
+        recommendation=f"Set {low} to the same value as {high}.",
+        fix=f"SET GLOBAL {low} = {top};  -- and in my.cnf",
+    )
+
+
+@check(
+    id="mysql.cache.query_cache",
+    title="Query cache enabled (MariaDB)",
+    category="cache",
+    severity=Severity.WARNING,
+    facts=["mysql.variables", "mysql.server"],
+    reference=GUIDE + " (query_cache_type = 0, query_cache_size = 0); removed in MySQL 8.0",
+)
+def query_cache(ctx):
+    """The query cache serializes on one mutex and is invalidated by every write to a table
+    it caches: on multi-core servers with writes it costs more than it saves. MySQL 8.0
+    removed it (no variables, nothing to judge); MariaDB still has it, OFF by default.
+    Disable it (query_cache_type = 0 and query_cache_size = 0, the guide's values; the
+    guide's Large example with query_cache_size = 256M contradicts its own advice and
+    would not start on MySQL 8)."""
+    v = ctx.fact("mysql.variables")
+    if "query_cache_type" not in v:
+        return  # MySQL 8.0+: the query cache is gone
+    qtype = str(v.get("query_cache_type")).upper()
+    size = num(v, "query_cache_size", 0)
+    if qtype in ("OFF", "0") or not size:
+        return
+    yield ctx.finding(
+        object="query_cache_type",
+        summary=f"query cache is on (query_cache_type = {qtype}, {human_bytes(size)})",
+        evidence={"query_cache_type": qtype, "query_cache_size": size,
+                  "vendor": "mariadb" if mariadb(ctx) else "mysql"},
+        recommendation="Disable the query cache; cache results in the application or Redis instead.",
+        fix="SET GLOBAL query_cache_type = 0; SET GLOBAL query_cache_size = 0;\n"
+            "# my.cnf [mysqld]: query_cache_type = 0, query_cache_size = 0",
+    )
+
+
+@check(
+    id="mysql.cache.table_open",
+    title="Table open cache hit rate",
+    category="cache",
+    severity=Severity.WARNING,
+    facts=["mysql.status", "mysql.variables"],
+    reference=MYSQLTUNER + " (table cache hit rate < 20%)",
+    thresholds={"min_hit_pct": Threshold(20.0, "%", MYSQLTUNER + ": table cache hit rate < 20%"),
+                "min_lookups": Threshold(10000, "opens", "too few table opens since startup to judge")},
+)
+def table_open(ctx):
+    """Every statement needs its tables open; table_open_cache keeps open handles for
+    reuse. Hit rate = Table_open_cache_hits / (hits + misses) (MySQL 5.6+, MariaDB 10.1+;
+    older: Open_tables / Opened_tables). A low rate with table_open_cache full means
+    re-opening tables all the time: raise table_open_cache (dynamic), keeping
+    open_files_limit above it."""
+    st, v = ctx.fact("mysql.status"), ctx.fact("mysql.variables")
+    hits, misses = num(st, "table_open_cache_hits"), num(st, "table_open_cache_misses")
+    if hits is None or misses is None:
+        hits, misses = num(st, "open_tables", 0), num(st, "opened_tables", 0) - num(st, "open_tables", 0)
+    lookups = hits + misses
+    if lookups < ctx.threshold("min_lookups"):
+        return
+    hit = 100.0 * hits / lookups
+    cache = num(v, "table_open_cache", 0)
+    if hit < ctx.threshold("min_hit_pct"):
+        want = int(max(cache * 2, 4000))
+        yield ctx.finding(
+            object="table_open_cache",
+            summary=f"table open cache hit rate {hit:.0f}% (table_open_cache {cache:g}, "
+                    f"{num(st, 'open_tables', 0):g} open)",
+            evidence={"table_open_cache_hits": hits, "table_open_cache_misses": misses, "hit_pct": round(hit, 1),
+                      "table_open_cache": cache, "open_tables": num(st, "open_tables"),
+                      "threshold_min_hit_pct": ctx.threshold("min_hit_pct")},
+            recommendation=f"Raise table_open_cache to {want} (and open_files_limit above it).",
+            fix=f"SET GLOBAL table_open_cache = {want};  -- and in my.cnf",
+        )
+
+
+@check(
+    id="mysql.cache.open_files",
+    title="Open files near open_files_limit",
+    category="configuration",
+    severity=Severity.WARNING,
+    facts=["mysql.status", "mysql.variables"],
+    reference=MYSQLTUNER + " (open files > 85% of the limit)",
+    thresholds={"max_pct": Threshold(85.0, "%", MYSQLTUNER + ": open files > 85%")},
+)
+def open_files(ctx):
+    """At open_files_limit the server cannot open another table file or temporary file and
+    statements fail with 'Too many open files' (errno 24). open_files_limit is set at
+    startup (and capped by the service's LimitNOFILE in systemd): raise both."""
+    st, v = ctx.fact("mysql.status"), ctx.fact("mysql.variables")
+    opened, limit = num(st, "open_files", 0), num(v, "open_files_limit", 0)
+    if not limit:
+        return
+    pct = 100.0 * opened / limit
+    if pct > ctx.threshold("max_pct"):
+        yield ctx.finding(
+            object="open_files_limit",
+            summary=f"{opened:g} open files of open_files_limit {limit:g} ({pct:.0f}%)",
+            evidence={"open_files": opened, "open_files_limit": limit, "pct": round(pct, 1),
+                      "threshold_pct": ctx.threshold("max_pct")},
+            recommendation="Raise open_files_limit (restart) and the service's LimitNOFILE.",
+            fix=f"[mysqld]\nopen_files_limit = {int(limit * 2)}\n# systemd: LimitNOFILE={int(limit * 2)}",
+        )

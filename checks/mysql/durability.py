@@ -1,0 +1,114 @@
+"""Durability and I/O settings, with their trade-offs."""
+
+from advisor.model import Severity
+from advisor.registry import Threshold, check
+
+from ._common import GUIDE, mariadb, num, on, version
+
+PT_VA = "pt-variable-advisor (innodb_flush_log_at_trx_commit, sync_binlog, log_bin, innodb_doublewrite)"
+
+
+@check(
+    id="mysql.durability.settings",
+    title="Durability settings that can lose committed transactions",
+    category="durability",
+    severity=Severity.WARNING,
+    facts=["mysql.variables"],
+    reference=PT_VA + "; Percona PMM (sync_binlog != 1); " + GUIDE,
+)
+def durability(ctx):
+    """innodb_flush_log_at_trx_commit = 1 writes and syncs the redo log at every commit
+    (full ACID). 2 (what the guide's example uses for speed) writes at commit and syncs
+    once a second: an OS crash or power loss loses up to a second of commits, a mysqld
+    crash loses nothing. 0 loses up to a second even on a mysqld crash. With the binary
+    log on, sync_binlog != 1 can lose binlog events a replica or point-in-time recovery
+    needs, or leave binlog and InnoDB disagreeing after a crash. innodb_doublewrite = OFF
+    risks torn pages. A binary log that is off means no point-in-time recovery and no
+    replication. Each is reported with its trade-off; keep the relaxed value only where
+    losing the last second of writes is acceptable (replicas, bulk loads)."""
+    v = ctx.fact("mysql.variables")
+    flush = num(v, "innodb_flush_log_at_trx_commit")
+    if flush is not None and flush != 1:
+        yield ctx.finding(
+            object="innodb_flush_log_at_trx_commit",
+            severity=Severity.WARNING if flush == 0 else Severity.INFO,
+            summary=f"innodb_flush_log_at_trx_commit = {flush:g}: up to ~1 s of commits lost on "
+                    + ("any crash" if flush == 0 else "an OS crash or power loss"),
+            evidence={"innodb_flush_log_at_trx_commit": flush, "durable_value": 1,
+                      "guide_example": 2},
+            recommendation="Use 1 on a primary that must not lose commits; 2 is a deliberate trade "
+                           "(faster commits) acceptable on replicas or reloadable data.",
+            fix="SET GLOBAL innodb_flush_log_at_trx_commit = 1;  -- and in my.cnf",
+        )
+    binlog = on(v.get("log_bin", "OFF"))
+    sync = num(v, "sync_binlog")
+    if binlog and sync is not None and sync != 1:
+        yield ctx.finding(
+            object="sync_binlog",
+            summary=f"sync_binlog = {sync:g} with the binary log on: binlog events can be lost on a crash",
+            evidence={"sync_binlog": sync, "log_bin": v.get("log_bin"), "durable_value": 1},
+            recommendation="Set sync_binlog = 1 so replicas and point-in-time recovery never miss a "
+                           "committed transaction (costs an fsync per group commit).",
+            fix="SET GLOBAL sync_binlog = 1;  -- and in my.cnf",
+        )
+    if not binlog:
+        yield ctx.finding(
+            object="log_bin", severity=Severity.INFO,
+            summary="binary log is off: no point-in-time recovery and no replication",
+            evidence={"log_bin": v.get("log_bin")},
+            recommendation="Enable the binary log on anything whose data must be recoverable to a point "
+                           "in time (needs a restart); skip it on throw-away or rebuildable instances.",
+            fix="[mysqld]\nlog_bin = mysql-bin\nserver_id = 1\nsync_binlog = 1\n"
+                + ("expire_logs_days = 7" if mariadb(ctx) and version(ctx) < (10, 6, 1)
+                   else "binlog_expire_logs_seconds = 604800"),
+        )
+    if "innodb_doublewrite" in v and str(v["innodb_doublewrite"]).upper() in ("OFF", "0"):
+        yield ctx.finding(
+            object="innodb_doublewrite", severity=Severity.CRITICAL,
+            summary="innodb_doublewrite is OFF: a torn page after a crash cannot be repaired",
+            evidence={"innodb_doublewrite": v["innodb_doublewrite"]},
+            recommendation="Turn the doublewrite buffer back on unless the storage guarantees atomic "
+                           "16 KiB writes.",
+            fix="[mysqld]\ninnodb_doublewrite = ON  # restart",
+        )
+
+
+@check(
+    id="mysql.io.settings",
+    title="InnoDB I/O settings (flush method, I/O capacity)",
+    category="configuration",
+    severity=Severity.INFO,
+    facts=["mysql.variables"],
+    reference=GUIDE + " (innodb_flush_method = O_DIRECT, innodb_io_capacity = 2000)",
+    thresholds={"io_capacity": Threshold(2000, "IOPS", GUIDE + ": innodb_io_capacity = 2000 (SSD)")},
+)
+def io_settings(ctx):
+    """innodb_flush_method = O_DIRECT (guide) stops data pages being cached twice, in the
+    buffer pool and in the OS page cache (default on MariaDB 10.6+ and MySQL 8.4; fsync on
+    MySQL 8.0). innodb_io_capacity is how many IOPS background flushing may use; the
+    default 200 suits spinning disks, the guide's 2000 (innodb_io_capacity_max 4000) suits
+    SSDs. Raise it only on SSD / NVMe storage: too high on slow disks flushes too
+    eagerly."""
+    v = ctx.fact("mysql.variables")
+    method = str(v.get("innodb_flush_method", ""))
+    if method and method.upper() not in ("O_DIRECT", "O_DIRECT_NO_FSYNC", "4", "7"):
+        yield ctx.finding(
+            object="innodb_flush_method",
+            summary=f"innodb_flush_method = {method}: data pages are cached twice (buffer pool and OS)",
+            evidence={"innodb_flush_method": method, "guide": "O_DIRECT"},
+            recommendation="Use O_DIRECT on Linux (guide); needs a restart.",
+            fix="[mysqld]\ninnodb_flush_method = O_DIRECT  # restart",
+        )
+    cap = num(v, "innodb_io_capacity")
+    want = ctx.threshold("io_capacity")
+    if cap is not None and cap < want:
+        yield ctx.finding(
+            object="innodb_io_capacity",
+            summary=f"innodb_io_capacity = {cap:g} (guide: {want:g} on SSD storage)",
+            evidence={"innodb_io_capacity": cap, "innodb_io_capacity_max": num(v, "innodb_io_capacity_max"),
+                      "threshold": want},
+            recommendation="On SSD / NVMe raise innodb_io_capacity (and _max) so page flushing keeps up; "
+                           "leave it on spinning disks.",
+            fix=f"SET GLOBAL innodb_io_capacity_max = {2 * want:g}; SET GLOBAL innodb_io_capacity = {want:g};"
+                "  -- SSD only; also in my.cnf",
+        )

@@ -1,0 +1,256 @@
+"""InnoDB memory and logs: buffer pool size and efficiency, redo log size, purge backlog."""
+
+from advisor.model import Severity
+from advisor.registry import Threshold, check
+from advisor.sizing.formulas import mysql_buffer_pool, mysql_redo_log
+from advisor.units import config_size, human_bytes, human_duration
+
+from ._common import GUIDE, MYSQLTUNER, mariadb, num, version
+
+BP_REF = GUIDE + ", InnoDB Optimization (innodb_buffer_pool_size = 70-80% of memory)"
+
+
+@check(
+    id="mysql.innodb.buffer_pool_memory",
+    title="InnoDB buffer pool size vs host memory (guide: 70-80%)",
+    category="memory",
+    severity=Severity.WARNING,
+    facts=["mysql.variables", "mysql.tables"],
+    reference=BP_REF,
+    thresholds={"min_pct": Threshold(70.0, "%", BP_REF), "max_pct": Threshold(80.0, "%", BP_REF)},
+)
+def buffer_pool_memory(ctx):
+    """On a host dedicated to MySQL the guide sizes innodb_buffer_pool_size at 70-80% of
+    memory; the rest is for connections (per-session buffers), the OS and its page cache.
+    Above 80% the server risks swapping or the OOM killer. Below 70% is only a problem when
+    the data does not fit: a buffer pool larger than data + indexes buys nothing, so an
+    undersized pool is reported only then. Needs --memory (the server does not expose host
+    memory). The pool is resizable online (SET GLOBAL innodb_buffer_pool_size) since MySQL
+    5.7.5 / MariaDB 10.2."""
+    memory, source = ctx.require_memory()
+    bp = num(ctx.fact("mysql.variables"), "innodb_buffer_pool_size", 0)
+    low, high = mysql_buffer_pool(memory)
+    data = sum(t["data_bytes"] + t["index_bytes"] for t in ctx.fact("mysql.tables")["rows"]
+               if (t["engine"] or "").lower() == "innodb")
+    pct = 100.0 * bp / memory
+    ev = {"innodb_buffer_pool_size": bp, "memory_bytes": memory, "memory_source": source,
+          "pct_of_memory": round(pct, 1), "innodb_data_index_bytes": data,
+          "threshold_min_pct": ctx.threshold("min_pct"), "threshold_max_pct": ctx.threshold("max_pct")}
+    if pct > ctx.threshold("max_pct"):
+        target = high
+        yield ctx.finding(
+            object="innodb_buffer_pool_size",
+            severity=Severity.CRITICAL if bp >= memory else None,
+            summary=f"buffer pool is {human_bytes(bp)}, {pct:.0f}% of {human_bytes(memory)} memory "
+                    f"(guide: at most {ctx.threshold('max_pct'):g}%)",
+            evidence=ev,
+            recommendation="Shrink the buffer pool to leave room for connections and the OS; swapping "
+                           "costs far more than a smaller cache.",
+            fix=f"SET GLOBAL innodb_buffer_pool_size = {target};\n"
+                f"# my.cnf [mysqld]: innodb_buffer_pool_size = {config_size(target).replace('B', '')}",
+        )
+    elif pct < ctx.threshold("min_pct") and data > bp:
+        target = min(low, max(data * 5 // 4, bp))
+        yield ctx.finding(
+            object="innodb_buffer_pool_size",
+            summary=f"buffer pool is {human_bytes(bp)}, {pct:.0f}% of memory, and InnoDB data + indexes "
+                    f"({human_bytes(data)}) do not fit",
+            evidence=ev,
+            recommendation=f"Grow the buffer pool toward {ctx.threshold('min_pct'):g}% of memory "
+                           "(or data + indexes + 25%, whichever is smaller) if the host is dedicated.",
+            fix=f"SET GLOBAL innodb_buffer_pool_size = {target};\n"
+                f"# my.cnf [mysqld]: innodb_buffer_pool_size = {config_size(target).replace('B', '')}",
+        )
+
+
+@check(
+    id="mysql.innodb.buffer_pool_data",
+    title="InnoDB buffer pool smaller than data + indexes",
+    category="memory",
+    severity=Severity.INFO,
+    facts=["mysql.variables", "mysql.tables", "mysql.status"],
+    reference=MYSQLTUNER + " (buffer pool < InnoDB data + index size); pt-variable-advisor (pool left at default)",
+    thresholds={"hit_pct_ok": Threshold(99.0, "%", "a pool smaller than the data is fine while the hit "
+                                                   "rate stays above this")},
+)
+def buffer_pool_data(ctx):
+    """When InnoDB data + indexes exceed the buffer pool, only the hot part is cached; that
+    is fine while the hit rate stays high, and a problem when it does not. Reported when
+    the data does not fit and the hit rate is below 99% (or unknown): grow the pool (see
+    mysql.innodb.buffer_pool_memory for the memory bound) or add memory. The default pool
+    (128 MiB) is almost never right for production."""
+    v, st = ctx.fact("mysql.variables"), ctx.fact("mysql.status")
+    bp = num(v, "innodb_buffer_pool_size", 0)
+    data = sum(t["data_bytes"] + t["index_bytes"] for t in ctx.fact("mysql.tables")["rows"]
+               if (t["engine"] or "").lower() == "innodb")
+    reqs, reads = num(st, "innodb_buffer_pool_read_requests", 0), num(st, "innodb_buffer_pool_reads", 0)
+    hit = 100.0 * (1 - reads / reqs) if reqs else None
+    if data <= bp or (hit is not None and hit >= ctx.threshold("hit_pct_ok")):
+        return
+    target = data * 5 // 4
+    yield ctx.finding(
+        object="innodb_buffer_pool_size",
+        summary=f"InnoDB data + indexes ({human_bytes(data)}) exceed the buffer pool ({human_bytes(bp)})"
+                + (f", hit rate {hit:.2f}%" if hit is not None else ""),
+        evidence={"innodb_buffer_pool_size": bp, "innodb_data_index_bytes": data,
+                  "hit_pct": round(hit, 3) if hit is not None else None,
+                  "threshold_hit_pct_ok": ctx.threshold("hit_pct_ok")},
+        recommendation="Grow the buffer pool toward data + indexes + 25%, within 70-80% of host memory.",
+        fix=f"SET GLOBAL innodb_buffer_pool_size = {target};  -- and in my.cnf",
+    )
+
+
+@check(
+    id="mysql.innodb.buffer_pool_hit",
+    title="InnoDB buffer pool hit rate and free-page waits",
+    category="cache",
+    severity=Severity.WARNING,
+    facts=["mysql.status", "mysql.variables"],
+    reference="MySQLTuner (InnoDB read efficiency < 90%); PgHero cache hit rate 99%",
+    thresholds={"warn_pct": Threshold(99.0, "%", "PgHero: cache hit rate below 99%"),
+                "critical_pct": Threshold(90.0, "%", MYSQLTUNER + ": read efficiency < 90%"),
+                "min_requests": Threshold(100000, "reads", "too few reads since startup to judge")},
+)
+def buffer_pool_hit(ctx):
+    """Innodb_buffer_pool_reads counts logical reads that had to go to disk;
+    Innodb_buffer_pool_read_requests counts all logical reads. Below 99% hits the working
+    set does not fit; below 90% the server is mostly disk-bound. Innodb_buffer_pool_wait_free
+    > 0 means threads waited for a clean page: the pool is too small or page cleaning
+    (innodb_io_capacity, innodb_page_cleaners) cannot keep up."""
+    st = ctx.fact("mysql.status")
+    reqs, reads = num(st, "innodb_buffer_pool_read_requests", 0), num(st, "innodb_buffer_pool_reads", 0)
+    bp = num(ctx.fact("mysql.variables"), "innodb_buffer_pool_size", 0)
+    if reqs >= ctx.threshold("min_requests"):
+        hit = 100.0 * (1 - reads / reqs)
+        if hit < ctx.threshold("warn_pct"):
+            yield ctx.finding(
+                object="innodb_buffer_pool_size",
+                severity=Severity.CRITICAL if hit < ctx.threshold("critical_pct") else None,
+                summary=f"buffer pool hit rate {hit:.2f}% ({reads:,} of {reqs:,} reads went to disk)",
+                evidence={"innodb_buffer_pool_read_requests": reqs, "innodb_buffer_pool_reads": reads,
+                          "hit_pct": round(hit, 3), "innodb_buffer_pool_size": bp,
+                          "threshold_warn_pct": ctx.threshold("warn_pct"),
+                          "threshold_critical_pct": ctx.threshold("critical_pct")},
+                recommendation="Grow innodb_buffer_pool_size (within 70-80% of memory) or reduce the working "
+                               "set (indexes for scanning queries, archive cold rows).",
+            )
+    waits = num(st, "innodb_buffer_pool_wait_free", 0)
+    if waits:
+        yield ctx.finding(
+            object="innodb_buffer_pool_wait_free",
+            summary=f"{waits:,} waits for a free buffer pool page since startup",
+            evidence={"innodb_buffer_pool_wait_free": waits, "innodb_buffer_pool_size": bp,
+                      "innodb_io_capacity": num(ctx.fact("mysql.variables"), "innodb_io_capacity")},
+            recommendation="Grow the buffer pool, or let page cleaning flush faster (innodb_io_capacity "
+                           "to what the storage sustains, e.g. 2000 on SSD per the guide).",
+        )
+
+
+REDO_REF = (GUIDE + " (innodb_log_file_size = 25% of the buffer pool); MySQL 8.0.30+ "
+            "innodb_redo_log_capacity vs one hour of redo (Innodb_os_log_written)")
+
+
+@check(
+    id="mysql.innodb.redo_log",
+    title="Redo log size vs buffer pool and redo write rate",
+    category="configuration",
+    severity=Severity.WARNING,
+    facts=["mysql.variables", "mysql.status", "mysql.server"],
+    reference=REDO_REF,
+    thresholds={"bp_pct": Threshold(25.0, "%", GUIDE + ": log files = 25% of buffer pool"),
+                "hours_of_redo": Threshold(1.0, "h", "redo capacity should hold about an hour of writes "
+                                                     "(Percona rule of thumb)"),
+                "min_uptime_s": Threshold(3600, "s", "the redo rate needs an hour of uptime")},
+)
+def redo_log(ctx):
+    """A redo log that is too small forces aggressive checkpoints (furious flushing, write
+    stalls) when it fills. The guide sizes innodb_log_file_size at 25% of the buffer pool.
+    On MySQL 8.0.30+ the size is innodb_redo_log_capacity (innodb_log_file_size and
+    innodb_log_files_in_group are deprecated and ignored when it is set), and is best
+    judged against the redo write rate: about an hour of Innodb_os_log_written. Before
+    8.0.30 the total is innodb_log_file_size x innodb_log_files_in_group; MariaDB 10.5+ has
+    a single file (innodb_log_files_in_group removed in 10.6) and, from 10.9, resizes it
+    online with SET GLOBAL innodb_log_file_size; MySQL 8.0.30+ resizes online with SET
+    GLOBAL innodb_redo_log_capacity."""
+    v, st = ctx.fact("mysql.variables"), ctx.fact("mysql.status")
+    bp = num(v, "innodb_buffer_pool_size", 0)
+    capacity_var = "innodb_redo_log_capacity" in v and not mariadb(ctx) and version(ctx) >= (8, 0, 30)
+    if capacity_var:
+        size, setting = num(v, "innodb_redo_log_capacity", 0), "innodb_redo_log_capacity"
+    else:
+        size = num(v, "innodb_log_file_size", 0) * int(num(v, "innodb_log_files_in_group", 1) or 1)
+        setting = "innodb_log_file_size"
+    uptime = num(st, "uptime", 0)
+    written = num(st, "innodb_os_log_written", 0)
+    per_hour = written / uptime * 3600 if uptime >= ctx.threshold("min_uptime_s") else None
+    want_bp = mysql_redo_log(bp) * ctx.threshold("bp_pct") / 25.0
+    want_rate = per_hour * ctx.threshold("hours_of_redo") if per_hour else 0
+    reasons = []
+    if capacity_var:
+        if per_hour is not None and size < want_rate:
+            reasons.append(f"holds {human_duration(3600 * size / per_hour)} of redo at "
+                           f"{human_bytes(per_hour)}/h (want {ctx.threshold('hours_of_redo'):g} h)")
+    else:
+        if size < want_bp:
+            reasons.append(f"is {100.0 * size / bp:.0f}% of the buffer pool (guide: {ctx.threshold('bp_pct'):g}%)")
+        if per_hour is not None and size < want_rate:
+            reasons.append(f"holds {human_duration(3600 * size / per_hour)} of redo at {human_bytes(per_hour)}/h")
+    if not reasons:
+        return
+    target = int(max(want_rate, 0 if capacity_var else want_bp))
+    target = -(-target // (64 * 1024**2)) * 64 * 1024**2  # round up to 64 MiB
+    if capacity_var:
+        fix = f"SET GLOBAL innodb_redo_log_capacity = {target};  -- online on 8.0.30+; also in my.cnf"
+    elif mariadb(ctx) and version(ctx) >= (10, 9, 0):
+        fix = f"SET GLOBAL innodb_log_file_size = {target};  -- online on MariaDB 10.9+; also in my.cnf"
+    else:
+        fix = f"# my.cnf [mysqld] (restart): innodb_log_file_size = {config_size(target).replace('B', '')}"
+    yield ctx.finding(
+        object=setting,
+        summary=f"redo log ({setting}, {human_bytes(size)}) " + "; ".join(reasons),
+        evidence={"setting": setting, "redo_bytes": size, "innodb_buffer_pool_size": bp,
+                  "redo_bytes_per_hour": round(per_hour) if per_hour is not None else None,
+                  "innodb_os_log_written": written, "uptime_s": uptime,
+                  "threshold_bp_pct": ctx.threshold("bp_pct"),
+                  "threshold_hours_of_redo": ctx.threshold("hours_of_redo")},
+        recommendation=f"Grow the redo log to about {human_bytes(target)}.",
+        fix=fix,
+    )
+
+
+@check(
+    id="mysql.innodb.long_transactions",
+    title="Long-open transactions and purge backlog (history list length)",
+    category="maintenance",
+    severity=Severity.WARNING,
+    facts=["mysql.innodb_trx"],
+    reference=MYSQLTUNER + " (history list length > 100,000; longest transaction > 1 h)",
+    thresholds={"max_age_s": Threshold(3600, "s", MYSQLTUNER + ": transaction open > 1 h"),
+                "max_history": Threshold(100000, "undo logs", MYSQLTUNER + ": history list length > 100,000")},
+)
+def long_transactions(ctx):
+    """An old open transaction keeps its read view: purge cannot remove the undo history
+    behind it, so the history list grows, undo tablespaces swell and every read of a hot
+    row walks longer version chains. Find the session (INNODB_TRX.trx_mysql_thread_id) and
+    commit or end it; fix the application that leaves transactions open (idle in a
+    transaction, long batch without intermediate commits)."""
+    trx = ctx.fact("mysql.innodb_trx")
+    for t in trx["transactions"]:
+        if (t["age_s"] or 0) >= ctx.threshold("max_age_s"):
+            yield ctx.finding(
+                object=f"thread {t['thread_id']}",
+                summary=f"transaction open for {human_duration(t['age_s'])} (thread {t['thread_id']}, "
+                        f"{t['rows_modified']} rows modified)",
+                evidence={**t, "threshold_age_s": ctx.threshold("max_age_s")},
+                recommendation="Commit or roll back this transaction; find why the application leaves it open.",
+                fix=f"KILL {t['thread_id']};  -- only after checking what the session is doing",
+            )
+    hll = trx.get("history_list_length")
+    if hll is not None and hll > ctx.threshold("max_history"):
+        yield ctx.finding(
+            object="history list length",
+            summary=f"history list length {hll:,}: purge is behind",
+            evidence={"history_list_length": hll, "threshold": ctx.threshold("max_history")},
+            recommendation="End long-running transactions; if none, raise innodb_purge_threads / "
+                           "innodb_max_purge_lag to let purge catch up.",
+        )
