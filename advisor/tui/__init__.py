@@ -1,0 +1,47 @@
+"""`advisor tui`: the interactive terminal UI (Textual).
+
+Only `advisor tui` imports this package: textual is never loaded by the
+headless commands (tests/tui/test_headless.py enforces it).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from advisor.runner import RunOptions
+
+from .jobs import Source
+
+
+def load_sources(path: str, opts: RunOptions) -> list[Source]:
+    """Targets from a file: a snapshot (analyzed here, re-runnable) or a saved JSON report."""
+    import json
+    from pathlib import Path
+
+    from advisor.cli import apply_snapshot_host, load_snapshot
+    from advisor.report import Report
+
+    try:
+        doc: Any = json.loads(Path(path).read_text())
+    except (OSError, ValueError):
+        doc = None
+    if isinstance(doc, dict) and "schema_version" in doc and "findings" in doc:
+        report = Report.from_dict(doc)
+        for t in report.targets:
+            t.reachable = not (t.score is None and t.errors)
+        return [Source(label=t.id, engine=t.engine, fixed=t) for t in report.targets]
+    doc = load_snapshot(path)  # one-line UsageError for anything else
+    apply_snapshot_host(opts, doc)
+    return [Source(label=e["id"], engine=e["engine"], entry=e) for e in doc["targets"]]
+
+
+def run_app(urls: list[str], opts: RunOptions, snapshot: str | None = None) -> int:
+    from advisor.targets import parse_target
+
+    sources = [Source(label=t.id, engine=t.engine, target=t) for t in map(parse_target, urls)]
+    if snapshot:
+        sources += load_sources(snapshot, opts)
+    from .app import AdvisorApp
+
+    app = AdvisorApp(sources, opts)
+    return app.run() or 0

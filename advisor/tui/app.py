@@ -1,0 +1,420 @@
+"""The main screen: targets with their progress and score, then findings / skipped / errors.
+
+Each target runs in its own thread worker (group "target:<key>", exclusive), so a
+re-run cancels the run in progress and a slow target never blocks the others or
+the UI. Workers post TargetProgress / TargetFinished; a generation number drops
+messages from a run that was replaced.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
+from typing import Callable
+
+from rich.text import Text
+from textual import on
+from textual.app import App, ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.message import Message
+from textual.widgets import DataTable, Footer, Header, Input, Static, TabbedContent, TabPane
+from textual.worker import Worker, get_current_worker
+
+from advisor import registry
+from advisor.model import Finding, Severity, TargetResult
+from advisor.report import Report
+from advisor.runner import RunOptions
+
+from . import recent
+from .jobs import Cancelled, Source, run_source
+from .view import (SEVERITY_LABEL, FindingFilter, fit_widths, middle_cut, progress_bar, reachability_message,
+                   score_label, short_version, status_counts, visible_findings)
+
+
+@dataclass
+class TargetState:
+    key: str
+    source: Source
+    status: str = "queued"  # queued | running | done | unreachable
+    done: int = 0
+    total: int = 0
+    current: str = ""
+    result: TargetResult | None = None
+    gen: int = 0
+    worker: Worker | None = None
+
+
+class TargetProgress(Message):
+    def __init__(self, key: str, gen: int, done: int, total: int, check: str) -> None:
+        super().__init__()
+        self.key, self.gen, self.done, self.total, self.check = key, gen, done, total, check
+
+
+class TargetFinished(Message):
+    def __init__(self, key: str, gen: int, result: TargetResult) -> None:
+        super().__init__()
+        self.key, self.gen, self.result = key, gen, result
+
+
+def check_doc(check_id: str) -> str | None:
+    """The check's docstring (what the problem is and how to fix it), if the check is known."""
+    try:
+        return registry.get(check_id).doc
+    except KeyError:
+        return None
+
+
+def severity_text(app: App, sev: Severity, label: str | None = None) -> Text:
+    """A severity label in the theme's colours, so it reads on light and dark themes."""
+    theme = app.current_theme
+    color = {Severity.CRITICAL: theme.error, Severity.WARNING: theme.warning,
+             Severity.INFO: theme.primary}[sev]
+    return Text(label or SEVERITY_LABEL[sev], style=f"bold {color}" if color else "bold")
+
+
+class AdvisorApp(App[int]):
+    TITLE = "db-advisor"
+    CSS_PATH = "advisor.tcss"
+    BINDINGS = [
+        Binding("r", "rerun", "Re-run"),
+        Binding("slash", "search", "Search", key_display="/"),
+        Binding("f", "filters", "Filters"),
+        Binding("e", "export", "Export JSON"),
+        Binding("a", "add_target", "Add target"),
+        Binding("question_mark", "help", "Help", key_display="?"),
+        Binding("q", "quit", "Quit"),
+        Binding("t", "toggle_theme", "Light/dark", show=False),
+        Binding("escape", "clear_search", "Clear search", show=False),
+    ]
+
+    def __init__(self, sources: list[Source], opts: RunOptions, *,
+                 describe: Callable[[str], str | None] = check_doc, remember: bool = True) -> None:
+        super().__init__()
+        self.opts = opts
+        self.describe = describe
+        self.remember = remember
+        self.states: dict[str, TargetState] = {}
+        self.filter = FindingFilter()
+        self.shown: list[Finding] = []
+        for src in sources:
+            self._add_state(src)
+
+    # --- layout -----------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with Vertical(id="targets-box") as box:
+            box.border_title = "Targets"
+            yield DataTable(id="targets", cursor_type="row", zebra_stripes=True)
+        yield Static(id="filter-bar")
+        with TabbedContent(id="tabs"):
+            with TabPane("Findings", id="findings-tab"):
+                yield DataTable(id="findings", cursor_type="row", zebra_stripes=True)
+            with TabPane("Skipped", id="skipped-tab"):
+                yield DataTable(id="skipped", cursor_type="row", zebra_stripes=True)
+            with TabPane("Errors", id="errors-tab"):
+                yield DataTable(id="errors", cursor_type="row", zebra_stripes=True)
+        yield Input(placeholder="search target, check, object, summary — Enter keeps, Esc clears",
+                    id="search")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.sub_title = "offline" if self.states and not any(
+            s.source.live for s in self.states.values()) else ""
+        self.theme_changed_signal.subscribe(self, lambda _theme: self.refresh_tables())
+        self.refresh_tables()
+        self.query_one("#findings", DataTable).focus()
+        if self.states:
+            self.start_all()
+        else:
+            self.action_add_target()
+
+    # --- running ----------------------------------------------------------------
+
+    def _add_state(self, src: Source) -> TargetState:
+        key = f"t{len(self.states)}"
+        state = TargetState(key, src)
+        if src.fixed is not None:
+            state.result, state.status = src.fixed, _final_status(src.fixed)
+        self.states[key] = state
+        return state
+
+    def add_target(self, src: Source) -> None:
+        if any(s.source.label == src.label for s in self.states.values()):
+            self.notify(f"{src.label} is already in the list", severity="warning")
+            return
+        state = self._add_state(src)
+        self.sub_title = ""
+        self.refresh_tables()
+        self.start(state)
+
+    def start_all(self) -> None:
+        if self.remember:
+            recent.remember([s.source.target.url for s in self.states.values() if s.source.live])
+        for state in self.states.values():
+            self.start(state)
+
+    def start(self, state: TargetState) -> None:
+        if not state.source.rerunnable:
+            return
+        state.gen += 1
+        state.status, state.done, state.total, state.current, state.result = "running", 0, 0, "", None
+        # exclusive: starting a run for this target cancels the one in progress
+        state.worker = self.run_worker(partial(self._work, state.key, state.gen, state.source), name=state.source.label,
+                        group=f"target:{state.key}", exclusive=True, thread=True, exit_on_error=False)
+        self.refresh_tables()
+
+    def _work(self, key: str, gen: int, source: Source) -> None:
+        """Runs in a thread: only post_message (thread-safe) talks to the UI."""
+        worker = get_current_worker()
+
+        def hook(done: int, total: int, check_id: str) -> None:
+            if worker.is_cancelled:
+                raise Cancelled
+            self.post_message(TargetProgress(key, gen, done, total, check_id))
+
+        try:
+            result = run_source(source, self.opts, hook)
+        except Cancelled:
+            return
+        if not worker.is_cancelled:
+            self.post_message(TargetFinished(key, gen, result))
+
+    def on_target_progress(self, msg: TargetProgress) -> None:
+        state = self.states.get(msg.key)
+        if state is None or state.gen != msg.gen:
+            return
+        state.done, state.total, state.current = msg.done, msg.total, msg.check
+        self._update_target_row(state)
+
+    def on_target_finished(self, msg: TargetFinished) -> None:
+        state = self.states.get(msg.key)
+        if state is None or state.gen != msg.gen:
+            return
+        state.result, state.status = msg.result, _final_status(msg.result)
+        self.refresh_tables()
+
+    # --- tables -----------------------------------------------------------------
+
+    @property
+    def results(self) -> list[TargetResult]:
+        return [s.result for s in self.states.values() if s.result is not None]
+
+    def _target_cells(self, s: TargetState) -> list:
+        """Target, engine (and version), score, status: progress, counts, or the error in place."""
+        r = s.result
+        engine = short_version(r.server_version if r else None, s.source.engine)
+        if s.status == "running":
+            status = (f"{progress_bar(s.done, s.total, 8)} {s.done}/{s.total} {s.current}" if s.total
+                      else ("connecting…" if s.source.live else "analyzing…"))
+            return [s.source.label, engine, "…", status]
+        if r is None:
+            return [s.source.label, engine, "—", s.status]
+        if s.status == "unreachable":
+            msg = reachability_message(r.errors[0].message) if r.errors else "unreachable"
+            status = Text("✗ " + " ".join(msg.split()), style=f"bold {self.current_theme.error}")
+        else:
+            status = Text("✓ " + status_counts(r.findings), style="bold" if r.findings else "")
+            status.append(f" · {len(r.skipped)} skipped" + (f" · {len(r.errors)} errors" if r.errors else ""))
+        return [s.source.label, engine, score_label(r), status]
+
+    def _update_target_row(self, state: TargetState) -> None:
+        table = self.query_one("#targets", DataTable)
+        if state.key not in table.rows:
+            return self.refresh_tables()
+        cells = self._target_cells(state)
+        if len(table.columns) == 3:
+            cells = [cells[0], cells[2], cells[3]]
+        widths = [c.width for c in table.columns.values()]
+        cells[0] = middle_cut(cells[0], widths[0])
+        for col, value, w in zip(table.columns, cells, widths):
+            table.update_cell(state.key, col, _cell(value, w))
+
+    def on_resize(self) -> None:
+        self.refresh_tables()
+
+    def refresh_tables(self) -> None:
+        targets = self.query_one("#targets", DataTable)
+        row = targets.cursor_row
+        rows = [self._target_cells(s) for s in self.states.values()]
+        if self.size.width >= 100:
+            _set_columns(targets, ["Target", "Engine", "Score", "Status"], rows, [36, 18, 5, None])
+        else:  # the id starts with the engine (postgres://, mysql://...): leave the version out
+            rows = [[c[0], c[2], c[3]] for c in rows]
+            _set_columns(targets, ["Target", "Score", "Status"], rows, [30, 5, None])
+        for s, cells in zip(self.states.values(), rows):
+            cells[0] = middle_cut(cells[0], targets.columns[next(iter(targets.columns))].width)
+            targets.add_row(*_fit(cells, targets), key=s.key)
+        if self.states:
+            targets.move_cursor(row=min(row, len(self.states) - 1))
+        self.refresh_findings()
+        results = self.results
+        skipped_rows = [[sk.target, sk.check, sk.reason] for sk in
+                        sorted((s for r in results for s in r.skipped), key=lambda s: (s.target, s.check))]
+        error_rows = [[e.target, e.message] for r in results for e in r.errors]
+        for table_id, header, rows, caps in (("#skipped", ["Target", "Check", "Reason"], skipped_rows,
+                                              [28, 30, None]),
+                                             ("#errors", ["Target", "Message"], error_rows, [28, None])):
+            table = self.query_one(table_id, DataTable)
+            _set_columns(table, header, rows, caps)
+            for cells in rows:  # long reasons wrap: they are the point of these tabs
+                table.add_row(*_fit(cells[:-1], table), Text(cells[-1]), height=None)
+        tabs = self.query_one(TabbedContent)
+        tabs.get_tab("skipped-tab").label = f"Skipped ({len(skipped_rows)})"
+        tabs.get_tab("errors-tab").label = f"Errors ({len(error_rows)})"
+
+    def refresh_findings(self) -> None:
+        results = self.results
+        self.shown = visible_findings(results, self.filter)
+        table = self.query_one("#findings", DataTable)
+        row = table.cursor_row
+        with_target = len(self.states) > 1 and self.size.width >= 110
+        header = ["Sev", *(["Target"] if with_target else []), "Check", "Object", "Summary"]
+        caps = [4, *([24] if with_target else []), 30, 20, None]
+        rows = [[severity_text(self, f.severity), *([f.target] if with_target else []), f.check,
+                 f.object or "", f.summary] for f in self.shown]
+        _set_columns(table, header, rows, caps)
+        for i, cells in enumerate(rows):
+            table.add_row(*_fit(cells, table), key=str(i))
+        if self.shown:
+            table.move_cursor(row=min(row, len(self.shown) - 1))
+        total = sum(len(r.findings) for r in results)
+        self.query_one(TabbedContent).get_tab("findings-tab").label = (
+            f"Findings ({len(self.shown)}/{total})" if self.filter.active else f"Findings ({total})")
+        self.query_one("#filter-bar", Static).update(self._filter_line(total))
+
+    def _filter_line(self, total: int) -> Text:
+        running = sum(s.status == "running" for s in self.states.values())
+        parts = [f"{total} finding(s)"]
+        if self.filter.active:
+            parts.append(f"showing {len(self.shown)} — {self.filter.describe()}")
+        if running:
+            parts.append(f"{running} target(s) running")
+        if not self.states:
+            parts = ["no target yet: press a to add one"]
+        return Text(" · ".join(parts))
+
+    # --- actions ----------------------------------------------------------------
+
+    @on(DataTable.RowSelected, "#findings")
+    def open_finding(self, event: DataTable.RowSelected) -> None:
+        from .screens import DetailScreen
+        f = self.shown[int(event.row_key.value)]
+        self.push_screen(DetailScreen(f, self.describe(f.check)))
+
+    @on(DataTable.RowSelected, "#targets")
+    def target_selected(self, event: DataTable.RowSelected) -> None:
+        """Enter on a target: show only its findings (again: show all)."""
+        state = self.states[event.row_key.value]
+        label = state.result.id if state.result else state.source.label
+        self.filter.target = None if self.filter.target == label else label
+        self.refresh_findings()
+
+    def action_rerun(self) -> None:
+        if not any(s.source.rerunnable for s in self.states.values()):
+            self.notify("a saved report cannot be re-run", severity="warning")
+            return
+        self.start_all()
+
+    def action_search(self) -> None:
+        search = self.query_one("#search", Input)
+        search.add_class("shown")
+        search.focus()
+
+    @on(Input.Changed, "#search")
+    def search_changed(self, event: Input.Changed) -> None:
+        self.filter.text = event.value
+        self.refresh_findings()
+
+    @on(Input.Submitted, "#search")
+    def search_done(self) -> None:
+        self.query_one(TabbedContent).active = "findings-tab"
+        self.query_one("#findings", DataTable).focus()
+
+    def action_clear_search(self) -> None:
+        search = self.query_one("#search", Input)
+        if search.has_class("shown") or search.value:
+            search.value = ""
+            search.remove_class("shown")
+            self.filter.text = ""
+            self.refresh_findings()
+            self.query_one("#findings", DataTable).focus()
+
+    def action_filters(self) -> None:
+        from .screens import FilterScreen
+        results = self.results
+        engines = sorted({s.source.engine for s in self.states.values()})
+        categories = sorted({f.category for r in results for f in r.findings} | self.filter.categories)
+        self.push_screen(FilterScreen(self.filter, engines, categories, self.refresh_findings))
+
+    def action_export(self) -> None:
+        from .screens import ExportScreen
+        if not self.results:
+            self.notify("nothing to export yet", severity="warning")
+            return
+        self.push_screen(ExportScreen("advisor-report.json"), self.export_to)
+
+    def export_to(self, path: str | None) -> None:
+        if not path:
+            return
+        report = Report(targets=self.results)
+        try:
+            Path(path).expanduser().write_text(report.to_json())
+        except OSError as e:
+            self.notify(f"cannot write {path}: {e.strerror}", severity="error")
+            return
+        self.notify(f"wrote {len(report.findings)} finding(s) to {path}")
+
+    def action_add_target(self) -> None:
+        from .screens import ConnectScreen
+        self.push_screen(ConnectScreen(recent.load(), can_cancel=bool(self.states)), self.connect_to)
+
+    def connect_to(self, url: str | None) -> None:
+        if url is None:
+            if not self.states:
+                self.exit(0)
+            return
+        from advisor.targets import parse_target
+        target = parse_target(url)  # validated by the connect screen
+        if self.remember:
+            recent.remember([target.url])
+        self.add_target(Source(label=target.id, engine=target.engine, target=target))
+
+    def action_help(self) -> None:
+        from .screens import HelpScreen
+        self.push_screen(HelpScreen())
+
+    def action_toggle_theme(self) -> None:
+        self.theme = "textual-light" if self.current_theme.dark else "textual-dark"
+
+
+def _final_status(r: TargetResult) -> str:
+    return "done" if r.reachable else "unreachable"
+
+
+def _cell(value, width: int) -> Text:
+    """A cell as one line of Text cut to `width` (names with [brackets] are never markup)."""
+    text = value if isinstance(value, Text) else Text(str(value))
+    if text.cell_len > width or "\n" in text.plain:
+        text = text.copy()
+        text.plain = text.plain.replace("\n", " ")
+        if text.cell_len > width:
+            text.truncate(max(1, width - 1))
+            text.append("…")
+    return text
+
+
+def _set_columns(table: DataTable, header: list[str], rows: list[list], caps: list[int | None]) -> None:
+    """Reset `table` with widths that fit its current width (no sideways scrolling)."""
+    natural = [max([len(h)] + [Text(str(r[i])).cell_len if not isinstance(r[i], Text) else r[i].cell_len
+                               for r in rows]) for i, h in enumerate(header)]
+    available = (table.size.width or table.app.size.width) - 2  # room for the vertical scrollbar
+    table.clear(columns=True)
+    for h, w in zip(header, fit_widths(available, natural, caps)):
+        table.add_column(h, width=w)
+
+
+def _fit(cells: list, table: DataTable) -> list[Text]:
+    return [_cell(v, c.width) for v, c in zip(cells, table.columns.values())]

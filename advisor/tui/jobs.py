@@ -1,0 +1,91 @@
+"""What a TUI worker runs for one target: the CLI's runner, with progress and cancellation.
+
+No textual here: the app calls `run_source` in a thread worker and passes a
+hook that posts progress messages and raises `Cancelled` once the worker is
+cancelled (a re-run, or quitting). The hook fires before each check, so a
+cancelled run stops at the next check and its session is closed by the
+runner's own `finally`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from advisor import runner
+from advisor.model import TargetError, TargetResult
+from advisor.registry import Check
+from advisor.runner import RunOptions
+from advisor.targets import Target, scrub
+
+Hook = Callable[[int, int, str], None]  # (checks started, total, check id)
+
+
+class Cancelled(BaseException):
+    """Raised by a hook to abandon a run; BaseException so that run_checks' per-check
+    `except Exception` does not record it as a failed check."""
+
+
+@dataclass
+class Source:
+    """Where a target's result comes from: a live URL, a snapshot entry, or a saved report."""
+
+    label: str
+    engine: str
+    target: Target | None = None
+    entry: dict[str, Any] | None = None
+    fixed: TargetResult | None = None
+
+    @property
+    def rerunnable(self) -> bool:
+        return self.fixed is None
+
+    @property
+    def live(self) -> bool:
+        return self.target is not None
+
+
+@dataclass
+class TrackedOptions(RunOptions):
+    """RunOptions whose checks call `hook` before they run."""
+
+    hook: Hook | None = None
+
+    @classmethod
+    def wrap(cls, opts: RunOptions, hook: Hook) -> "TrackedOptions":
+        values = {f.name: getattr(opts, f.name) for f in dataclasses.fields(RunOptions)}
+        return cls(**values, hook=hook)
+
+    def checks_for(self, engine: str) -> list[Check]:
+        checks = super().checks_for(engine)
+        return [self._tracked(c, i, len(checks)) for i, c in enumerate(checks)]
+
+    def _tracked(self, c: Check, i: int, total: int) -> Check:
+        hook, func = self.hook, c.func
+
+        def run(ctx):
+            if hook:
+                hook(i + 1, total, c.id)
+            return func(ctx)
+
+        return dataclasses.replace(c, func=run)
+
+
+def run_source(src: Source, opts: RunOptions, hook: Hook) -> TargetResult:
+    """One target's result; never raises except Cancelled (errors become part of the result)."""
+    if src.fixed is not None:
+        return src.fixed
+    tracked = TrackedOptions.wrap(opts, hook)
+    try:
+        if src.target is not None:
+            return runner.inspect_target(src.target, tracked)
+        return runner.analyze_snapshot(src.entry or {}, tracked)
+    except Cancelled:
+        raise
+    except Exception as e:  # an engine bug must show in place, not end the app
+        secrets = [src.target.password] if src.target else []
+        result = TargetResult(id=src.label, engine=src.engine,
+                              url=src.target.redacted if src.target else src.label, reachable=False)
+        result.errors.append(TargetError(result.id, scrub(f"internal error: {type(e).__name__}: {e}", secrets)))
+        return result

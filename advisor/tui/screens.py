@@ -1,0 +1,229 @@
+"""Screens above the main one: finding detail, filters, export, connect, help."""
+
+from __future__ import annotations
+
+from typing import Callable
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import ModalScreen, Screen
+from textual.widgets import DataTable, Footer, Header, Input, Label, OptionList, SelectionList, Static
+from textual.widgets.option_list import Option
+
+from advisor.errors import UsageError
+from advisor.model import Finding, Severity
+from advisor.targets import parse_target, redact
+
+from .recent import needs_password
+from .view import FindingFilter, engine_label, evidence_rows
+
+
+class DetailScreen(Screen):
+    """One finding: what, where, the evidence, what to do, the exact fix and its source."""
+
+    BINDINGS = [
+        Binding("escape,q", "app.pop_screen", "Back"),
+        Binding("c", "copy_fix", "Copy fix"),
+    ]
+
+    def __init__(self, finding: Finding, doc: str | None) -> None:
+        super().__init__()
+        self.finding = finding
+        self.doc = doc
+
+    def compose(self) -> ComposeResult:
+        from .app import severity_text
+        f = self.finding
+        yield Header()
+        with VerticalScroll(id="detail"):
+            head = Text.assemble(severity_text(self.app, f.severity), " ", (f.check, "bold"))
+            if f.object:
+                head.append(f"  {f.object}")
+            yield Static(head, id="detail-head")
+            yield Static(Text(f.summary, style="bold"), id="detail-summary")
+            yield Static(Text(f"target {f.target} · category {f.category}"), classes="muted")
+            yield Label("Evidence", classes="section")
+            yield DataTable(id="evidence", cursor_type="row", show_cursor=False)
+            yield Label("Recommendation", classes="section")
+            yield Static(Text(f.recommendation), id="detail-recommendation")
+            fix = Static(Text(f.fix or "no exact fix: see the recommendation"), id="detail-fix",
+                         classes="" if f.fix else "muted")
+            fix.border_title = "Fix — c copies it" if f.fix else "Fix"
+            yield fix
+            yield Label("Reference", classes="section")
+            yield Static(Text(f.reference), id="detail-reference")
+            if self.doc:
+                yield Label("About this check", classes="section")
+                yield Static(Text(self.doc), id="detail-doc")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        table = self.query_one("#evidence", DataTable)
+        table.add_columns("Name", "Value")
+        for name, value in evidence_rows(self.finding.evidence):
+            table.add_row(Text(name), Text(value))
+        self.query_one("#detail").focus()
+
+    def action_copy_fix(self) -> None:
+        if not self.finding.fix:
+            self.notify("this finding has no exact fix to copy", severity="warning")
+            return
+        self.app.copy_to_clipboard(self.finding.fix)
+        self.notify("fix copied to the clipboard (OSC 52)")
+
+
+class FilterScreen(ModalScreen):
+    """Severity, engine and category filters; the table behind follows every toggle."""
+
+    BINDINGS = [
+        Binding("escape,f", "close", "Close"),
+        Binding("x", "clear", "Clear all"),
+    ]
+
+    def __init__(self, flt: FindingFilter, engines: list[str], categories: list[str],
+                 changed: Callable[[], None]) -> None:
+        super().__init__()
+        self.flt, self.engines, self.categories, self.changed = flt, engines, categories, changed
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="filter-dialog") as box:
+            box.border_title = "Filters — space toggles, x clears, Esc closes"
+            with Horizontal():
+                yield self._list("severity", "Severity",
+                                 [(str(s).upper(), str(s)) for s in sorted(Severity, reverse=True)],
+                                 self.flt.severities)
+                yield self._list("engine", "Engine", [(engine_label(e), e) for e in self.engines],
+                                 self.flt.engines)
+                yield self._list("category", "Category", [(c, c) for c in self.categories],
+                                 self.flt.categories)
+
+    @staticmethod
+    def _list(name: str, title: str, items: list[tuple[str, str]], chosen: set[str]) -> SelectionList:
+        sl = SelectionList[str](*[(label, value, value in chosen) for label, value in items], id=f"f-{name}")
+        sl.border_title = title
+        return sl
+
+    @on(SelectionList.SelectedChanged)
+    def apply(self, event: SelectionList.SelectedChanged) -> None:
+        name = (event.selection_list.id or "").removeprefix("f-")
+        chosen = set(event.selection_list.selected)
+        setattr(self.flt, {"severity": "severities", "engine": "engines", "category": "categories"}[name],
+                chosen)
+        self.changed()
+
+    def action_clear(self) -> None:
+        for sl in self.query(SelectionList):
+            sl.deselect_all()
+
+    def action_close(self) -> None:
+        self.dismiss()
+
+
+class ExportScreen(ModalScreen[str | None]):
+    """Where to write the JSON report (schema v1, the same as `advisor run --json`)."""
+
+    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+
+    def __init__(self, default: str) -> None:
+        super().__init__()
+        self.default = default
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="export-dialog", classes="dialog") as box:
+            box.border_title = "Export the report as JSON"
+            yield Label("File (Enter writes, Esc cancels):")
+            yield Input(self.default, id="export-path")
+
+    @on(Input.Submitted)
+    def submit(self, event: Input.Submitted) -> None:
+        self.dismiss(event.value.strip() or None)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class ConnectScreen(Screen[str | None]):
+    """Type a database URL, or pick a recent one (remembered without its password)."""
+
+    BINDINGS = [Binding("escape", "cancel", "Back / quit")]
+
+    def __init__(self, recent: list[str], can_cancel: bool) -> None:
+        super().__init__()
+        self.recent = recent
+        self.can_cancel = can_cancel
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with Vertical(id="connect"):
+            yield Label("Database URL", classes="section")
+            yield Input(placeholder="postgresql://user@host:5432/db  mysql://…  redis://…  mongodb://…",
+                        id="url")
+            yield Static(id="connect-error")
+            yield Label("Recent targets (passwords are never stored: retype them where *** stands)",
+                        classes="section")
+            yield OptionList(*[Option(u, id=str(i)) for i, u in enumerate(self.recent)], id="recent")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#recent").display = bool(self.recent)
+        self.query_one("#url", Input).focus()
+
+    @on(Input.Submitted, "#url")
+    def submit(self, event: Input.Submitted) -> None:
+        url = event.value.strip()
+        try:
+            parse_target(url)
+        except UsageError as e:
+            self.query_one("#connect-error", Static).update(Text(f"✗ {e}", style="bold"))
+            return
+        if needs_password(url):
+            self.query_one("#connect-error", Static).update(
+                Text(f"✗ replace *** in {redact(url)} with the password", style="bold"))
+            return
+        self.dismiss(url)
+
+    @on(OptionList.OptionSelected, "#recent")
+    def pick(self, event: OptionList.OptionSelected) -> None:
+        url = self.recent[int(event.option.id)]
+        box = self.query_one("#url", Input)
+        box.value = url
+        box.focus()
+        if needs_password(url):
+            self.query_one("#connect-error", Static).update(Text("retype the password where *** stands"))
+        else:
+            box.action_submit()
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+HELP = """\
+[b]Keys[/b]
+  r        re-run every target (cancels a run in progress)
+  /        search findings (target, check, object, summary); Enter keeps it, Esc clears
+  f        filters: severity, engine, category (space toggles, x clears)
+  Enter    on a finding: its detail; on a target: only its findings (again: all)
+  c        in a finding's detail: copy the fix to the clipboard (OSC 52)
+  e        export the report as JSON (same schema as advisor run --json)
+  a        add a target
+  t        light / dark theme
+  Tab      move between targets, tabs and table
+  ?        this help        q  quit
+
+[b]Columns[/b]
+  Score is 0-100 per target (critical -15, warning -5, info -1; at most 3
+  findings per check count). C/W/I = critical / warning / info findings.
+  Skipped checks and errors have their own tabs, each with its reason.
+"""
+
+
+class HelpScreen(ModalScreen):
+    BINDINGS = [Binding("escape,question_mark,q", "app.pop_screen", "Close")]
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(id="help-dialog", classes="dialog") as box:
+            box.border_title = "db-advisor — help (Esc closes)"
+            yield Static(HELP)

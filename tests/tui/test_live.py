@@ -1,0 +1,244 @@
+"""Pilot tests against the real local servers: planted problems show up, Enter opens the
+detail, filters narrow the table, a dead or slow target shows its error in place."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+
+import pytest
+from textual.widgets import DataTable, Input
+
+from advisor.tui.app import AdvisorApp
+from advisor.tui.screens import DetailScreen, FilterScreen, HelpScreen
+from tui_helpers import table_rows, wait_finished, wait_until
+
+pytestmark = pytest.mark.postgres
+
+
+def plant_pg(db) -> None:
+    """Two problems existing checks find: a planner switch off (warning), a table without a key (info)."""
+    db.sql(f'ALTER DATABASE "{db.name}" SET enable_seqscan = off')
+    db.sql("CREATE TABLE public.events (at timestamptz, payload text)")
+
+
+def checks_of(app: AdvisorApp) -> list[str]:
+    return [f.check for f in app.shown]
+
+
+def test_planted_findings_appear_and_enter_opens_detail(make_app, pg_db):
+    plant_pg(pg_db)
+
+    async def scenario():
+        app = make_app(pg_db.url)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await wait_finished(pilot, app)
+            checks = checks_of(app)
+            assert "pg.config.dangerous" in checks and "pg.schema.no_primary_key" in checks
+            # sorted by severity: the warning comes before the info finding
+            sev = [f.severity for f in app.shown]
+            assert sev == sorted(sev, reverse=True)
+            rows = table_rows(app, "#findings")
+            assert any("enable_*" in r and "WARN" in r for r in rows)
+            assert any("public.events" in r for r in rows)
+            # the target row shows its score and no error
+            (target,) = table_rows(app, "#targets")
+            label = pg_db.url.replace("postgresql://postgres@", "postgres://")
+            assert app.states["t0"].source.label == label
+            head, _, tail = target[0].partition("…")  # long ids lose their middle at 80 columns
+            assert label.startswith(head) and label.endswith(tail) and len(target[0]) <= 30
+            assert int(target[1]) < 100 and "✓" in target[2]
+
+            # Enter on the planner finding opens its detail with the evidence and the fix
+            table = app.query_one("#findings", DataTable)
+            table.focus()
+            table.move_cursor(row=[f.object for f in app.shown].index("enable_*"))
+            await pilot.press("enter")
+            await pilot.pause()
+            assert isinstance(app.screen, DetailScreen)
+            assert (app.screen.finding.check, app.screen.finding.object) == ("pg.config.dangerous", "enable_*")
+            evidence = dict((r[0], r[1]) for r in table_rows(app, "#evidence"))
+            assert "enable_seqscan" in evidence["disabled"]
+            await pilot.press("c")
+            assert "ALTER SYSTEM RESET enable_seqscan;" in app.clipboard
+            await pilot.press("escape")
+            await pilot.pause()
+            assert not isinstance(app.screen, DetailScreen)
+
+    asyncio.run(scenario())
+
+
+def test_healthy_twin_has_neither_finding(make_app, pg_db):
+    pg_db.sql("CREATE TABLE public.events (id bigint PRIMARY KEY, payload text)")
+
+    async def scenario():
+        app = make_app(pg_db.url)
+        async with app.run_test() as pilot:
+            await wait_finished(pilot, app)
+            objects = {(f.check, f.object) for f in app.shown}
+            assert ("pg.config.dangerous", "enable_*") not in objects
+            assert not any(c == "pg.schema.no_primary_key" for c, _ in objects)
+            assert app.states["t0"].status == "done"
+
+    asyncio.run(scenario())
+
+
+def test_filters_and_search_narrow_the_table(make_app, pg_db, mysql_db):
+    plant_pg(pg_db)
+    mysql_db.sql("CREATE TABLE events (at datetime, payload text) ENGINE=InnoDB")
+
+    async def scenario():
+        app = make_app(pg_db.url, mysql_db.url)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await wait_finished(pilot, app)
+            everything = list(app.shown)
+            engines = {f.target.split(":")[0] for f in everything}
+            assert engines == {"postgres", "mysql"}
+            assert any(f.check == "mysql.schema.no_primary_key" for f in everything)
+
+            # f: severity filter (warning only) — applied live while the dialog is open
+            await pilot.press("f")
+            await pilot.pause()
+            assert isinstance(app.screen, FilterScreen)
+            sev_list = app.screen.query_one("#f-severity")
+            sev_list.select("warning")
+            await pilot.pause()
+            assert app.shown and all(str(f.severity) == "warning" for f in app.shown)
+            assert len(app.shown) < len(everything)
+            # engine: MySQL only, on top of the severity
+            app.screen.query_one("#f-engine").select("mysql")
+            await pilot.pause()
+            assert all(f.target.startswith("mysql://") for f in app.shown)
+            assert len(table_rows(app, "#findings")) == len(app.shown)
+            await pilot.press("x")  # clear all
+            await pilot.pause()
+            assert len(app.shown) == len(everything)
+            await pilot.press("escape")
+            await pilot.pause()
+
+            # /: text search on check ids and objects
+            await pilot.press("slash")
+            assert isinstance(app.focused, Input)
+            await pilot.press(*"no_primary_key")
+            await pilot.pause()
+            assert {f.check for f in app.shown} == {"pg.schema.no_primary_key", "mysql.schema.no_primary_key"}
+            await pilot.press("enter")
+            assert app.focused.id == "findings"
+            assert "search: 'no_primary_key'" in str(app.query_one("#filter-bar").render())
+            await pilot.press("escape")
+            await pilot.pause()
+            assert len(app.shown) == len(everything)
+
+            # Enter on a target row: only its findings
+            targets = app.query_one("#targets", DataTable)
+            targets.focus()
+            targets.move_cursor(row=1)
+            await pilot.press("enter")
+            await pilot.pause()
+            assert app.shown and all(f.target.startswith("mysql://") for f in app.shown)
+
+    asyncio.run(scenario())
+
+
+def test_dead_target_shows_error_in_place_and_others_still_report(make_app, pg_db):
+    from servers import free_port
+    plant_pg(pg_db)
+    dead = f"postgresql://advisor:s3cret-pw@127.0.0.1:{free_port()}/postgres"
+
+    async def scenario():
+        app = make_app(dead, pg_db.url)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await wait_finished(pilot, app)
+            assert app.states["t0"].status == "unreachable"
+            assert app.states["t1"].status == "done"
+            dead_row = table_rows(app, "#targets")[0]
+            assert dead_row[1] == "—" and dead_row[2].startswith("✗") and "refused" in dead_row[2].lower()
+            errors = table_rows(app, "#errors")
+            assert len(errors) == 1 and "refused" in errors[0][1].lower()
+            assert "s3cret-pw" not in " ".join(errors[0])
+            # the live target's findings are all there
+            assert "pg.config.dangerous" in checks_of(app)
+
+    asyncio.run(scenario())
+
+
+def test_slow_target_keeps_ui_responsive_then_times_out(make_app, tmp_path):
+    """A server that accepts TCP but never answers: the UI keeps working while it hangs."""
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)
+        url = f"postgresql://postgres@127.0.0.1:{silent.getsockname()[1]}/postgres"
+
+        async def scenario():
+            app = make_app(url, timeout=1)
+            async with app.run_test() as pilot:
+                await pilot.pause(0.3)
+                assert app.states["t0"].status == "running"
+                assert "connecting" in table_rows(app, "#targets")[0][2]
+                await pilot.press("question_mark")  # the UI answers while the worker waits
+                await pilot.pause()
+                assert isinstance(app.screen, HelpScreen)
+                await pilot.press("escape")
+                await wait_finished(pilot, app, timeout=20)
+                assert app.states["t0"].status == "unreachable"
+                assert "timeout" in table_rows(app, "#errors")[0][1].lower()
+
+        asyncio.run(scenario())
+
+
+def test_rerun_cancels_the_run_in_progress(make_app, pg_db):
+    plant_pg(pg_db)
+
+    async def scenario():
+        app = make_app(pg_db.url)
+        async with app.run_test() as pilot:
+            first = app.states["t0"].worker
+            await pilot.press("r")
+            second = app.states["t0"].worker
+            assert second is not first
+            await wait_finished(pilot, app)
+            await wait_until(pilot, lambda: first.is_finished, 10, "the first run to end")
+            assert first.is_cancelled
+            assert app.states["t0"].gen == 2 and app.states["t0"].status == "done"
+            # one run's findings, not two runs' worth
+            assert [f.object for f in app.shown].count("enable_*") == 1
+
+    asyncio.run(scenario())
+
+
+def test_export_writes_the_json_report(make_app, pg_db, tmp_path):
+    import json
+    plant_pg(pg_db)
+    out = tmp_path / "report.json"
+
+    async def scenario():
+        app = make_app(pg_db.url)
+        async with app.run_test() as pilot:
+            await wait_finished(pilot, app)
+            await pilot.press("e")
+            await pilot.pause()
+            box = app.screen.query_one("#export-path", Input)
+            box.value = str(out)
+            await pilot.press("enter")
+            await pilot.pause()
+
+    asyncio.run(scenario())
+    doc = json.loads(out.read_text())
+    assert doc["schema_version"] == 1
+    assert any(f["check"] == "pg.config.dangerous" for f in doc["findings"])
+
+
+def test_recent_targets_are_remembered_without_password(make_app, pg_db, state_home):
+    from advisor.tui import recent
+    url = pg_db.url.replace("postgres@", "postgres:hunter2@")
+
+    async def scenario():
+        app = make_app(url)
+        async with app.run_test() as pilot:
+            await wait_finished(pilot, app)
+
+    asyncio.run(scenario())
+    text = recent.state_file().read_text()
+    assert recent.state_file().is_relative_to(state_home)
+    assert "hunter2" not in text and "postgres:***@" in text
+    assert recent.load()[0] == url.replace("hunter2", "***")
