@@ -16,6 +16,8 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent))
 from servers import RedisServer, server_url  # noqa: E402
 
+pytest_plugins = ["pytester"]  # tests/ci runs user test suites that use the db_advisor fixture
+
 
 @pytest.fixture
 def run_cli():
