@@ -76,7 +76,7 @@ def silent_server():
     srv.close()
 
 
-@pytest.mark.parametrize("scheme", ["postgresql", "redis"])
+@pytest.mark.parametrize("scheme", ["postgresql", "redis", "mysql"])
 def test_silent_server_exits_3_within_timeout(silent_server, scheme):
     t0 = time.monotonic()
     p = subprocess_cli("run", "--timeout", "2", f"{scheme}://u:pw@127.0.0.1:{silent_server}/db")
