@@ -84,7 +84,7 @@ def usage(ctx):
     title="Sessions idle in transaction",
     category="connections",
     severity=Severity.WARNING,
-    facts=["pg.activity", "pg.settings"],
+    facts=["pg.activity", "pg.session_defaults"],
     reference="PgHero idle in transaction; PostgreSQL docs, idle_in_transaction_session_timeout",
     thresholds={
         "min_age_s": Threshold(60, "s", "PgHero: 60 s (its long-running query limit)"),
@@ -108,7 +108,7 @@ def idle_in_transaction(ctx):
     if not old and count < max_count:
         hidden_skip(a)
         return
-    timeout = ctx.fact("pg.settings").get("idle_in_transaction_session_timeout", {}).get("value", 0)
+    timeout = ctx.fact("pg.session_defaults").get("idle_in_transaction_session_timeout", 0)
     oldest = (old or a["idle_in_transaction"])[0]
     age = oldest["state_s"] or 0
     sev = Severity.CRITICAL if age >= crit_age else Severity.WARNING

@@ -69,3 +69,19 @@ def activity(s, facts) -> dict[str, Any]:
 def _brief(r: dict[str, Any]) -> dict[str, Any]:
     return {k: r[k] for k in ("pid", "database", "user", "application", "client", "state",
                               "wait_event_type", "wait_event", "xact_s", "query_s", "state_s", "query")}
+
+
+# The advisor SETs these in its own session (session.py): judge the values other sessions get.
+SESSION_SET = ("statement_timeout", "lock_timeout", "idle_in_transaction_session_timeout",
+               "default_transaction_read_only")
+
+
+@provides("postgres", "pg.session_defaults")
+def session_defaults(s, facts) -> dict[str, Any]:
+    """Settings the advisor overrides in its session, as other sessions see them
+    (pg_settings.reset_val: config file, database and role settings)."""
+    from .facts_core import _normalize
+
+    rows = s.query("SELECT name, reset_val AS setting, unit, vartype FROM pg_settings "
+                   "WHERE name = ANY(%s)", (list(SESSION_SET),))
+    return {r["name"]: _normalize(r) for r in rows}
