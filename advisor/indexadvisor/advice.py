@@ -1,0 +1,49 @@
+"""What to do about a predicate a plain btree index cannot serve (shared by the engines)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .ddl import mysql_ident, pg_create_index
+
+SUMMARY = {
+    "or_across_columns": "OR across different columns: no single btree index serves it",
+    "function_on_column": "function or cast on a column: an index on the bare column is not used",
+    "leading_wildcard": "LIKE with a leading wildcard: a btree index cannot be used",
+    "like_parameter": "LIKE with a parameter pattern: a btree helps only a constant prefix",
+    "ilike": "ILIKE (case-insensitive match): a btree index on the column is not used",
+}
+
+
+def recommendation(issue: dict[str, Any], engine: str) -> tuple[str, str | None]:
+    """(recommendation, exact fix or None) for one issue dict (see workload.issues_to_dicts)."""
+    kind, table, expr = issue["kind"], issue.get("table"), issue.get("index_expression")
+    cols = issue.get("columns") or []
+    col = cols[0] if len(cols) == 1 else None
+    if kind == "or_across_columns":
+        return ("Rewrite the OR as UNION (ALL) of one query per column, each served by its own index; "
+                "on PostgreSQL separate single-column indexes can also be combined by a BitmapOr, "
+                "on MySQL by index_merge.", None)
+    if kind == "function_on_column":
+        if engine == "postgres" and table and expr:
+            return ("Compare the bare column (move the function to the constant side), or index the "
+                    "expression itself.", pg_create_index(table, [], expression=expr))
+        if engine == "mysql" and table and expr:
+            schema, name = table.split(".", 1)
+            return ("Compare the bare column, or index the expression (MySQL 8.0.13+ functional key "
+                    "part; MariaDB: an indexed virtual column).",
+                    f"ALTER TABLE {mysql_ident(schema)}.{mysql_ident(name)} ADD INDEX ((({expr})));")
+        return ("Compare the bare column (move the function or cast to the constant side).", None)
+    if kind in ("leading_wildcard", "like_parameter", "ilike"):
+        if engine == "postgres" and table and col:
+            fix = ("CREATE EXTENSION IF NOT EXISTS pg_trgm;\n"
+                   + pg_create_index(table, [col], opclass=["gin_trgm_ops"], using="gin"))
+            extra = ("If the pattern is always a constant prefix ('abc%'), a btree with text_pattern_ops "
+                     "serves it instead. " if kind == "like_parameter" else "")
+            return (extra + "A trigram GIN index (pg_trgm) serves LIKE/ILIKE '%x%' patterns.", fix)
+        if engine == "mysql" and table and col:
+            return ("A btree index serves only constant-prefix patterns ('abc%'); for substring search "
+                    "use a FULLTEXT index with MATCH ... AGAINST.", None)
+        return ("Only a constant-prefix pattern can use a btree index; for substring search use a "
+                "trigram (PostgreSQL pg_trgm) or full-text index.", None)
+    return ("Rewrite the predicate so that a bare column is compared with a constant.", None)

@@ -1,0 +1,170 @@
+"""Query-aware index suggestions (validated with HypoPG when installed) and predicates no
+btree index can serve, from this database's most expensive pg_stat_statements entries."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from advisor.indexadvisor.advice import SUMMARY, recommendation
+from advisor.model import Severity
+from advisor.registry import Threshold, check
+from advisor.units import human_duration
+
+REF = ("Dexter (HypoPG, accept at >= 50% cost drop); PgHero suggested indexes (skip tables < 500 rows); "
+       "guide: Database Performance / PostgreSQL / Indexing")
+FACTS = ["pg.index_candidates"]
+
+
+def _share_ok(stmt: dict[str, Any], total_ms: float, min_share: float) -> bool:
+    return total_ms <= 0 or (stmt.get("total_ms") or 0) / total_ms >= min_share
+
+
+def query_time(data: dict[str, Any]) -> float:
+    """Time of the statements the advisor can judge (SELECT/UPDATE/DELETE of this database)."""
+    failed = set(data.get("failed_statements") or [])
+    return sum(s.get("total_ms") or 0 for s in data["statements"] if s["queryid"] not in failed)
+
+
+def judge(data: dict[str, Any], min_reduction: float, min_share: float) -> list[dict[str, Any]]:
+    """Candidates worth creating, best first, each with the statements it speeds up.
+
+    Validated: a candidate is kept for a statement when the generic plan with all of the
+    statement's hypothetical indexes uses it and removing it alone raises the cost by at
+    least `min_reduction` (its marginal effect). The statement's saved time
+    (exec time x (1 - cost_after / cost_before)) is split among its kept candidates in
+    proportion to their marginal effects. Unvalidated: every candidate, ranked by the time
+    of its statements.
+    """
+    stmts = {s["queryid"]: s for s in data["statements"]}
+    total = query_time(data)
+    validation = data.get("validation") or {}
+    out = []
+    for c in data["candidates"]:
+        entry = {**c, "serves": [], "saved_ms": 0.0, "statement_ms": 0.0}
+        for k in c["statements"]:
+            st = stmts.get(k)
+            if st is None or not _share_ok(st, total, min_share):
+                continue
+            v = validation.get(k)
+            if not data["validated"]:
+                entry["serves"].append({"queryid": k, "calls": st["calls"], "total_ms": st["total_ms"]})
+                entry["statement_ms"] += st["total_ms"] or 0
+                continue
+            if not v or "error" in v or str(c["id"]) not in v.get("cost_without", {}):
+                continue
+            gains = {i: (w - v["cost_after"]) / w for i, w in v["cost_without"].items() if w > 0}
+            mine = gains.get(str(c["id"]), 0.0)
+            if mine < min_reduction:
+                continue
+            kept = sum(g for g in gains.values() if g >= min_reduction) or mine
+            ratio = 1 - v["cost_after"] / v["cost_before"] if v["cost_before"] > 0 else 0.0
+            saved = (st.get("exec_ms") or st["total_ms"] or 0) * max(ratio, 0.0) * mine / kept
+            entry["serves"].append({"queryid": k, "calls": st["calls"], "total_ms": st["total_ms"],
+                                    "cost_before": v["cost_before"], "cost_after": v["cost_after"],
+                                    "cost_drop": round(mine, 3), "saved_ms": round(saved, 1)})
+            entry["saved_ms"] += saved
+            entry["statement_ms"] += st["total_ms"] or 0
+        if entry["serves"]:
+            out.append(entry)
+    out.sort(key=lambda e: (-e["saved_ms"], -e["statement_ms"], e["table"], e["columns"]))
+    return out
+
+
+@check(
+    id="pg.index.suggested",
+    title="Index that would speed up expensive statements",
+    category="indexes",
+    severity=Severity.WARNING,
+    facts=FACTS,
+    reference=REF,
+    thresholds={
+        "min_cost_reduction": Threshold(0.5, "ratio", "Dexter: keep a hypothetical index when the cost drops >= 50%"),
+        "min_time_share": Threshold(0.005, "ratio", "db-advisor: ignore statements under 0.5% of the "
+                                                      "time of the database's SELECT/UPDATE/DELETE statements"),
+    },
+)
+def suggested_index(ctx):
+    """The statements that cost most time filter, join or sort on columns no index serves.
+
+    Each statement of pg_stat_statements (this database only) is parsed (sqlglot),
+    aliases, schemas and unqualified columns are resolved against the catalog, and one
+    candidate per table and query shape is built: equality columns first (most selective
+    first by pg_stats), then one range column, then the ORDER BY columns when that avoids a
+    sort; join columns for the inner side of a join. Candidates an existing index already
+    serves are dropped; prefixes are merged; tables under 500 rows and conditions matching
+    over 20% of the rows are left out. With HypoPG installed, each candidate is validated on
+    the generic plan (EXPLAIN (GENERIC_PLAN) on PostgreSQL 16+, PREPARE with
+    plan_cache_mode = force_generic_plan before) and kept only when the planner uses it and
+    the cost drops by at least min_cost_reduction; findings rank by estimated time saved
+    (exec time x cost ratio). Without HypoPG they are reported as unvalidated, ranked by the
+    time of the statements they serve. Fix: run the CREATE INDEX CONCURRENTLY shown (it does
+    not block writes), then ANALYZE the table.
+    """
+    data = ctx.fact("pg.index_candidates")
+    ranked = judge(data, ctx.threshold("min_cost_reduction"), ctx.threshold("min_time_share"))
+    for rank, e in enumerate(ranked, 1):
+        cols = ", ".join(e["columns"])
+        evidence = {"rank": rank, "table": e["table"], "columns": e["columns"], "kind": e["kind"],
+                    "validated": data["validated"], "statements": e["serves"][:10],
+                    "statement_count": len(e["serves"]), "statement_time_ms": round(e["statement_ms"], 1),
+                    "selectivity": e.get("selectivity"),
+                    "min_cost_reduction": ctx.threshold("min_cost_reduction")}
+        if data["validated"]:
+            evidence["estimated_saved_ms"] = round(e["saved_ms"], 1)
+            summary = (f"index on {e['table']} ({cols}) would save about {human_duration(e['saved_ms'] / 1000)} "
+                       f"of {len(e['serves'])} statement(s) (HypoPG-validated)")
+            rec = ("Create the index; the planner uses it in the generic plan of the statements listed and "
+                   "their estimated cost drops as shown.")
+            sev = None
+        else:
+            summary = (f"index on {e['table']} ({cols}) for {len(e['serves'])} statement(s) taking "
+                       f"{human_duration(e['statement_ms'] / 1000)} (unvalidated)")
+            rec = ("Unvalidated suggestion (HypoPG is not installed): check with EXPLAIN before creating it. "
+                   "To validate suggestions, install the hypopg package and run CREATE EXTENSION hypopg; "
+                   "in this database.")
+            sev = Severity.INFO
+        yield ctx.finding(object=f"{e['table']} ({cols})", summary=summary, evidence=evidence,
+                          recommendation=rec, fix=e["ddl"], severity=sev)
+
+
+@check(
+    id="pg.query.unindexable",
+    title="Expensive statement with a predicate no btree index can serve",
+    category="queries",
+    severity=Severity.INFO,
+    facts=FACTS,
+    reference="PgHero / Dexter leave these out silently; PostgreSQL docs 11.2 Index Types, 11.7 "
+              "Indexes on Expressions, F.35 pg_trgm",
+    thresholds={
+        "min_time_share": Threshold(0.005, "ratio", "db-advisor: ignore statements under 0.5% of the "
+                                                      "time of the database's SELECT/UPDATE/DELETE statements"),
+    },
+)
+def unindexable(ctx):
+    """Some predicates defeat a plain btree index whatever columns it has: OR across
+    different columns, a function or cast applied to the column (lower(email) = $1,
+    created_at::date = $1), LIKE/ILIKE with a leading wildcard (or an unknown parameter
+    pattern, which the generic plan cannot use). Suggesting a column index there would be
+    useless. Fix: an expression index for the function, a trigram (pg_trgm GIN) index for
+    substring matches, a UNION of per-column queries (or per-column indexes combined by a
+    BitmapOr) for the OR, or rewrite the predicate to compare a bare column.
+    """
+    data = ctx.fact("pg.index_candidates")
+    stmts = {s["queryid"]: s for s in data["statements"]}
+    total = query_time(data)
+    issues = [i for i in data["issues"] if i["statement"] in stmts
+              and _share_ok(stmts[i["statement"]], total, ctx.threshold("min_time_share"))]
+    issues.sort(key=lambda i: -(stmts[i["statement"]].get("total_ms") or 0))
+    for i in issues:
+        st = stmts[i["statement"]]
+        rec, fix = recommendation(i, "postgres")
+        where = i["table"] or "several tables"
+        yield ctx.finding(
+            object=f"{where}: {i['expression'][:80]}",
+            summary=f"{SUMMARY.get(i['kind'], i['kind'])} ({where}; statement takes "
+                    f"{human_duration((st.get('total_ms') or 0) / 1000)} in {st['calls']} calls)",
+            evidence={"kind": i["kind"], "table": i["table"], "columns": i["columns"],
+                      "predicate": i["expression"], "queryid": i["statement"], "calls": st["calls"],
+                      "total_ms": st["total_ms"], "query": st["query"][:300],
+                      "min_time_share": ctx.threshold("min_time_share")},
+            recommendation=rec, fix=fix)
