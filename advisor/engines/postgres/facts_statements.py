@@ -30,7 +30,10 @@ def status(s, facts) -> dict[str, Any]:
     out = {
         "installed_version": ext["installed"].get("pg_stat_statements"),
         "available_version": ext["available"].get("pg_stat_statements"),
-        "preloaded": "pg_stat_statements" in [p.strip() for p in preload.split(",")],
+        # shared_preload_libraries is hidden from roles without pg_read_all_settings; the
+        # module's own GUCs exist only when it was preloaded, and are visible to everyone
+        "preloaded": "pg_stat_statements" in [p.strip() for p in preload.split(",")]
+                     or "pg_stat_statements.max" in settings,
         "track": settings.get("pg_stat_statements.track", {}).get("setting"),
         "max": settings.get("pg_stat_statements.max", {}).get("value"),
         "dealloc": None,
