@@ -11,6 +11,7 @@ from advisor.units import config_size, human_bytes
 
 SIZING = "guide: Resource Sizing Matrix > PostgreSQL (Sizing Formula, Example Configuration)"
 TUNER = "postgresqltuner memory checks"
+VACUUM_CAP = 1024**3
 
 
 def value(settings: dict[str, Any], name: str) -> Any:
@@ -194,7 +195,7 @@ def maintenance_work_mem(ctx):
     title="Worst-case memory use vs host memory",
     category="memory",
     severity=Severity.CRITICAL,
-    facts=["pg.settings"],
+    facts=["pg.settings", "pg.server"],
     reference=TUNER + " (shared_buffers + max_connections*work_mem*1.5 + autovacuum workers * "
                       "maintenance_work_mem; > 100% bad, > 80% warn)",
     thresholds={
@@ -208,7 +209,9 @@ def worst_case(ctx):
     would need shared_buffers + max_connections * work_mem * 1.5 +
     autovacuum_max_workers * maintenance_work_mem (postgresqltuner's model;
     autovacuum_work_mem replaces maintenance_work_mem when set). Above the host's
-    RAM the OOM killer can end the postmaster. Fix: lower work_mem or
+    RAM the OOM killer can end the postmaster. Before PostgreSQL 17 a VACUUM
+    never uses more than 1 GB for dead tuples, so larger values count as 1 GB
+    (postgresqltuner counts them in full). Fix: lower work_mem or
     max_connections (pool connections instead), or give the host more memory."""
     mem, src = ctx.require_memory()
     s = ctx.fact("pg.settings")
@@ -216,6 +219,8 @@ def worst_case(ctx):
     workers = value(s, "autovacuum_max_workers")
     av_mem = value(s, "autovacuum_work_mem")
     av_mem = av_mem if av_mem and av_mem > 0 else value(s, "maintenance_work_mem")
+    if (ctx.fact("pg.server").get("version_num") or 0) < 170000:
+        av_mem = min(av_mem, VACUUM_CAP)  # before PG17 VACUUM never uses more than 1 GB
     total = formulas.pg_worst_case_memory(sb, maxc, wm, workers, av_mem)
     pct = 100.0 * total / mem
     if pct > ctx.threshold("critical_pct"):
