@@ -45,12 +45,13 @@ def hit_ratio(ctx):
               "shared_buffers": human_bytes(sb) if sb else None, "stats_since": since}
     worst = [{"table": t["table_qualified"], "heap_blocks_read": t["heap_read"],
               "heap_hit_pct": round(_ratio(t["heap_hit"], t["heap_read"]) or 0, 2)} for t in c["tables"][:5]]
-    for kind, hit, read in (("table", c["heap_hit"], c["heap_read"]), ("index", c["idx_hit"], c["idx_read"])):
+    for kind, group, hit, read in (("table", "tables", c["heap_hit"], c["heap_read"]),
+                                   ("index", "indexes", c["idx_hit"], c["idx_read"])):
         ratio = _ratio(hit, read)
         if ratio is None or hit + read < min_blocks or ratio >= warn:
             continue
         yield ctx.finding(
-            object=f"{server['database']} ({kind}s)",
+            object=f"{server['database']} ({group})",
             severity=Severity.CRITICAL if ratio < crit else None,
             summary=f"{kind} cache hit ratio is {ratio:.1f}% in {server['database']} (want >= {warn}%)",
             evidence={"hit_pct": round(ratio, 2), "blocks_hit": hit, "blocks_read": read, **common,
