@@ -47,8 +47,8 @@ def lag(ctx):
                            "replay (pg_stat_database_conflicts).")
         return
     if r.get("hidden"):
-        raise Skip(f"lag columns of {r['hidden']} standby(s) are hidden from this user",
-                   "GRANT pg_monitor TO <advisor user>")
+        from advisor.engines.postgres.session import MONITOR_GRANT  # only on PostgreSQL runs
+        raise Skip(f"lag columns of {r['hidden']} standby(s) are hidden from this user", MONITOR_GRANT)
     for sb in r["standbys"]:
         lag_s = max(sb.get(k) or 0 for k in ("write_lag_s", "flush_lag_s", "replay_lag_s"))
         lag_b = sb.get("replay_lag_bytes") or 0
