@@ -197,7 +197,7 @@ class _Analyser:
             if isinstance(main, exp.Table):
                 sources[main.alias_or_name] = main
             for extra in (tree.args.get("from"), *(tree.args.get("joins") or []), tree.args.get("using")):
-                for t in (extra.find_all(exp.Table) if extra is not None else []):
+                for t in (extra.find_all(exp.Table) if isinstance(extra, exp.Expression) else []):
                     sources[t.alias_or_name] = t
             self._block(_Block(self, sources), tree.args.get("where"), tree.args.get("joins") or [],
                         None, None, None)
