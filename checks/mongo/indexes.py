@@ -2,6 +2,7 @@
 
 from collections import defaultdict
 
+from advisor.errors import Skip
 from advisor.model import Severity
 from advisor.registry import Threshold, check
 from advisor.units import human_duration
@@ -35,13 +36,16 @@ def unused_indexes(ctx):
     younger than min_tracked_days (a fresh restart) are not judged. Fix: hide the
     index first (4.4+; reversible), watch, then drop it."""
     fact = ctx.fact("mongo.indexes")
-    members = set(fact.get("members") or [])
+    if fact["rows"] and all(r.get("ops") is None for r in fact["rows"]):
+        raise Skip("$indexStats could not be read on any collection",
+                   next(iter(fact.get("errors", {}).values()), None))
+    members = len(fact.get("members") or []) or 1
     now = server_now(ctx)
     min_days = ctx.threshold("min_tracked_days")
     for r in fact["rows"]:
         if r["name"] == "_id_" or r.get("unique") or r.get("expireAfterSeconds") is not None:
             continue
-        if r.get("ops") is None or (members and not members <= set(r.get("hosts") or [])):
+        if r.get("ops") is None or r.get("members_read", 1) < members:
             continue  # usage not read on every member: cannot say "unused"
         since = parse_time(r.get("since"))
         if r["ops"] != 0 or since is None:

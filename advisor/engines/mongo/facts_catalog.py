@@ -77,7 +77,7 @@ def shape_index(db: str, coll: str, spec: dict[str, Any]) -> dict[str, Any]:
             "partialFilterExpression": spec.get("partialFilterExpression"),
             "collation": spec.get("collation"), "hidden": bool(spec.get("hidden")),
             "expireAfterSeconds": spec.get("expireAfterSeconds"),
-            "ops": None, "since": None, "hosts": [], "ops_by_host": {}}
+            "ops": None, "since": None, "hosts": [], "ops_by_host": {}, "members_read": 0}
 
 
 def add_index_stats(row: dict[str, Any], stats: list[dict[str, Any]]) -> None:
@@ -99,7 +99,10 @@ def indexes(s, facts) -> dict[str, Any]:
     """listIndexes of every collection, with $indexStats summed over every member.
 
     Counters are per host and reset on restart: a replica set is read member by
-    member (direct connections), a sharded cluster through mongos (one row per shard)."""
+    member (direct connections), a sharded cluster through mongos (one row per shard).
+    `members_read` says on how many of `members` the counters could be read (the
+    `host` inside $indexStats is the server's own name, which may differ from the
+    address the driver uses)."""
     colls = facts.get("mongo.collections")
     hosts = s.member_hosts() if s.topology.startswith("ReplicaSet") else [None]
     rows, errors = [], {}
@@ -122,6 +125,9 @@ def indexes(s, facts) -> dict[str, Any]:
             except FactUnavailable as e:
                 errors[f"{db}.{name}@{host or 'target'}"] = e.describe()
                 continue
+            for row in by_name.values():
+                row["members_read"] += 1
+                row["ops"] = row["ops"] or 0   # read, even if the index has no row yet
             for st in stats:
                 if st.get("name") in by_name:
                     add_index_stats(by_name[st["name"]], [st])

@@ -68,9 +68,9 @@ class MongoSession:
             opts = {k: v for k, v in parsed["options"].items() if k.lower() not in _SEED_ONLY}
             if parsed.get("username"):
                 opts.update(username=parsed["username"], password=parsed["password"])
-            opts.update(_kwargs(self.timeout))
                 if "authsource" not in {k.lower() for k in opts}:
                     opts["authSource"] = parsed.get("database") or "admin"
+            opts.update(_kwargs(self.timeout))
             self._members[host] = pymongo.MongoClient(f"mongodb://{host}/", directConnection=True,
                                                       **opts)
         return self._members[host]
