@@ -12,6 +12,20 @@ from advisor.errors import FactUnavailable, TargetLost, TargetUnreachable
 from advisor.targets import Target
 
 
+CLIENT_NAME = "db-advisor"
+
+
+def _on_connect(conn) -> None:
+    """AUTH/SELECT as usual, then name the connection (best effort: a name lets the slow-log
+    check skip our own commands; CLIENT SETNAME is refused by some ACLs and after a failed save)."""
+    conn.on_connect()
+    try:
+        conn.send_command("CLIENT", "SETNAME", CLIENT_NAME)
+        conn.read_response()
+    except rex.ResponseError:
+        pass
+
+
 class RedisSession:
     """One client per logical database, all built from the same URL and timeouts.
 
@@ -34,7 +48,7 @@ class RedisSession:
             pool = redis.ConnectionPool(**{
                 **self.url_options, "db": db,
                 "socket_timeout": self.timeout, "socket_connect_timeout": self.timeout,
-                "client_name": "db-advisor", "max_connections": 2, "protocol": 2,
+                "max_connections": 2, "protocol": 2, "redis_connect_func": _on_connect,
             })
             client = redis.Redis(connection_pool=pool)
             client.response_callbacks.clear()  # raw replies: our parsers, same live and in tests
@@ -101,15 +115,16 @@ def connect(target: Target, options: dict[str, Any]) -> RedisSession:
     s = RedisSession(target, timeout)
     try:
         s.client().ping()
+    except rex.ResponseError as e:
+        if not str(e).startswith("MISCONF"):  # MISCONF: failed save refuses even PING; it answered
+            s.close()
+            raise TargetUnreachable(f"cannot connect to {target.redacted}: {_line(e)}") from None
     except rex.AuthenticationError as e:
         s.close()
         raise TargetUnreachable(f"cannot connect to {target.redacted}: authentication failed: {_line(e)}") from None
     except rex.TimeoutError:
         s.close()
         raise TargetUnreachable(f"cannot connect to {target.redacted}: no answer within {timeout:g}s") from None
-    except rex.ResponseError as e:  # NOAUTH without password, or a protocol mismatch
-        s.close()
-        raise TargetUnreachable(f"cannot connect to {target.redacted}: {_line(e)}") from None
     except (rex.RedisError, OSError) as e:
         s.close()
         raise TargetUnreachable(f"cannot connect to {target.redacted}: {_line(e)}") from None

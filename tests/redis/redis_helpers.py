@@ -1,0 +1,26 @@
+"""Helpers for the Redis tests: clients, server state, report lookups."""
+
+from __future__ import annotations
+
+import redis
+
+from servers import RedisServer
+
+
+def client(srv: RedisServer, db: int = 0, password: str | None = None, **kw) -> redis.Redis:
+    return redis.Redis(host="127.0.0.1", port=srv.port, db=db, password=password, **kw)
+
+
+def state(r: redis.Redis) -> dict:
+    """Key count per db and the whole configuration: must be identical before and after a run."""
+    ks = {k: v["keys"] for k, v in r.info("keyspace").items()}
+    return {"keyspace": ks, "config": r.config_get("*")}
+
+
+def findings(report: dict, check: str | None = None) -> list[dict]:
+    fs = report["findings"]
+    return [f for f in fs if check is None or f["check"] == check]
+
+
+def skipped(report: dict) -> dict[str, str]:
+    return {s["check"]: s["reason"] for s in report["skipped"]}
