@@ -22,8 +22,10 @@ def _clean(text: str) -> str:
 
 
 @functools.lru_cache(maxsize=2048)
-def filter_columns(digest_text: str, default_schema: str | None = None) -> dict[str, list[str]]:
-    """{"schema.table" or "table": [column, ...]}; {} when the text does not parse."""
+def filter_columns(digest_text: str, default_schema: str | None = None,
+                   where_only: bool = False) -> dict[str, list[str]]:
+    """{"schema.table" or "table": [column, ...]}; {} when the text does not parse.
+    where_only: only WHERE / JOIN ... ON columns (what an index lookup can use)."""
     try:
         tree = sqlglot.parse_one(_clean(digest_text), read="mysql")
     except Exception:
@@ -41,7 +43,7 @@ def filter_columns(digest_text: str, default_schema: str | None = None) -> dict[
     only = next(iter(set(aliases.values()))) if len(set(aliases.values())) == 1 else None
     eq: dict[str, list[str]] = {}
     rng: dict[str, list[str]] = {}
-    for clause in (exp.Where, exp.Join, exp.Group, exp.Order):
+    for clause in (exp.Where, exp.Join) if where_only else (exp.Where, exp.Join, exp.Group, exp.Order):
         for node in tree.find_all(clause):
             target = node.args.get("on") if isinstance(node, exp.Join) else node
             if target is None:

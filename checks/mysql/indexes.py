@@ -56,14 +56,15 @@ def missing(ctx):
         if (t is None or scanned < ctx.threshold("min_full_scan_rows")
                 or share < ctx.threshold("min_full_scan_pct") or t["rows"] < ctx.threshold("min_table_rows")):
             continue
-        statements, columns = [], []
-        for r in digests:
+        statements, columns, suggestion = [], [], []
+        for r in sorted(digests, key=lambda r: r["rows_examined"], reverse=True):
             cols = filter_columns(r["digest_text"], r["schema"]).get(name)
             if cols is None:
                 continue
             statements.append(r)
             columns += [c for c in cols if c not in columns]
-        suggestion = columns[:3]
+            # the index is built for the heaviest scanning statement with a usable filter
+            suggestion = suggestion or filter_columns(r["digest_text"], r["schema"], where_only=True).get(name, [])[:3]
         covered = any(ix[: len(suggestion)] == [c.lower() for c in suggestion] for ix in existing.get(name, []))
         schema, table = name.split(".", 1)
         fix = None
