@@ -9,7 +9,11 @@ from advisor.facts import provides
 # Sessions listed per category (idle in transaction, long running): the oldest first.
 TOP = 20
 
-_ACTIVITY = """
+# Without pg_read_all_stats even backend_type reads NULL for other roles' sessions; a
+# client backend always has a database (background workers mostly do not).
+CLIENT = "(a.backend_type = 'client backend' OR (a.backend_type IS NULL AND a.datname IS NOT NULL))"
+
+_ACTIVITY = f"""
     SELECT a.pid, a.datname AS database, a.usename AS "user", a.application_name AS application,
            a.client_addr::text AS client, a.state,
            a.wait_event_type, a.wait_event,
@@ -19,7 +23,7 @@ _ACTIVITY = """
            extract(epoch FROM now() - a.state_change)::float8 AS state_s,
            CASE WHEN a.state IS DISTINCT FROM 'idle' THEN left(a.query, %s) END AS query
     FROM pg_stat_activity a
-    WHERE a.backend_type = 'client backend' AND a.pid <> pg_backend_pid()
+    WHERE {CLIENT} AND a.pid <> pg_backend_pid()
 """
 
 
@@ -34,12 +38,11 @@ def activity(s, facts) -> dict[str, Any]:
     limit = int(facts.options.get("activity_limit", 20000))
     text_len = int(facts.options.get("query_text_chars", 200))
     rows = s.query(_ACTIVITY + " LIMIT %s", (text_len, limit + 1))
-    limits = s.query("""
+    limits = s.query(f"""
         SELECT current_setting('max_connections')::int AS max_connections,
                current_setting('superuser_reserved_connections')::int AS superuser_reserved,
                coalesce(current_setting('reserved_connections', true), '0')::int AS reserved,
-               (SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend')::int
-                   AS client_backends
+               (SELECT count(*) FROM pg_stat_activity a WHERE {CLIENT})::int AS client_backends
     """)[0]
     by_state: dict[str, int] = {}
     by_db: dict[str, int] = {}
