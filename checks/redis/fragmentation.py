@@ -42,21 +42,25 @@ def fragmentation(ctx):
     """mem_fragmentation_ratio = RSS / used_memory. Above 1.5 (guide) the process holds much more
     RAM than its data: usually allocator fragmentation after many deletes or value-size changes.
     Gated like MEMORY DOCTOR: silent below 5 MB used or when the excess is under 10 MB, because
-    a small instance's ratio is dominated by fixed overhead. Fix: activedefrag yes (jemalloc);
+    a small instance's ratio is dominated by fixed overhead (the process's own RSS outside the
+    allocator, rss_overhead_bytes, is left out of the 10 MB gate). Fix: activedefrag yes (jemalloc);
     otherwise restart or fail over to a fresh replica."""
     m = _memory(ctx)
     if not m:
         return
     ratio = m.get("mem_fragmentation_ratio", 0)
     excess = m.get("mem_fragmentation_bytes", m.get("used_memory_rss", 0) - m.get("used_memory", 0))
-    if ratio <= ctx.threshold("ratio") or excess < ctx.threshold("min_bytes"):
+    # the process's own RSS (binary, stacks, Lua) is not fragmentation: keep it out of the size gate
+    allocator_excess = excess - max(0, m.get("rss_overhead_bytes", 0))
+    if ratio <= ctx.threshold("ratio") or allocator_excess < ctx.threshold("min_bytes"):
         return
     advice, fix = _defrag_advice(ctx, m)
     yield ctx.finding(
         object="mem_fragmentation_ratio",
         summary=f"mem_fragmentation_ratio {ratio:.2f} (> {ctx.threshold('ratio')}): "
                 f"{human_bytes(excess)} of RSS beyond the data",
-        evidence={**_signals(m), "threshold_ratio": ctx.threshold("ratio"), "min_bytes": ctx.threshold("min_bytes")},
+        evidence={**_signals(m), "allocator_excess_bytes": allocator_excess,
+                  "threshold_ratio": ctx.threshold("ratio"), "min_bytes": ctx.threshold("min_bytes")},
         recommendation=advice, fix=fix,
     )
 

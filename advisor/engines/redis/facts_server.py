@@ -113,4 +113,8 @@ def cluster(s, facts) -> dict[str, Any]:
     enabled = facts.get("redis.info").get("cluster", {}).get("cluster_enabled") == 1
     if not enabled:
         return {"enabled": False, "nodes": []}
-    return {"enabled": True, "nodes": parse_cluster_nodes(s.run("CLUSTER", "NODES"))}
+    nodes = parse_cluster_nodes(s.run("CLUSTER", "NODES"))
+    for n in nodes:  # a node that never met another one does not know its own IP
+        if n["addr"].startswith(":"):
+            n["addr"] = f"{s.url_options.get('host', '127.0.0.1')}{n['addr']}"
+    return {"enabled": True, "nodes": nodes}
