@@ -121,7 +121,7 @@ def indexes(s, facts) -> dict[str, Any]:
             client = s.member(host) if host else None
             try:
                 stats = s.aggregate(db, name, [{"$indexStats": {}}], client=client,
-                                    enable=read_grant(db) + " (the read role includes $indexStats)")
+                                    enable=CLUSTER_MONITOR + " (indexStats action)")
             except FactUnavailable as e:
                 errors[f"{db}.{name}@{host or 'target'}"] = e.describe()
                 continue
