@@ -22,7 +22,7 @@ BP_REF = GUIDE + ", InnoDB Optimization (innodb_buffer_pool_size = 70-80% of mem
 def buffer_pool_memory(ctx):
     """On a host dedicated to MySQL the guide sizes innodb_buffer_pool_size at 70-80% of
     memory; the rest is for connections (per-session buffers), the OS and its page cache.
-    Above 80% the server risks swapping or the OOM killer. Below 70% is only a problem when
+    Above 80% the server risks swapping or the OOM killer (critical from 90%). Below 70% is only a problem when
     the data does not fit: a buffer pool larger than data + indexes buys nothing, so an
     undersized pool is reported only then. Needs --memory (the server does not expose host
     memory). The pool is resizable online (SET GLOBAL innodb_buffer_pool_size) since MySQL
@@ -40,7 +40,7 @@ def buffer_pool_memory(ctx):
         target = high
         yield ctx.finding(
             object="innodb_buffer_pool_size",
-            severity=Severity.CRITICAL if bp >= memory else None,
+            severity=Severity.CRITICAL if pct >= 90 else None,
             summary=f"buffer pool is {human_bytes(bp)}, {pct:.0f}% of {human_bytes(memory)} memory "
                     f"(guide: at most {ctx.threshold('max_pct'):g}%)",
             evidence=ev,
