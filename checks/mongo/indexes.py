@@ -39,7 +39,15 @@ def unused_indexes(ctx):
     if fact["rows"] and all(r.get("ops") is None for r in fact["rows"]):
         raise Skip("$indexStats could not be read on any collection",
                    next(iter(fact.get("errors", {}).values()), None))
+    if fact.get("direct_member"):
+        raise Skip(f"connected directly to one member of replica set {fact.get('replica_set')}: "
+                   "index usage on the other members is unknown",
+                   "connect with the replica-set URL (mongodb://h1,h2,h3/?replicaSet=NAME), "
+                   "without directConnection=true")
     members = len(fact.get("members") or []) or 1
+    if fact.get("replica_set") and members < fact.get("members_expected", 0):
+        raise Skip(f"only {members} of {fact['members_expected']} replica-set members were reachable: "
+                   "index usage on the others is unknown", "run the advisor where every member is reachable")
     now = server_now(ctx)
     min_days = ctx.threshold("min_tracked_days")
     for r in fact["rows"]:

@@ -147,8 +147,8 @@ def in_memory_sorts(ctx):
     matching document before returning the first, and fails above 100 MB unless
     allowDiskUse spills to disk. Fix: an index whose key has the sort fields after
     the equality fields (ESR), in the same or exactly reversed directions.
-    Per-shape findings need the profiler; collection scans that also sort are
-    left to mongo.query.collscan."""
+    Per-shape findings need the profiler; a collection scan that also sorts gets
+    the same ESR key here and from mongo.query.collscan (one index fixes both)."""
     st = ctx.fact("mongo.server_status")
     sorts = (st.get("operation") or {}).get("scanAndOrder") or 0
     queries = ((st.get("opcounters") or {}).get("query") or 0)
@@ -167,9 +167,7 @@ def in_memory_sorts(ctx):
         prof = ctx.fact("mongo.profile")
     except FactUnavailable:
         return
-    # a COLLSCAN that also sorts is reported by mongo.query.collscan, whose ESR key has the sort
-    for g in group_shapes(prof["rows"], lambda r: r.get("hasSortStage")
-                          and not r.get("planSummary", "").startswith("COLLSCAN")):
+    for g in group_shapes(prof["rows"], lambda r: r.get("hasSortStage")):
         key = suggest_esr_index(g["filter"], g["sort"])
         covered = bool(key) and covered_by_existing(key, _existing_keys(ctx, g["ns"]))
         yield ctx.finding(

@@ -269,12 +269,15 @@ def test_collscan_when_index_exists_gives_no_create(facts):
 
 
 def test_in_memory_sorts(facts):
-    res = judge("mongo.query.sort", facts)    # server-wide 0.39% < 1%; one IXSCAN shape sorts
-    f, = res.findings
-    assert f.object == "shop.orders" and f.evidence["suggested_index"] == [["sku", 1], ["price", 1]]
+    res = judge("mongo.query.sort", facts)    # server-wide 0.39% < 1%; three shapes sort
+    keys = {f.object + str(f.evidence["suggested_index"]) for f in res.findings}
+    assert keys == {"shop.orders[['sku', 1], ['price', 1]]",                     # IXSCAN + SORT
+                    "shop.orders[['status', 1], ['created', -1], ['amount', 1]]",  # COLLSCAN + SORT
+                    "shop.events[['type', 1], ['ts', 1]]"}
     facts["mongo.server_status"]["operation"]["scanAndOrder"] = 200_000
     res = judge("mongo.query.sort", facts)
-    assert [f.object for f in res.findings] == ["metrics.operation.scanAndOrder", "shop.orders"]
+    assert [f.object for f in res.findings][0] == "metrics.operation.scanAndOrder"
+    assert len(res.findings) == 4
     # without the profiler only the counters are judged
     facts.pop("mongo.profile")
     res = judge("mongo.query.sort", facts, unavailable={"mongo.profile": {"reason": "off", "enable": None}})
@@ -349,3 +352,13 @@ def test_every_mongo_check_is_exercised_here():
     src = open(sys.modules[__name__].__file__).read()
     for c in registry.select("mongo"):
         assert f'"{c.id}"' in src, c.id
+
+
+def test_unused_indexes_need_every_member(facts):
+    f2 = copy.deepcopy(facts)
+    f2["mongo.indexes"]["members"] = f2["mongo.indexes"]["members"][:2]      # db3 down
+    res = judge("mongo.index.unused", f2)
+    assert res.findings == [] and "only 2 of 3" in res.skipped[0].reason
+    facts["mongo.indexes"].update(direct_member=True, members=[])
+    res = judge("mongo.index.unused", facts)
+    assert "replicaSet=NAME" in res.skipped[0].reason

@@ -205,3 +205,11 @@ def test_srv_url_without_dns_record_exits_3(monkeypatch):
     code, out, err = cli("run", "mongodb+srv://u:hunter2@no-such-cluster.invalid/db", "--timeout", "2")
     assert code == 3 and "hunter2" not in out + err
     assert len([ln for ln in err.splitlines() if ln.strip()]) == 1
+
+
+def test_direct_connection_to_one_member_does_not_call_indexes_unused(mongo_rs):
+    code, rep, err = run_json(f"mongodb://{mongo_rs[1].address}/?directConnection=true")
+    assert rep["targets"][0]["server_version"] == "7.0.12", err
+    skipped = {s["check"]: s["reason"] for s in rep["skipped"]}
+    assert "one member of replica set rs0" in skipped["mongo.index.unused"]
+    assert not [f for f in rep["findings"] if f["check"] == "mongo.index.unused"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from advisor.errors import FactUnavailable
@@ -23,6 +24,11 @@ def databases(s, facts) -> dict[str, Any]:
             "totalSize": doc.get("totalSize")}
 
 
+def _deadline(facts) -> float:
+    """Catalog walks stop after options.catalog_budget seconds (default 60) and say so."""
+    return time.monotonic() + float(facts.options.get("catalog_budget", 60))
+
+
 def user_databases(facts) -> list[str]:
     include_system = bool(facts.options.get("include_system_dbs", False))
     return [d["name"] for d in facts.get("mongo.databases")["rows"]
@@ -40,6 +46,7 @@ def collections(s, facts) -> dict[str, Any]:
     options.collection_limit (default 2000). Views are counted, not measured."""
     limit = int(facts.options.get("collection_limit", 2000))
     rows, unreadable, views, truncated = [], {}, 0, False
+    deadline = _deadline(facts)
     for db in user_databases(facts):
         if truncated:
             break
@@ -55,7 +62,7 @@ def collections(s, facts) -> dict[str, Any]:
                 continue
             if name.startswith("system."):
                 continue
-            if len(rows) >= limit:
+            if len(rows) >= limit or time.monotonic() > deadline:
                 truncated = True
                 break
             row = {"db": db, "collection": name, "type": ctype}
@@ -104,10 +111,15 @@ def indexes(s, facts) -> dict[str, Any]:
     `host` inside $indexStats is the server's own name, which may differ from the
     address the driver uses)."""
     colls = facts.get("mongo.collections")
+    hello = facts.get("mongo.topology")["hello"]
     hosts = s.member_hosts() if s.topology.startswith("ReplicaSet") else [None]
-    rows, errors = [], {}
+    rows, errors, truncated = [], {}, colls.get("truncated", False)
+    deadline = _deadline(facts)
     for c in colls["rows"]:
         db, name = c["db"], c["collection"]
+        if time.monotonic() > deadline:
+            truncated = True
+            break
         if c.get("type") == "timeseries":
             continue
         try:
@@ -132,5 +144,7 @@ def indexes(s, facts) -> dict[str, Any]:
                 if st.get("name") in by_name:
                     add_index_stats(by_name[st["name"]], [st])
         rows.extend(by_name.values())
-    return {"rows": rows, "members": [h for h in hosts if h], "errors": errors,
-            "truncated": colls.get("truncated", False)}
+    return {"rows": rows, "members": [h for h in hosts if h], "errors": errors, "truncated": truncated,
+            "replica_set": hello.get("setName"),
+            "members_expected": len(hello.get("hosts") or []) + len(hello.get("passives") or []),
+            "direct_member": s.topology == "Single" and bool(hello.get("setName"))}

@@ -63,7 +63,7 @@ def topology(s, facts) -> dict[str, Any]:
     hello = s.command({"hello": 1}, enable=None)
     return {"type": s.topology, "members": s.member_hosts(),
             "hello": _pick(hello, "setName", "isWritablePrimary", "secondary", "msg", "hosts",
-                           "arbiters", "me", "maxWireVersion")}
+                           "passives", "arbiters", "me", "maxWireVersion")}
 
 
 def shape_host_info(doc: dict[str, Any]) -> dict[str, Any]:
