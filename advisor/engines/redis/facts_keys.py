@@ -127,30 +127,33 @@ def _int(v: Any) -> int | None:
     return v if isinstance(v, int) else None
 
 
+COMPACTABLE = {"hash", "zset", "set", "list"}  # types whose encoding the encoding-limits check reads
+
+
 def _batch(s, db: int, keys: list[bytes], sample: Sample) -> int:
-    """Inspect one SCAN batch with two pipelined round trips; returns how many keys were judged."""
-    pipe = s.pipeline(db)
-    for k in keys:
-        pipe.execute_command("TYPE", k)
-        pipe.execute_command("MEMORY", "USAGE", k, "SAMPLES", sample.opt["memory_samples"])
-        pipe.execute_command("OBJECT", "ENCODING", k)
-        pipe.execute_command("PTTL", k)
-    first = s.pipe_execute(pipe, "TYPE/MEMORY USAGE/OBJECT ENCODING/PTTL")
-    types = [_text(first[i]) if not isinstance(first[i], Exception) else "none" for i in range(0, len(first), 4)]
-    pipe = s.pipeline(db)
-    measured = [(k, t) for k, t in zip(keys, types) if t in LENGTH_COMMAND]
-    for k, t in measured:
-        pipe.execute_command(LENGTH_COMMAND[t], k)
-    lengths = dict(zip((k for k, _ in measured), s.pipe_execute(pipe, "length commands"))) if measured else {}
+    """Inspect one SCAN batch in two round trips; returns how many keys were judged."""
+    samples = sample.opt["memory_samples"]
+    first = s.batch([c for k in keys for c in (("TYPE", k), ("MEMORY", "USAGE", k, "SAMPLES", samples),
+                                                ("PTTL", k))], "TYPE/MEMORY USAGE/PTTL", db)
+    types = [_text(first[i]) if isinstance(first[i], bytes) else "none" for i in range(0, len(first), 3)]
+    second = []
+    for k, t in zip(keys, types):
+        if t in LENGTH_COMMAND:
+            second.append((LENGTH_COMMAND[t], k))
+        if t in COMPACTABLE:
+            second.append(("OBJECT", "ENCODING", k))
+    replies = iter(s.batch(second, "length / OBJECT ENCODING", db))
     n = 0
     for i, k in enumerate(keys):
-        typ, mem, enc, pttl = types[i], first[4 * i + 1], first[4 * i + 2], first[4 * i + 3]
+        typ, mem, pttl = types[i], first[3 * i + 1], first[3 * i + 2]
+        length = _int(next(replies)) if typ in LENGTH_COMMAND else None
+        enc = next(replies) if typ in COMPACTABLE else None
         if typ == "none":  # expired or deleted since SCAN
             continue
         if isinstance(mem, Exception):
             sample.memory_errors += 1
-        sample.add(db, _text(k), typ, _int(mem), _int(lengths.get(k)),
-                   _text(enc) if isinstance(enc, bytes) else "?", _int(pttl) if _int(pttl) is not None else -1)
+        sample.add(db, _text(k), typ, _int(mem), length,
+                   _text(enc) if isinstance(enc, bytes) else "-", _int(pttl) if _int(pttl) is not None else -1)
         n += 1
     return n
 

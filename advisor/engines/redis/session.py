@@ -61,14 +61,29 @@ class RedisSession:
         with errors(args[0]):
             return self.client(db).execute_command(*args, **options)
 
-    def pipeline(self, db: int | None = None):
-        return self.client(db).pipeline(transaction=False)
-
-    def pipe_execute(self, pipe, what: str) -> list:
-        """Run a pipeline; per-command errors come back as exception objects in the list."""
-        self.commands += len(pipe.command_stack)
+    def batch(self, commands: list[tuple], what: str, db: int | None = None) -> list:
+        """Send many commands in one write and read every reply (a pipeline without redis-py's
+        per-command overhead); a command's error comes back as an exception object in the list."""
+        self.commands += len(commands)
+        if not commands:
+            return []
+        pool = self.client(db).connection_pool
         with errors(what):
-            return pipe.execute(raise_on_error=False)
+            conn = pool.get_connection()
+            try:
+                conn.send_packed_command([b"".join(_pack(c) for c in commands)], check_health=False)
+                out = []
+                for _ in commands:
+                    try:
+                        out.append(conn.read_response(disable_decoding=True))
+                    except rex.ResponseError as e:
+                        out.append(e)
+                return out
+            except BaseException:
+                conn.disconnect()  # replies may be left unread: never reuse this connection
+                raise
+            finally:
+                pool.release(conn)
 
     def close(self) -> None:
         for c in self._clients.values():
@@ -103,6 +118,15 @@ class errors:
         if isinstance(e, (rex.ConnectionError, rex.TimeoutError, OSError)):
             raise TargetLost(f"{self.command}: {_line(e)}") from None
         return False
+
+
+def _pack(args: tuple) -> bytes:
+    """One command in RESP: *<n> then $<len> <bytes> per argument."""
+    parts = [b"*%d\r\n" % len(args)]
+    for a in args:
+        b = a if isinstance(a, bytes) else str(a).encode()
+        parts.append(b"$%d\r\n%s\r\n" % (len(b), b))
+    return b"".join(parts)
 
 
 def _line(e: BaseException) -> str:
