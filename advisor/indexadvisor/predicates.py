@@ -155,7 +155,8 @@ class _Block:
             if q in self.tables:
                 return (q, name) if q in self.uses else None
             return None if q in self.derived else "outer"
-        hits = [a for a, t in self.tables.items() if t is not None and self.an.has_column(t, name)]
+        hits = [a for a, t in self.tables.items()
+                if t is not None and (not t.columns or self.an.has_column(t, name))]
         if len(hits) == 1:
             return (hits[0], name) if hits[0] in self.uses else None
         if not hits and len(self.tables) == 1 and not self.derived:

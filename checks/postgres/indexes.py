@@ -9,6 +9,8 @@ from advisor.model import Severity
 from advisor.registry import Threshold, check
 from advisor.units import human_bytes, human_duration
 
+from advisor.indexadvisor.columns import filter_columns
+
 from .table_refs import brief, statements_for_table
 
 PGHERO = "PgHero (github.com/ankane/pghero)"
@@ -70,6 +72,9 @@ def missing(ctx):
         else:
             refs = statements_for_table(stmts, t["schema"], t["name"], server["database"])
             evidence["statements"] = [brief(r) for r in refs]
+            cols = filter_columns([r["query"] for r in refs], t["schema"], t["name"])
+            if cols:
+                evidence["filter_columns"] = cols   # of the costliest statement (pg.index.suggested: all)
         yield ctx.finding(
             object=t["qualified"],
             summary=f"{t['qualified']}: {share:.0f}% of {seq + idx} scans are sequential, "
@@ -77,7 +82,8 @@ def missing(ctx):
             evidence=evidence,
             recommendation="Index the columns these statements filter or join on (see evidence); "
                            "check the plan with EXPLAIN (ANALYZE, BUFFERS) before and after.",
-            fix=f"CREATE INDEX CONCURRENTLY ON {t['qualified']} (<filter columns>);")
+            fix=f"CREATE INDEX CONCURRENTLY ON {t['qualified']} "
+                f"({', '.join(evidence.get('filter_columns') or ['<filter columns>'])});")
 
 
 # ---- unused indexes ----------------------------------------------------------
