@@ -1,0 +1,74 @@
+"""Duplicate-key rules at parity with pt-duplicate-key-checker, and digest-text column extraction."""
+
+from __future__ import annotations
+
+from checks.mysql._dupkeys import find_redundant
+from checks.mysql._sqltext import filter_columns
+
+
+def ix(name, cols, unique=False, primary=False, type_="BTREE", subs=None, engine="InnoDB", expr=None):
+    return {"schema": "s", "table": "t", "index": name, "columns": cols, "sub_parts": subs or [None] * len(cols),
+            "unique": unique or primary, "primary": primary, "type": type_, "engine": engine,
+            "expressions": expr or []}
+
+
+def verdict(*indexes):
+    return sorted((r.index["index"], r.kind, r.covered_by["index"] if r.covered_by else None)
+                  for r in find_redundant(list(indexes)))
+
+
+PK = ix("PRIMARY", ["id"], primary=True)
+
+
+def test_exact_and_left_prefix():
+    assert verdict(PK, ix("a", ["a"]), ix("a2", ["a"])) == [("a2", "duplicate", "a")]
+    assert verdict(PK, ix("a", ["a"]), ix("a2", ["a"]), ix("ab", ["a", "b"])) == [
+        ("a", "left-prefix", "ab"), ("a2", "left-prefix", "ab")]
+    assert verdict(PK, ix("id_only", ["id"])) == [("id_only", "duplicate", "PRIMARY")]
+    assert verdict(ix("PRIMARY", ["id", "x"], primary=True), ix("i", ["id"])) == [("i", "left-prefix", "PRIMARY")]
+
+
+def test_unique_keys_are_kept_unless_an_identical_unique_stays():
+    assert verdict(PK, ix("ua", ["a"], unique=True), ix("ab", ["a", "b"])) == []
+    assert verdict(PK, ix("ua", ["a"], unique=True), ix("ua2", ["a"], unique=True)) == [("ua2", "duplicate", "ua")]
+    # a plain key identical to a unique one is dropped, never the unique one
+    assert verdict(PK, ix("a", ["a"]), ix("ua", ["a"], unique=True)) == [("a", "duplicate", "ua")]
+
+
+def test_prefix_lengths_and_types_must_match():
+    assert verdict(PK, ix("n10", ["name"], subs=[10]), ix("n20", ["name"], subs=[20])) == []
+    assert verdict(PK, ix("n10", ["name"], subs=[10]), ix("n10b", ["name", "b"], subs=[10, None])) == [
+        ("n10", "left-prefix", "n10b")]
+    assert verdict(PK, ix("ft", ["body"], type_="FULLTEXT"), ix("b", ["body"], subs=[100])) == []
+    assert verdict(PK, ix("ft", ["a", "b"], type_="FULLTEXT"), ix("ft2", ["b", "a"], type_="FULLTEXT")) == [
+        ("ft2", "duplicate", "ft")]
+    assert verdict(PK, ix("h", ["a"], type_="HASH", engine="MEMORY"), ix("ab", ["a", "b"])) == []
+
+
+def test_clustered_suffix_only_on_innodb_and_plain_keys():
+    assert verdict(PK, ix("b_id", ["b", "id"])) == [("b_id", "clustered-suffix", "PRIMARY")]
+    assert verdict(ix("PRIMARY", ["a", "c"], primary=True), ix("b_a", ["b", "a"])) == [
+        ("b_a", "clustered-suffix", "PRIMARY")]
+    assert verdict(PK, ix("ub_id", ["b", "id"], unique=True)) == []
+    myisam = [dict(i, engine="MyISAM") for i in (PK, ix("b_id", ["b", "id"]))]
+    assert verdict(*myisam) == []
+    r = find_redundant([PK, ix("bc_id", ["b", "c", "id"], subs=[5, None, None])])[0]
+    assert r.keep_columns == ["b(5)", "c"]
+
+
+def test_functional_indexes_are_not_compared():
+    assert verdict(PK, ix("f1", ["(expression)"], expr=["lower(`a`)"]),
+                   ix("f2", ["(expression)"], expr=["lower(`a`)"])) == []
+
+
+def test_filter_columns_from_digest_text():
+    assert filter_columns("SELECT * FROM `t` WHERE `a` = ? AND `b` > ? ORDER BY `c`", "s") == {"s.t": ["a", "b", "c"]}
+    assert filter_columns("SELECT * FROM `t` WHERE `a` = ? AND `b` > ? ORDER BY `c`", "s", where_only=True) == {
+        "s.t": ["a", "b"]}
+    joined = filter_columns("SELECT `o` . `id` FROM `orders` `o` JOIN `s2` . `users` `u` ON `u` . `id` = "
+                            "`o` . `user_id` WHERE `u` . `email` IN (...) AND STATUS = ?", "s")
+    assert joined["s2.users"] == ["email", "id"]  # equality columns in order of appearance
+    assert "user_id" in joined["s.orders"]
+    assert filter_columns("SELECT * FROM t WHERE a IN ( ? , ... )", None) == {"t": ["a"]}
+    assert filter_columns("UPDATE `t` SET `x` = ? WHERE `k` = ?", "d") == {"d.t": ["k"]}
+    assert filter_columns("this is not ( sql", "d") == {}
