@@ -8,7 +8,7 @@ import pytest
 
 # tests/ci is a package, so this module is `ci.conftest` and `conftest` is still tests/conftest.py
 # here; test modules import these names from .conftest, never from `conftest` (ambiguous there).
-from conftest import MySqlScratch, PgScratch  # noqa: F401
+from support import MySqlScratch, PgScratch  # noqa: F401
 from servers import RedisServer  # noqa: F401
 
 

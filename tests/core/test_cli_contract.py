@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from conftest import subprocess_cli
+from support import subprocess_cli
 
 
 def _one_line(err: str) -> str:

@@ -5,15 +5,7 @@ from __future__ import annotations
 import pytest
 
 from advisor.indexadvisor.catalog import Catalog
-
-
-def table(name, rows, columns, indexes=(), schema="public"):
-    return {"schema": schema, "name": name, "rows": rows,
-            "columns": [{"name": c, "type": t, "n_distinct": nd, "null_frac": 0.0} for c, t, nd in columns],
-            "indexes": list(indexes)}
-
-
-PK = {"name": "pkey", "columns": ["id"], "unique": True, "primary": True}
+from ia_catalog import PK, table  # noqa: F401
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ from advisor.indexadvisor.catalog import Catalog
 from advisor.indexadvisor.ddl import index_name, mysql_add_index, pg_create_index
 from advisor.indexadvisor.predicates import analyse, parse
 
-from conftest import PK, table
+from ia_catalog import PK, table
 
 
 def run(catalog, *sqls, policy=None):

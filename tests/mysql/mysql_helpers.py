@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import MySqlScratch
+from support import MySqlScratch
 
 
 def run_advisor(url: str, checks: list[str] | None = None, memory: int | None = None,

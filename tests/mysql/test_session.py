@@ -13,7 +13,7 @@ import pytest
 from advisor.engines import mysql as engine
 from advisor.errors import FactUnavailable
 from advisor.targets import parse_target
-from conftest import subprocess_cli
+from support import subprocess_cli
 from mysql_helpers import run_advisor
 
 

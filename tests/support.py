@@ -1,0 +1,71 @@
+"""Helpers shared by test modules: scratch databases and the CLI in a subprocess.
+
+Import them with `from support import ...` (never `from conftest import ...`: several test
+folders have a conftest.py, and which one the name `conftest` means depends on import order).
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import uuid
+from urllib.parse import urlsplit, urlunsplit
+
+
+def subprocess_cli(*args: str, timeout: float = 120, env: dict | None = None) -> subprocess.CompletedProcess:
+    """Run the real `python -m advisor` (tests that need a separate process)."""
+    return subprocess.run([sys.executable, "-m", "advisor", *map(str, args)], capture_output=True,
+                          text=True, timeout=timeout, env=env)
+
+
+def _with_db(url: str, db: str) -> str:
+    p = urlsplit(url)
+    return urlunsplit((p.scheme, p.netloc, "/" + db, p.query, p.fragment))
+
+
+class PgScratch:
+    """A scratch database; `sql()` runs statements in it as the admin user."""
+
+    def __init__(self, admin_url: str):
+        import psycopg
+        self.name = "advisor_t_" + uuid.uuid4().hex[:10]
+        self.admin_url = admin_url
+        with psycopg.connect(admin_url, autocommit=True) as c:
+            c.execute(f'CREATE DATABASE "{self.name}"')
+        self.url = _with_db(admin_url, self.name)
+        self.conn = psycopg.connect(self.url, autocommit=True)
+
+    def sql(self, statement: str, params=None):
+        with self.conn.cursor() as cur:
+            cur.execute(statement, params)
+            return cur.fetchall() if cur.description else None
+
+    def drop(self) -> None:
+        import psycopg
+        self.conn.close()
+        with psycopg.connect(self.admin_url, autocommit=True) as c:
+            c.execute(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
+
+
+class MySqlScratch:
+    """A scratch schema; `sql()` runs statements in it as the admin user."""
+
+    def __init__(self, admin_url: str):
+        import pymysql
+        p = urlsplit(admin_url)
+        self.name = "advisor_t_" + uuid.uuid4().hex[:10]
+        self.kw = dict(host=p.hostname or "127.0.0.1", port=p.port or 3306, user=p.username or "root",
+                       password=p.password or "", autocommit=True)
+        self.conn = pymysql.connect(**self.kw)
+        self.sql(f"CREATE DATABASE `{self.name}`")
+        self.sql(f"USE `{self.name}`")
+        self.url = _with_db(admin_url, self.name)
+
+    def sql(self, statement: str, params=None):
+        with self.conn.cursor() as cur:
+            cur.execute(statement, params)
+            return cur.fetchall()
+
+    def drop(self) -> None:
+        self.sql(f"DROP DATABASE IF EXISTS `{self.name}`")
+        self.conn.close()
