@@ -1,0 +1,160 @@
+"""Checks judged on recorded replies, for shapes the local server cannot produce
+(swapping, lagging replicas, Valkey, a failed cluster node, huge numbers, Redis 6 names)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from advisor import registry
+from advisor.engines.redis.facts_activity import parse_slowlog
+from advisor.engines.redis.facts_server import parse_cluster_nodes, parse_config, parse_info
+from advisor.engines.redis.session import server_version
+from advisor.facts import SnapshotFacts
+from advisor.model import Host, TargetResult
+from advisor.runner import RunOptions, run_checks
+
+REPLIES = Path(__file__).parent / "replies"
+GiB = 1024**3
+
+
+def recorded_info(name: str = "redis7_master_info.txt", **fields) -> dict:
+    """A recorded INFO reply with some fields replaced (value text as INFO prints it)."""
+    text = (REPLIES / name).read_text()
+    for k, v in fields.items():
+        text, n = re.subn(rf"^{k}:.*$", f"{k}:{v}", text, flags=re.M)
+        if n == 0 and k.startswith("master_"):  # fields INFO prints only in some states
+            text, n = text.replace("# Replication\n", f"# Replication\n{k}:{v}\n"), 1
+        assert n == 1, k
+    return parse_info(text)
+
+
+def judge(facts: dict, pattern: str, memory: int | None = None, thresholds: dict | None = None) -> TargetResult:
+    res = TargetResult(id="t", engine="redis", url="redis://t")
+    opts = RunOptions(host=Host(memory_bytes=memory), thresholds=thresholds or {})
+    run_checks(res, registry.select("redis", [pattern]), SnapshotFacts(facts), opts)
+    assert not res.errors, res.errors
+    return res
+
+
+def ids(res: TargetResult) -> list[str]:
+    return [f.check for f in res.findings]
+
+
+def test_swapping_below_1_is_critical_and_gated():
+    info = recorded_info(used_memory=2 * GiB, used_memory_rss=int(1.2 * GiB), mem_fragmentation_ratio=0.6)
+    res = judge({"redis.info": info}, "redis.memory.swapping")
+    assert ids(res) == ["redis.memory.swapping"] and res.findings[0].severity.name == "CRITICAL"
+    small = recorded_info(used_memory=3 * 1024**2, used_memory_rss=2 * 1024**2, mem_fragmentation_ratio=0.66)
+    assert not judge({"redis.info": small}, "redis.memory.swapping").findings  # MEMORY DOCTOR's 5 MB floor
+
+
+def test_fragmentation_recommends_defrag_or_restart():
+    info = recorded_info(used_memory=4 * GiB, used_memory_rss=8 * GiB, mem_fragmentation_ratio=2.0,
+                         mem_fragmentation_bytes=4 * GiB, allocator_frag_ratio=1.8,
+                         allocator_frag_bytes=3 * GiB, rss_overhead_bytes=50 * 1024**2)
+    res = judge({"redis.info": info, "redis.config": {"activedefrag": "no"}}, "redis.memory.*", memory=16 * GiB)
+    assert {"redis.memory.fragmentation", "redis.memory.allocator_fragmentation"} <= set(ids(res))
+    assert "activedefrag yes" in res.findings[0].fix
+    libc = recorded_info(used_memory=4 * GiB, used_memory_rss=8 * GiB, mem_fragmentation_ratio=2.0,
+                         mem_fragmentation_bytes=4 * GiB, mem_allocator="libc")
+    res = judge({"redis.info": libc, "redis.config": {}}, "redis.memory.fragmentation")
+    assert res.findings and res.findings[0].fix is None and "jemalloc" in res.findings[0].recommendation
+
+
+def test_lagging_replica_and_small_backlog_on_master():
+    info = recorded_info(**{"slave0": "ip=10.0.0.2,port=6379,state=online,offset=900000000,lag=25",
+                            "master_repl_offset": 1_000_000_000, "uptime_in_seconds": 3600})
+    facts = {"redis.info": info, "redis.config": {"repl-backlog-size": str(1024**2)}}
+    res = judge(facts, "redis.replication.*")
+    assert ids(res) == ["redis.replication.backlog", "redis.replication.lag"]
+    lag = res.findings[1]
+    assert lag.object == "10.0.0.2:6379" and lag.evidence["offset_gap_bytes"] == 100_000_000
+    backlog = res.findings[0]
+    assert backlog.evidence["write_rate_bytes_per_s"] == 277778 and "repl-backlog-size 16mb" in backlog.fix
+    healthy = recorded_info()  # the real master reply: one replica online, no lag
+    assert not judge({"redis.info": healthy, "redis.config": {"repl-backlog-size": str(1024**2)}},
+                     "redis.replication.*").findings
+
+
+def test_replica_link_down_and_silent_master():
+    down = recorded_info("redis7_replica_info.txt", master_link_status="down", master_link_down_since_seconds=42)
+    res = judge({"redis.info": down, "redis.config": {"repl-backlog-size": str(1024**2)}}, "redis.replication.*")
+    assert "redis.replication.link_down" in ids(res)
+    assert "42 s" in res.findings[ids(res).index("redis.replication.link_down")].summary
+    up = recorded_info("redis7_replica_info.txt", master_last_io_seconds_ago=30)
+    res = judge({"redis.info": up, "redis.config": {"repl-backlog-size": str(1024**2)}}, "redis.replication.lag")
+    assert res.findings and "30 s" in res.findings[0].summary
+
+
+def test_valkey_is_recognized():
+    info = parse_info((REPLIES / "valkey8_info_server.txt").read_text())
+    assert server_version(SnapshotFacts({"redis.info": info})) == "valkey 8.0.1"
+    assert not judge({"redis.info": info}, "redis.server.version").findings  # redis_version 7.2.4 is not "old"
+    old = recorded_info(redis_version="6.0.16")
+    assert ids(judge({"redis.info": old}, "redis.server.version")) == ["redis.server.version"]
+
+
+def test_cluster_failed_node_and_coverage():
+    nodes = parse_cluster_nodes((REPLIES / "cluster_nodes_one_failed.txt").read_text())
+    facts = {"redis.cluster": {"enabled": True, "nodes": nodes}}
+    res = judge(facts, "redis.cluster.*")
+    cov = [f for f in res.findings if f.check == "redis.cluster.coverage"][0]
+    assert cov.object == "10.0.0.1:6379" and cov.fix.count("redis://") == 6
+    failed = [f for f in res.findings if f.check == "redis.cluster.failed_nodes"]
+    assert [(f.object, f.severity.name) for f in failed] == [("10.0.0.2:6379", "CRITICAL")]
+
+
+def test_protected_mode_off_on_all_interfaces():
+    cfg = {"protected-mode": "no", "bind": "* -::*", "requirepass": ""}
+    acl = {"users": {"default": {"flags": ["on", "nopass"], "passwords": 0}}, "total": 1}
+    res = judge({"redis.config": cfg, "redis.acl": acl}, "redis.security.protected_mode")
+    assert res.findings and res.findings[0].severity.name == "CRITICAL"
+    assert not judge({"redis.config": dict(cfg, bind="127.0.0.1 -::1"), "redis.acl": acl},
+                     "redis.security.protected_mode").findings
+
+
+def test_client_buffers_latency_spikes_fork_and_stale_save():
+    info = recorded_info(mem_clients_normal=60 * 1024**2, connected_clients=10, latest_fork_usec=1_200_000,
+                         rdb_changes_since_last_save=5000, rdb_last_save_time=1_600_000_000,
+                         server_time_usec=1_600_000_000 * 10**6 + 3 * 86400 * 10**6)
+    clients = {"count": 10, "kinds": {"normal": 10}, "omem_total": 60 * 1024**2,
+               "top_omem": [{"id": 7, "addr": "10.1.1.1:5000", "omem": 60 * 1024**2, "cmd": "subscribe"}],
+               "top_total_memory": []}
+    facts = {"redis.info": info, "redis.clients": clients, "redis.config": {"save": "3600 1"},
+             "redis.latency": [{"event": "fork", "time": 1, "latest_ms": 350, "max_ms": 900}]}
+    got = set(ids(judge(facts, "redis.*")))
+    assert {"redis.clients.output_buffers", "redis.latency.spikes", "redis.persistence.slow_fork",
+            "redis.persistence.stale_save"} <= got
+
+
+def test_redis6_ziplist_names_and_a_limit_too_high():
+    sample = {"sampled": 1000, "total_keys": 1000, "fraction": 1.0, "stopped": "complete",
+              "encodings": {"hash": {"hashtable": {"256": 400}, "ziplist": {"64": 600}}}}
+    res = judge({"redis.key_sample": sample, "redis.config": {"hash-max-ziplist-entries": "128"}},
+                "redis.keys.encoding_limits")
+    assert [f.object for f in res.findings] == ["hash-max-ziplist-entries"]
+    res = judge({"redis.key_sample": sample, "redis.config": {"hash-max-listpack-entries": "4096"}},
+                "redis.keys.encoding_limits")
+    assert res.findings[0].severity.name == "WARNING" and "128" in res.findings[0].fix
+
+
+def test_thresholds_override_big_keys():
+    row = {"db": 0, "key": "k", "truncated": False, "type": "list", "memory": 9000, "length": 600,
+           "encoding": "quicklist", "ttl_s": None}
+    sample = {"sampled": 1, "total_keys": 1, "fraction": 1.0, "stopped": "complete",
+              "top_memory": [row], "top_length": {"list": [row]}}
+    assert not judge({"redis.key_sample": sample}, "redis.keys.big").findings
+    res = judge({"redis.key_sample": sample}, "redis.keys.big",
+                thresholds={"redis.keys.big": {"list_elements": 500}})
+    assert res.findings and res.findings[0].evidence["threshold_length"] == 500
+
+
+def test_parsers_keep_no_secret_and_cut_arguments():
+    cfg = parse_config([b"requirepass", b"hunter2", b"masterauth", b"x", b"maxmemory", b"0",
+                        b"tls-key-file-pass", b""])
+    assert cfg == {"requirepass": "(set)", "masterauth": "(set)", "maxmemory": "0", "tls-key-file-pass": ""}
+    entry = [1, 1700000000, 25000, [b"SET", b"k", b"v" * 500] + [b"x"] * 20, b"10.0.0.9:5555", b"app"]
+    (e,) = parse_slowlog([entry])
+    assert e["command"] == "SET" and e["args"][2].endswith("(500 chars)") and len(e["args"]) == 9
+    assert e["client"] == "10.0.0.9:5555"
