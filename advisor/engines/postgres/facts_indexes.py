@@ -20,9 +20,14 @@ def indexes(s, facts) -> dict[str, Any]:
 
     Each row: names (plain and quoted), method, key attnums (0 = expression),
     number of key columns (the rest are INCLUDE columns), opclasses, collations,
-    sort options, expressions, predicate, definition, size, scan counters,
-    validity, the constraint (p/u/x) it backs, if any, and whether it is a
-    partition's index attached to a partitioned index (`attached`).
+    sort options, expressions, predicate, scan counters, validity, the
+    constraint (p/u/x) it backs, if any, and whether it is a partition's index
+    attached to a partitioned index (`attached`).
+
+    pg_get_indexdef and pg_relation_size cost a relcache build each (seconds on
+    tens of thousands of indexes), so `definition` and the exact `bytes` are read
+    only for indexes some check may report (see `_reportable`); the others carry
+    definition None and bytes estimated from relpages (`bytes_exact` false).
     """
     limit = int(facts.options.get("index_limit", 20000))
     rows = s.query(f"""
@@ -36,14 +41,9 @@ def indexes(s, facts) -> dict[str, Any]:
                i.indkey::int2[]::int[] AS attnums, i.indnkeyatts::int AS n_key,
                i.indclass::oid[]::bigint[] AS opclasses, i.indcollation::oid[]::bigint[] AS collations,
                i.indoption::int2[]::int[] AS options,
-               ARRAY(SELECT coalesce(quote_ident(a.attname), '(expression)')
-                     FROM unnest(i.indkey::int2[]) WITH ORDINALITY k(attnum, ord)
-                     LEFT JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum
-                     ORDER BY k.ord) AS columns,
                pg_get_expr(i.indexprs, i.indrelid) AS expressions,
                pg_get_expr(i.indpred, i.indrelid) AS predicate,
-               pg_get_indexdef(c.oid) AS definition,
-               pg_relation_size(c.oid) AS bytes,
+               c.relpages::bigint * current_setting('block_size')::bigint AS bytes,
                st.idx_scan, st.idx_tup_read, st.idx_tup_fetch,
                con.conname AS constraint_name, con.contype::text AS constraint_type,
                EXISTS (SELECT 1 FROM pg_inherits h WHERE h.inhrelid = c.oid) AS attached
@@ -56,10 +56,43 @@ def indexes(s, facts) -> dict[str, Any]:
         LEFT JOIN pg_constraint con ON con.conindid = i.indexrelid AND con.conrelid = i.indrelid
                                    AND con.contype IN ('p', 'u', 'x')
         WHERE {_USER_SCHEMAS}
-        ORDER BY pg_relation_size(c.oid) DESC, c.oid
+        ORDER BY c.relpages DESC, c.oid
         LIMIT %s
     """, (limit + 1,))
-    return {"rows": rows[:limit], "truncated": len(rows) > limit, "limit": limit}
+    rows, truncated = rows[:limit], len(rows) > limit
+    wanted = _reportable(rows)
+    detail = {}
+    for chunk in range(0, len(wanted), 5000):
+        for r in s.query("""
+                SELECT oid::bigint AS indexrelid, pg_get_indexdef(oid) AS definition,
+                       pg_relation_size(oid) AS bytes
+                FROM pg_class WHERE oid = ANY(%s::oid[])
+            """, (wanted[chunk:chunk + 5000],)):
+            detail[r["indexrelid"]] = r
+    for r in rows:
+        d = detail.get(r["indexrelid"])
+        r["definition"] = d["definition"] if d else None
+        r["bytes"] = d["bytes"] if d else r["bytes"]
+        r["bytes_exact"] = d is not None
+    return {"rows": rows, "truncated": truncated, "limit": limit}
+
+
+def _reportable(rows: list[dict[str, Any]]) -> list[int]:
+    """Indexes a check may report, whatever its thresholds: invalid ones, never-scanned
+    non-unique ones, those sharing table, method and first key column with another
+    (duplicate candidates), and unique ones of tables without a primary key."""
+    groups: dict[tuple, int] = {}
+    with_pk = {r["relid"] for r in rows if r["is_primary"]}
+    for r in rows:
+        key = (r["relid"], r["method"], r["attnums"][0] if r["attnums"] else None)
+        groups[key] = groups.get(key, 0) + 1
+    out = []
+    for r in rows:
+        key = (r["relid"], r["method"], r["attnums"][0] if r["attnums"] else None)
+        if (not r["is_valid"] or (not r["is_unique"] and not r["idx_scan"]) or groups[key] > 1
+                or (r["is_unique"] and r["relid"] not in with_pk)):
+            out.append(r["indexrelid"])
+    return out
 
 
 @provides("postgres", "pg.index_builds")

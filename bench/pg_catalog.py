@@ -1,0 +1,137 @@
+#!/usr/bin/env python3
+"""Benchmark: a full PostgreSQL run on a big catalog.
+
+Builds (once; --keep leaves it for the next run) a scratch database with N tables (default
+5,000), each with a bigserial primary key, a foreign key to the previous table, a
+secondary index, a redundant one in every 10th table and rows in every 10th table; runs S distinct statements
+(default 2,000) so pg_stat_statements has a workload; then runs every selected check the
+way `advisor run` does and prints wall time, peak memory, number of SQL queries, the
+slowest facts and the number of findings per check.
+
+    python bench/pg_catalog.py [--url postgresql://postgres@127.0.0.1:5432/postgres]
+                               [--tables 5000] [--statements 2000] [--checks 'pg.*'] [--keep]
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import resource
+import sys
+import time
+import tracemalloc
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import psycopg  # noqa: E402
+
+from advisor import engines, registry  # noqa: E402
+from advisor.facts import LiveFacts  # noqa: E402
+from advisor.model import TargetResult  # noqa: E402
+from advisor.runner import RunOptions, run_checks  # noqa: E402
+from advisor.targets import parse_target  # noqa: E402
+
+
+def _with_db(url: str, db: str) -> str:
+    p = urlsplit(url)
+    return urlunsplit((p.scheme, p.netloc, "/" + db, p.query, p.fragment))
+
+
+def build(admin_url: str, db: str, tables: int, statements: int) -> str:
+    url = _with_db(admin_url, db)
+    with psycopg.connect(admin_url, autocommit=True) as c:
+        if c.execute("SELECT 1 FROM pg_database WHERE datname = %s", (db,)).fetchone():
+            return url
+        c.execute(f'CREATE DATABASE "{db}"')
+    t0 = time.perf_counter()
+    try:
+        _fill(url, tables, statements)
+    except BaseException:
+        with psycopg.connect(admin_url, autocommit=True) as c:
+            c.execute(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)')
+        raise
+    print(f"built {db}: {tables} tables, {statements} statements in {time.perf_counter() - t0:.1f} s")
+    return url
+
+
+def _fill(url: str, tables: int, statements: int) -> None:
+    with psycopg.connect(url, autocommit=True) as c:
+        c.execute("CREATE EXTENSION pg_stat_statements")
+        for start in range(0, tables, 100):  # batches keep each transaction's lock table small
+            c.execute(f"""
+                DO $$ BEGIN FOR i IN {start}..{min(start + 100, tables) - 1} LOOP
+                  EXECUTE format('CREATE TABLE t%s (id bigserial PRIMARY KEY, parent bigint, v int, w int, note text)', i);
+                  IF i > 0 THEN
+                    EXECUTE format('ALTER TABLE t%s ADD FOREIGN KEY (parent) REFERENCES t%s (id)', i, i - 1);
+                  END IF;
+                  EXECUTE format('CREATE INDEX ON t%s (v, w)', i);
+                  IF i % 10 = 5 THEN  -- a redundant index in every 10th table
+                    EXECUTE format('CREATE INDEX ON t%s (v)', i);
+                  END IF;
+                  IF i % 10 = 0 THEN
+                    EXECUTE format('INSERT INTO t%s (v, w, note) SELECT g %% 100, g, ''x'' FROM generate_series(1, 2000) g', i);
+                  END IF;
+                END LOOP; END $$""")
+        c.execute("ANALYZE")
+        for i in range(statements):
+            c.execute(f"SELECT count(*) FROM t{i % tables} WHERE w = %s AND v < {i}", (i,))
+
+
+def measure(url: str, include: list[str]) -> None:
+    target = parse_target(url)
+    opts = RunOptions(include=include)
+    checks = opts.checks_for("postgres")
+    engine = engines.load("postgres")
+    rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    tracemalloc.start()
+    t0 = time.perf_counter()
+    session = engine.connect(target, opts.for_engine("postgres"))
+    facts = LiveFacts("postgres", session, opts.for_engine("postgres"))
+    per_fact = {}
+    for name in sorted({f for c in checks for f in c.facts}):  # time each fact on its own
+        f0 = time.perf_counter()
+        facts.has(name)
+        per_fact[name] = time.perf_counter() - f0
+    t_facts = time.perf_counter() - t0
+    result = TargetResult(id=target.id, engine="postgres", url=target.redacted)
+    run_checks(result, checks, facts, opts)
+    wall = time.perf_counter() - t0
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    engine.close(session)
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    print(f"checks: {len(checks)}  facts: {len(per_fact)}  SQL queries: {session.queries}")
+    print(f"wall time: {wall:.2f} s (facts {t_facts:.2f} s, judging {wall - t_facts:.2f} s)")
+    print(f"peak Python heap: {peak / 1024**2:.1f} MiB (tracemalloc); max RSS {rss / 1024:.0f} MiB "
+          f"(was {rss0 / 1024:.0f} MiB before the run)")
+    print("slowest facts: " + ", ".join(f"{n} {s * 1000:.0f} ms" for n, s in
+                                          sorted(per_fact.items(), key=lambda x: -x[1])[:6]))
+    counts = collections.Counter(f.check for f in result.findings)
+    print("findings: " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
+    if result.errors:
+        print("errors: " + "; ".join(e.message for e in result.errors))
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--url", default="postgresql://postgres@127.0.0.1:5432/postgres")
+    ap.add_argument("--tables", type=int, default=5000)
+    ap.add_argument("--statements", type=int, default=2000)
+    ap.add_argument("--checks", action="append", help="check glob (default: pg.*)")
+    ap.add_argument("--keep", action="store_true", help="keep the database for the next run")
+    a = ap.parse_args()
+    db = f"advisor_bench_{a.tables}t_{a.statements}s_v2"
+    url = build(a.url, db, a.tables, a.statements)
+    registry.all_checks()
+    try:
+        measure(url, a.checks or ["pg.*"])
+    finally:
+        if not a.keep:
+            with psycopg.connect(a.url, autocommit=True) as c:
+                c.execute(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)')
+
+
+if __name__ == "__main__":
+    main()
