@@ -116,7 +116,7 @@ class AdvisorApp(App[int]):
                 yield DataTable(id="skipped", cursor_type="row", zebra_stripes=True)
             with TabPane("Errors", id="errors-tab"):
                 yield DataTable(id="errors", cursor_type="row", zebra_stripes=True)
-        yield Input(placeholder="search target, check, object, summary — Enter keeps, Esc clears",
+        yield Input(placeholder="/ search target, check, object, summary — Enter keeps, Esc clears",
                     id="search")
         yield Footer()
 
@@ -270,11 +270,12 @@ class AdvisorApp(App[int]):
         self.shown = visible_findings(results, self.filter)
         table = self.query_one("#findings", DataTable)
         row = table.cursor_row
-        with_target = len(self.states) > 1 and self.size.width >= 110
+        wide = self.size.width >= 110
+        with_target = len(self.states) > 1 and wide  # narrower: Enter on a target filters instead
         header = ["Sev", *(["Target"] if with_target else []), "Check", "Object", "Summary"]
-        caps = [4, *([24] if with_target else []), 30, 20, None]
-        rows = [[severity_text(self, f.severity), *([f.target] if with_target else []), f.check,
-                 f.object or "", f.summary] for f in self.shown]
+        caps = [4, *([22] if with_target else []), 30 if wide else 24, 24 if wide else 16, None]
+        rows = [[severity_text(self, f.severity), *([middle_cut(f.target, 22)] if with_target else []),
+                 f.check, middle_cut(f.object or "", caps[-2]), f.summary] for f in self.shown]
         _set_columns(table, header, rows, caps)
         for i, cells in enumerate(rows):
             table.add_row(*_fit(cells, table), key=str(i))

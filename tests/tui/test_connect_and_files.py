@@ -1,0 +1,137 @@
+"""The connect screen (no URL given), snapshot and report files, and bad input on the command line."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from textual.widgets import Input, OptionList
+
+from advisor.runner import RunOptions
+from advisor.tui import load_sources, recent
+from advisor.tui.app import AdvisorApp
+from advisor.tui.screens import ConnectScreen
+from tui_helpers import table_rows, wait_finished
+
+
+def plant(db) -> None:
+    db.sql(f'ALTER DATABASE "{db.name}" SET enable_seqscan = off')
+
+
+def test_connect_screen_validates_in_place_then_runs_the_target(pg_db):
+    plant(pg_db)
+
+    async def scenario():
+        app = AdvisorApp([], RunOptions())
+        async with app.run_test() as pilot:
+            await pilot.pause()
+            assert isinstance(app.screen, ConnectScreen)
+            await pilot.press(*"nonsense", "enter")
+            await pilot.pause()
+            assert isinstance(app.screen, ConnectScreen)  # still here, error shown in place
+            assert "not a database URL" in str(app.screen.query_one("#connect-error").render())
+            box = app.screen.query_one("#url", Input)
+            box.value = pg_db.url
+            await pilot.press("enter")
+            await pilot.pause()
+            assert not isinstance(app.screen, ConnectScreen)
+            await wait_finished(pilot, app)
+            assert ("pg.config.dangerous", "enable_*") in {(f.check, f.object) for f in app.shown}
+
+    asyncio.run(scenario())
+    assert recent.load()[0] == pg_db.url
+
+
+def test_recent_target_with_a_password_asks_for_it(pg_db):
+    recent.remember([pg_db.url.replace("postgres@", "postgres:pw123@")])
+
+    async def scenario():
+        app = AdvisorApp([], RunOptions())
+        async with app.run_test() as pilot:
+            await pilot.pause()
+            options = app.screen.query_one("#recent", OptionList)
+            assert options.option_count == 1
+            assert "pw123" not in str(options.get_option_at_index(0).prompt)
+            options.focus()
+            options.highlighted = 0
+            await pilot.press("enter")
+            await pilot.pause()
+            assert isinstance(app.screen, ConnectScreen)
+            assert app.screen.query_one("#url", Input).value.count("***") == 1
+            assert "retype the password" in str(app.screen.query_one("#connect-error").render())
+            assert app.states == {}
+
+    asyncio.run(scenario())
+
+
+def test_escape_on_the_first_connect_screen_quits():
+    async def scenario():
+        app = AdvisorApp([], RunOptions())
+        async with app.run_test() as pilot:
+            await pilot.pause()
+            await pilot.press("escape")
+            await pilot.pause()
+            assert app.return_code == 0 and not app.is_running
+
+    asyncio.run(scenario())
+
+
+def test_snapshot_file_is_analyzed_offline_and_rerun(pg_db, run_cli, tmp_path):
+    plant(pg_db)
+    snap = tmp_path / "snap.json"
+    code, _, err = run_cli("snapshot", pg_db.url, "-o", snap)
+    assert code == 0, err
+    pg_db.sql(f'ALTER DATABASE "{pg_db.name}" RESET enable_seqscan')  # the server changes, the file not
+
+    async def scenario():
+        opts = RunOptions()
+        app = AdvisorApp(load_sources(str(snap), opts), opts)
+        async with app.run_test() as pilot:
+            await wait_finished(pilot, app)
+            assert app.sub_title == "offline"
+            assert ("pg.config.dangerous", "enable_*") in {(f.check, f.object) for f in app.shown}
+            await pilot.press("r")  # re-analyzes the file
+            await wait_finished(pilot, app)
+            assert app.states["t0"].gen == 2
+            assert ("pg.config.dangerous", "enable_*") in {(f.check, f.object) for f in app.shown}
+
+    asyncio.run(scenario())
+    assert recent.load() == []  # offline files are not "recent targets"
+
+
+def test_saved_report_shows_its_unreachable_target_and_cannot_rerun():
+    from pathlib import Path
+    path = Path(__file__).parent / "data" / "report.json"
+
+    async def scenario():
+        opts = RunOptions()
+        app = AdvisorApp(load_sources(str(path), opts), opts, remember=False)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await pilot.pause()
+            statuses = {s.source.label: s.status for s in app.states.values()}
+            assert statuses["postgres://10.0.0.9:5432/billing"] == "unreachable"
+            assert any(r[3].startswith("✗ Connection refused") for r in table_rows(app, "#targets"))
+            await pilot.press("r")
+            await pilot.pause()
+            assert all(s.gen == 0 for s in app.states.values())
+
+    asyncio.run(scenario())
+
+
+@pytest.mark.parametrize("args, message", [
+    (["tui", "nonsense"], "not a database URL"),
+    (["tui", "postgresql://u:topsecret@h:99999/x"], "malformed URL"),
+    (["tui", "--snapshot", "/nonexistent/snap.json"], "snapshot file not found"),
+])
+def test_bad_input_is_one_line_and_exit_2(run_cli, args, message):
+    code, out, err = run_cli(*args)
+    assert code == 2
+    assert message in err and len(err.strip().splitlines()) == 1
+    assert "topsecret" not in err and "Traceback" not in err
+
+
+def test_a_file_that_is_neither_snapshot_nor_report(run_cli, tmp_path):
+    bad = tmp_path / "x.json"
+    bad.write_text('{"hello": 1}')
+    code, _, err = run_cli("tui", "--snapshot", bad)
+    assert code == 2 and "not a db-advisor snapshot" in err

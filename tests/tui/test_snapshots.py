@@ -1,0 +1,69 @@
+"""Screenshots of the main screens at 80x24 and 120x40 (pytest-textual-snapshot).
+
+The data is a recorded report (tests/tui/data/report.json: real findings from the
+local servers, host names replaced), so the pictures depend on neither a server,
+the clock, nor checks added later. Update after a deliberate UI change with
+`python -m pytest tests/tui/test_snapshots.py --snapshot-update` and look at the SVGs.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from advisor.runner import RunOptions
+from advisor.tui import load_sources, recent
+from advisor.tui.app import AdvisorApp
+
+REPORT = Path(__file__).parent / "data" / "report.json"
+SIZES = [pytest.param((80, 24), id="80x24"), pytest.param((120, 40), id="120x40")]
+DOCS = {"pg.config.dangerous": "fsync=off or full_page_writes=off can corrupt the database after a "
+                               "crash; autovacuum=off lets dead rows and transaction-ID age grow. "
+                               "Fix: turn them back on."}
+
+
+def report_app() -> AdvisorApp:
+    opts = RunOptions()
+    return AdvisorApp(load_sources(str(REPORT), opts), opts, describe=DOCS.get, remember=False)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_main_screen(snap_compare, size):
+    assert snap_compare(report_app(), terminal_size=size)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_finding_detail(snap_compare, size):
+    assert snap_compare(report_app(), press=["enter"], terminal_size=size)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_filters_dialog(snap_compare, size):
+    assert snap_compare(report_app(), press=["f", "space"], terminal_size=size)
+
+
+def test_search_narrows(snap_compare):
+    assert snap_compare(report_app(), press=["slash", *"index", "enter"], terminal_size=(80, 24))
+
+
+def test_errors_tab_shows_the_unreachable_target(snap_compare):
+    async def errors_tab(pilot):
+        pilot.app.query_one("TabbedContent").active = "errors-tab"
+        await pilot.pause()
+
+    assert snap_compare(report_app(), run_before=errors_tab, terminal_size=(80, 24))
+
+
+def test_help(snap_compare):
+    assert snap_compare(report_app(), press=["question_mark"], terminal_size=(80, 24))
+
+
+def test_light_theme(snap_compare):
+    assert snap_compare(report_app(), press=["t"], terminal_size=(120, 40))
+
+
+def test_connect_screen_lists_recent_targets_without_passwords(snap_compare):
+    recent.remember(["redis://cache.internal:6379/0", "postgresql://app:s3cret@db.internal:5432/shop"])
+    app = AdvisorApp([], RunOptions(), remember=False)
+    assert snap_compare(app, terminal_size=(80, 24))

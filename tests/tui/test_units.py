@@ -1,0 +1,114 @@
+"""The TUI's pure parts, without textual: filters, labels, widths, recent targets, progress hooks."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from advisor.model import Finding, Severity, TargetResult
+from advisor.runner import RunOptions
+from advisor.tui import recent
+from advisor.tui.jobs import Cancelled, Source, TrackedOptions, run_source
+from advisor.tui.view import (FindingFilter, fit_widths, middle_cut, reachability_message, short_version,
+                              status_counts, visible_findings)
+
+
+def finding(target="postgres://h/db", check="pg.x.y", sev=Severity.WARNING, category="indexes",
+            obj="public.t", summary="something"):
+    return Finding(target, check, sev, category, obj, summary, {}, "do it", None, "ref")
+
+
+def result(target, engine, *findings):
+    return TargetResult(id=target, engine=engine, url=target, findings=list(findings))
+
+
+def test_filters_combine_and_search_matches_every_word():
+    pg = result("postgres://h/db", "postgres",
+                finding(sev=Severity.CRITICAL, check="pg.config.dangerous", category="durability"),
+                finding(sev=Severity.INFO, check="pg.schema.no_primary_key", category="schema"))
+    my = result("mysql://h/db", "mysql", finding("mysql://h/db", "mysql.schema.no_primary_key", category="schema"))
+    assert [f.check for f in visible_findings([my, pg], FindingFilter())] == [
+        "pg.config.dangerous", "mysql.schema.no_primary_key", "pg.schema.no_primary_key"]  # worst first
+    only = lambda **kw: [f.check for f in visible_findings([pg, my], FindingFilter(**kw))]  # noqa: E731
+    assert only(severities={"info"}) == ["pg.schema.no_primary_key"]
+    assert only(engines={"mysql"}) == ["mysql.schema.no_primary_key"]
+    assert only(categories={"schema"}, engines={"postgres"}) == ["pg.schema.no_primary_key"]
+    assert only(text="PRIMARY mysql") == ["mysql.schema.no_primary_key"]
+    assert only(target="postgres://h/db", severities={"critical"}) == ["pg.config.dangerous"]
+    assert only(text="nothing-like-this") == []
+    assert FindingFilter(severities={"warning"}, text="idx").describe() == "severity: warning · search: 'idx'"
+    assert not FindingFilter(text="  ").active
+
+
+def test_labels():
+    assert short_version("15.20 (Debian 15.20-0+deb12u1)", "postgres") == "PostgreSQL 15.20"
+    assert short_version("MariaDB 10.11.19", "mysql") == "MariaDB 10.11.19"
+    assert short_version(None, "redis") == "Redis"
+    assert status_counts([finding(sev=Severity.CRITICAL), finding(), finding()]) == "1 crit 2 warn"
+    assert status_counts([]) == "no findings"
+    assert reachability_message("cannot connect to postgresql://u:***@h:1/x: connection failed: "
+                                "Connection refused") == "Connection refused"
+    assert middle_cut("postgres://db.internal:5432/shop", 20) == "postgres:…:5432/shop"
+    assert len(middle_cut("x" * 100, 21)) == 21
+
+
+def test_fit_widths_never_exceed_the_screen():
+    widths = fit_widths(78, [4, 40, 30, 200], [4, 24, 16, None])
+    assert widths == [4, 24, 16, 78 - 44 - 8]
+    assert fit_widths(20, [4, 40], [4, None]) == [4, 12]
+    assert fit_widths(5, [4, 40], [4, None])[1] == 8  # the flexible column keeps a minimum
+
+
+def test_recent_targets_never_store_a_password(state_home):
+    recent.remember(["postgresql://app:hunter2@db:5432/shop", "redis://:tok3n@cache:6379/0"])
+    recent.remember(["mysql://root@h:3306/x?password=pw9"])
+    text = recent.state_file().read_text()
+    assert all(s not in text for s in ("hunter2", "tok3n", "pw9"))
+    assert recent.load() == ["mysql://root@h:3306/x?password=***", "postgresql://app:***@db:5432/shop",
+                             "redis://:***@cache:6379/0"]
+    assert recent.needs_password(recent.load()[1]) and not recent.needs_password("redis://cache/0")
+    recent.remember(["postgresql://app:other@db:5432/shop"])  # same target again: moves up, no duplicate
+    assert recent.load()[0] == "postgresql://app:***@db:5432/shop" and len(recent.load()) == 3
+    assert recent.state_file().stat().st_mode & 0o077 == 0
+
+
+def test_recent_file_corrupt_or_capped(state_home):
+    recent.state_file().parent.mkdir(parents=True)
+    recent.state_file().write_text("{not json")
+    assert recent.load() == []
+    recent.remember([f"redis://h{i}:6379/0" for i in range(30)])
+    assert len(json.loads(recent.state_file().read_text())["targets"]) == recent.LIMIT
+
+
+def test_tracked_options_report_each_check_and_can_cancel():
+    from advisor import registry
+    pg_checks = registry.select("postgres")
+    seen = []
+    opts = TrackedOptions.wrap(RunOptions(timeout=3, include=["pg.*"]), lambda i, n, c: seen.append((i, n, c)))
+    wrapped = opts.checks_for("postgres")
+    assert [c.id for c in wrapped] == [c.id for c in pg_checks] and opts.timeout == 3
+    assert wrapped[0].func is not pg_checks[0].func and pg_checks[0].func is registry.get(pg_checks[0].id).func
+
+    def cancel(i, n, c):
+        raise Cancelled
+    entry = {"id": "postgres://h/db", "engine": "postgres", "url": "postgresql://h/db", "facts": {}}
+    with pytest.raises(Cancelled):
+        run_source(Source("postgres://h/db", "postgres", entry=entry), RunOptions(), cancel)
+    res = run_source(Source("postgres://h/db", "postgres", entry=entry), RunOptions(),
+                     lambda i, n, c: seen.append((i, n, c)))
+    assert res.findings == [] and len(res.skipped) == len(pg_checks)  # every fact missing: skipped
+    assert seen[-1][0] == seen[-1][1] == len(pg_checks)
+
+
+def test_an_engine_crash_becomes_an_error_in_place(monkeypatch):
+    from advisor import runner
+
+    def boom(target, opts):
+        raise RuntimeError("driver exploded for postgresql://u:pw77@h/db")
+    monkeypatch.setattr(runner, "inspect_target", boom)
+    from advisor.targets import parse_target
+    t = parse_target("postgresql://u:pw77@h/db")
+    res = run_source(Source(t.id, t.engine, target=t), RunOptions(), lambda *a: None)
+    assert not res.reachable and "driver exploded" in res.errors[0].message
+    assert "pw77" not in res.errors[0].message
