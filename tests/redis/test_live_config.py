@@ -201,3 +201,46 @@ def test_blocked_clients_with_threshold_from_config(start_redis, advise):
     client(srv).rpush("queue", 1, 2, 3)
     for t in threads:
         t.join(5)
+
+
+def test_replica_link_up_then_down(start_redis, advise):
+    master = start_redis("--repl-diskless-sync-delay", "0")
+    replica = start_redis("--replicaof", "127.0.0.1", str(master.port))
+    client(master).set("k", "v")
+    r = client(replica)
+    for _ in range(100):
+        if r.info("replication")["master_link_status"] == "up":
+            break
+        time.sleep(0.1)
+    _, rep, _ = advise(replica.url, "--checks", "redis.replication.*")
+    assert not findings(rep)
+    _, rep, _ = advise(master.url, "--checks", "redis.replication.*")
+    assert not findings(rep)
+    master.stop()
+    _, rep, _ = advise(replica.url, "--checks", "redis.replication.*")
+    f = findings(rep, "redis.replication.link_down")
+    assert f and f[0]["severity"] == "critical" and f[0]["object"] == f"127.0.0.1:{master.port}"
+
+
+def test_tls_rediss_url(tmp_path, advise, run_cli):
+    import subprocess as sp
+
+    from servers import RedisServer
+    key, cert = tmp_path / "key.pem", tmp_path / "cert.pem"
+    sp.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert, "-days", "1",
+            "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"], check=True, capture_output=True)
+    srv = RedisServer()
+    srv.args = ("--port", "0", "--tls-port", str(srv.port), "--tls-cert-file", str(cert), "--tls-key-file", str(key),
+                "--tls-ca-cert-file", str(cert), "--tls-auth-clients", "no")
+    srv.start()
+    try:
+        code, rep, err = advise(f"rediss://127.0.0.1:{srv.port}/0?ssl_ca_certs={cert}",
+                                "--checks", "redis.memory.maxmemory_unset", "--memory", "1GiB")
+        assert rep["targets"][0]["server_version"].startswith("redis 7"), err
+        assert findings(rep, "redis.memory.maxmemory_unset")
+        code, out, err = run_cli("run", "--timeout", "3", f"rediss://127.0.0.1:{srv.port}/0")  # unknown CA
+        assert code == 3 and len(err.strip().splitlines()) == 1 and "Traceback" not in err
+        code, out, err = run_cli("run", "--timeout", "1", f"redis://127.0.0.1:{srv.port}/0")  # plain on TLS port
+        assert code == 3 and len(err.strip().splitlines()) == 1
+    finally:
+        srv.stop()

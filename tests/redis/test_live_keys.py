@@ -198,3 +198,21 @@ def test_cluster_mode_is_detected(start_redis, advise):
     assert f"redis://127.0.0.1:{srv.port}" in f[0]["fix"]
     assert "cluster mode" in f[0]["summary"]
     assert not skipped(rep)
+
+
+def test_sampling_stops_at_the_time_budget(start_redis, advise):
+    srv = start_redis()
+    r = client(srv)
+    for chunk in range(4):
+        r.mset({f"t:{chunk}:{i}": i for i in range(5000)})
+    _, rep, _ = advise(srv.url, "--checks", "redis.keys.prefixes",
+                       options={"sample_seconds": 0.001, "scan_count": 10})
+    ev = findings(rep, "redis.keys.prefixes")[0]["evidence"]
+    assert ev["stopped_by"] == "sample_seconds" and 0 < ev["sampled_keys"] < 1000
+
+
+def test_bad_sampling_option_is_a_clear_skip(start_redis, advise):
+    srv = start_redis()
+    client(srv).set("k", 1)
+    _, rep, _ = advise(srv.url, "--checks", "redis.keys.*", options={"sample_keys": "lots"})
+    assert "sample_keys" in skipped(rep)["redis.keys.big"]
