@@ -45,12 +45,17 @@ def group_shapes(rows: list[dict[str, Any]], keep) -> list[dict[str, Any]]:
     return sorted(out, key=lambda g: (-(g["docsExamined"] - g["nreturned"]), -g["millis"], g["ns"]))
 
 
-def _existing_keys(ctx, ns: str) -> list:
+def _existing_keys(ctx) -> dict[str, list]:
+    """Visible index keys by namespace (empty when the index fact cannot be read)."""
+    out: dict[str, list] = defaultdict(list)
     try:
         rows = ctx.fact("mongo.indexes")["rows"]
     except FactUnavailable:
-        return []
-    return [r["key"] for r in rows if f"{r['db']}.{r['collection']}" == ns and not r.get("hidden")]
+        return out
+    for r in rows:
+        if not r.get("hidden"):
+            out[f"{r['db']}.{r['collection']}"].append(r["key"])
+    return out
 
 
 def _index_fix(ctx, ns: str, key) -> str | None:
@@ -109,12 +114,13 @@ def collscan_shapes(ctx):
     is seen (options.profile_limit newest entries per database). Fix: create the
     suggested index (rolling, member by member, on a busy replica set)."""
     prof = ctx.fact("mongo.profile")
+    existing = _existing_keys(ctx)
     for g in group_shapes(prof["rows"], lambda r: r.get("planSummary", "").startswith("COLLSCAN")):
         wasted = g["docsExamined"] - g["nreturned"]
         if wasted <= ctx.threshold("min_wasted_docs"):
             continue
         key = suggest_esr_index(g["filter"], g["sort"])
-        covered = bool(key) and covered_by_existing(key, _existing_keys(ctx, g["ns"]))
+        covered = bool(key) and covered_by_existing(key, existing.get(g["ns"], []))
         yield ctx.finding(
             object=g["ns"],
             summary=f"{g['count']} collection scan(s) on {g['ns']} examined {g['docsExamined']:,} "
@@ -167,9 +173,10 @@ def in_memory_sorts(ctx):
         prof = ctx.fact("mongo.profile")
     except FactUnavailable:
         return
+    existing = _existing_keys(ctx)
     for g in group_shapes(prof["rows"], lambda r: r.get("hasSortStage")):
         key = suggest_esr_index(g["filter"], g["sort"])
-        covered = bool(key) and covered_by_existing(key, _existing_keys(ctx, g["ns"]))
+        covered = bool(key) and covered_by_existing(key, existing.get(g["ns"], []))
         yield ctx.finding(
             object=g["ns"],
             summary=f"{g['count']} operation(s) on {g['ns']} sorted {g['nreturned']:,} documents in memory"

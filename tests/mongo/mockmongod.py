@@ -33,6 +33,7 @@ class MockMongod:
         self.overrides = replies or {}
         self.secondary = secondary
         self.rs_hosts: list[str] | None = None
+        self.primary: str | None = None
         self.received: list[tuple[str, str]] = []   # (command, db)
         self.server = MockupDB(request_timeout=5)
         self.server.autoresponds(self._handle)
@@ -57,8 +58,10 @@ class MockMongod:
                "maxBsonObjectSize": 16777216, "maxMessageSizeBytes": 48000000,
                "maxWriteBatchSize": 100000, "logicalSessionTimeoutMinutes": 30, "ok": 1}
         if self.rs_hosts:
-            doc.update(setName="rs0", hosts=self.rs_hosts, me=self.address, primary=self.rs_hosts[0],
-                       secondary=self.secondary, setVersion=3)
+            doc.update(setName="rs0", hosts=self.rs_hosts, me=self.address, secondary=self.secondary,
+                       setVersion=3)
+            if self.primary:
+                doc["primary"] = self.primary
         return doc
 
     def _handle(self, r) -> bool:
@@ -114,13 +117,15 @@ class MockMongod:
         return {"cursor": {"id": 0, "ns": f"{db}.{coll}", "firstBatch": docs}, "ok": 1}
 
 
-def replica_set(deny_on: dict[str, tuple[str, ...]] | None = None) -> list[MockMongod]:
-    """Three members (db1 primary, db2 and db3 secondaries) that know each other."""
-    members = [MockMongod(m, secondary=(m != "db1"), deny=(deny_on or {}).get(m, ()))
+def replica_set(deny_on: dict[str, tuple[str, ...]] | None = None, with_primary: bool = True
+                ) -> list[MockMongod]:
+    """Three members (db1 primary unless with_primary is false, db2 and db3 secondaries)."""
+    members = [MockMongod(m, secondary=(m != "db1" or not with_primary), deny=(deny_on or {}).get(m, ()))
                for m in ("db1", "db2", "db3")]
     hosts = [m.address for m in members]
     for m in members:
         m.rs_hosts = hosts
+        m.primary = hosts[0] if with_primary else None
     return members
 
 

@@ -22,7 +22,7 @@ def admin_url():
     url = server_url("mongo")
     if url is None:
         pytest.skip("no MongoDB server: set ADVISOR_TEST_MONGO_URL=mongodb://... or run with Docker "
-                    "(the wire-level tests in test_wire.py ran against recorded replies instead)")
+                    "(the wire-level tests in test_mongo_wire.py ran against recorded replies instead)")
     return url
 
 

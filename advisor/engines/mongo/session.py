@@ -99,7 +99,9 @@ class MongoSession:
                 client: pymongo.MongoClient | None = None) -> dict[str, Any]:
         """Run one read-only command; errors become FactUnavailable / TargetLost."""
         c = client or self.client
-        return self._guard(next(iter(cmd)), enable, lambda: c[db].command(cmd))
+        # Database.command defaults to the primary; a set without one is still inspected
+        return self._guard(next(iter(cmd)), enable,
+                           lambda: c[db].command(cmd, read_preference=c.read_preference))
 
     def aggregate(self, db: str, coll: str, pipeline: list[dict], *, enable: str | None,
                   client: pymongo.MongoClient | None = None, limit: int = 10000) -> list[dict]:
@@ -117,14 +119,16 @@ class MongoSession:
         return self._guard(f"aggregate on {db}.{coll}", enable, run)
 
     def list_collections(self, db: str, *, enable: str | None, limit: int) -> list[dict]:
-        """Names and types (nameOnly + authorizedCollections: works with read on one db)."""
-        return self._guard(f"listCollections on {db}", enable, lambda: list(
-            self.client[db].list_collections(nameOnly=True, authorizedCollections=True,
-                                             maxTimeMS=self.max_time_ms))[:limit])
+        """Names and types (nameOnly + authorizedCollections: works with read on one db), one batch
+        of at most `limit` (run as a command: the driver's helper insists on the primary)."""
+        doc = self.command({"listCollections": 1, "nameOnly": True, "authorizedCollections": True,
+                            "cursor": {"batchSize": limit}, "maxTimeMS": self.max_time_ms}, db, enable=enable)
+        return doc.get("cursor", {}).get("firstBatch", [])[:limit]
 
     def list_indexes(self, db: str, coll: str, *, enable: str | None) -> list[dict]:
-        return self._guard(f"listIndexes on {db}.{coll}", enable,
-                           lambda: [dict(ix) for ix in self.client[db][coll].list_indexes()])
+        """Index specs in one batch (a collection has at most 64 indexes)."""
+        doc = self.command({"listIndexes": coll, "cursor": {"batchSize": 1000}}, db, enable=enable)
+        return doc.get("cursor", {}).get("firstBatch", [])
 
     def find(self, db: str, coll: str, flt: dict, *, enable: str | None, sort: list | None = None,
              limit: int = 100, projection: dict | None = None) -> list[dict]:
@@ -153,7 +157,7 @@ def connect(target: Target, options: dict[str, Any]) -> MongoSession:
         raise TargetUnreachable(f"cannot connect to {target.redacted}: "
                                 f"{scrub(_first_line(e), [target.password])}") from None
     try:
-        client.admin.command("ping")   # forces server selection and authentication
+        client.admin.command("ping", read_preference=client.read_preference)  # select + authenticate
     except merr.PyMongoError as e:
         client.close()
         raise TargetUnreachable(f"cannot connect to {target.redacted}: "

@@ -213,3 +213,15 @@ def test_direct_connection_to_one_member_does_not_call_indexes_unused(mongo_rs):
     skipped = {s["check"]: s["reason"] for s in rep["skipped"]}
     assert "one member of replica set rs0" in skipped["mongo.index.unused"]
     assert not [f for f in rep["findings"] if f["check"] == "mongo.index.unused"]
+
+
+def test_replica_set_without_primary_is_still_inspected():
+    from mockmongod import replica_set
+    members = replica_set(with_primary=False)
+    try:
+        code, rep, err = run_json(f"mongodb://{members[0].address}/?replicaSet=rs0")
+    finally:
+        for m in members:
+            m.stop()
+    assert rep["targets"][0]["server_version"] == "7.0.12" and rep["errors"] == [], err
+    assert any(f["check"] == "mongo.index.unused" for f in rep["findings"])
