@@ -224,3 +224,75 @@ def _last_vacuum_age(t: dict[str, Any], now: str) -> float | None:
     if not stamps:
         return None
     return (dt.datetime.fromisoformat(now) - max(stamps)).total_seconds()
+
+
+def packed_btree_pages(row: dict[str, Any], block: int) -> int | None:
+    """Pages a freshly built btree with these entries would take, or None when unknown.
+
+    Entry = MAXALIGN(8-byte tuple header [+ 4-byte null bitmap] + key data) + a 4-byte
+    line pointer; a leaf page holds (block - 24 header - 16 btree special) * fillfactor;
+    plus the upper levels and the metapage."""
+    if row["expression_keys"] or row["widths_known"] < row["columns"] or row["reltuples"] is None \
+            or row["reltuples"] < 0 or row["data_width"] is None:
+        return None
+    header = 8 + (4 if row["nullable"] else 0)
+    entry = -(-(header + row["data_width"]) // 8) * 8 + 4
+    per_page = max(1, int((block - 24 - 16) * row["fillfactor"] / 100 // entry))
+    leaves = -(-int(row["reltuples"]) // per_page)
+    upper = -(-leaves // per_page)
+    return max(1, leaves) + upper + 1
+
+
+@check(
+    id="pg.maintenance.index_bloat",
+    title="Bloated btree indexes (estimate from pg_stats)",
+    category="maintenance",
+    severity=Severity.WARNING,
+    facts=["pg.btree_sizes"],
+    reference="PgHero index bloat >= 100 MB (btree estimate from pg_stats); check_postgres bloat 1 GB / 5 GB",
+    thresholds={
+        "min_bytes": Threshold(100 * 1024**2, "bytes", "PgHero: index bloat >= 100 MB"),
+        "warning_bytes": Threshold(1024**3, "bytes", "check_postgres bloat warning 1 GB"),
+        "critical_bytes": Threshold(5 * 1024**3, "bytes", "check_postgres bloat critical 5 GB"),
+        "min_pct": Threshold(30, "%", "the estimate is rough: only clear excess counts"),
+    },
+)
+def index_bloat(ctx):
+    """VACUUM frees index entries but rarely gives back index pages, so an index on
+    a table with heavy UPDATE/DELETE churn can be several times the size a fresh
+    build would take: more pages to cache and to read. The expected size is
+    estimated from the row count and the key columns' average width in pg_stats
+    (the approach of PgHero's btree bloat query); expression indexes and tables
+    whose statistics the advisor's role cannot read are not estimated. Run ANALYZE
+    first if the table's statistics are stale. Fix: rebuild it without blocking
+    writes: `REINDEX INDEX CONCURRENTLY name;` (PostgreSQL 12+)."""
+    data = ctx.fact("pg.btree_sizes")
+    block = data["block_size"]
+    th = {k: ctx.threshold(k) for k in ("min_bytes", "warning_bytes", "critical_bytes", "min_pct")}
+    found = []
+    for r in data["rows"]:
+        packed = packed_btree_pages(r, block)
+        if packed is None:
+            continue
+        actual = r["relpages"] * block
+        wasted = max(0, r["relpages"] - packed) * block
+        pct = 100.0 * wasted / actual if actual else 0.0
+        if wasted < th["min_bytes"] or pct < th["min_pct"]:
+            continue
+        sev = (Severity.CRITICAL if wasted >= th["critical_bytes"] else
+               Severity.WARNING if wasted >= th["warning_bytes"] else Severity.INFO)
+        name = f"{r['schema']}.{r['index']}"
+        found.append((wasted, ctx.finding(
+            object=name, severity=sev,
+            summary=f"index {name} on {r['table']}: ~{human_bytes(wasted)} of {human_bytes(actual)} "
+                    f"({pct:.0f}%) beyond its packed size",
+            evidence={"index_bytes": actual, "estimated_packed_bytes": packed * block,
+                      "estimated_wasted_bytes": wasted, "wasted_pct": round(pct, 1),
+                      "reltuples": r["reltuples"], "key_data_width": r["data_width"],
+                      "fillfactor": r["fillfactor"], **{f"threshold_{k}": v for k, v in th.items()}},
+            recommendation="Rebuild the index online; if it bloats again quickly, look at the "
+                           "update pattern (HOT updates, fillfactor) and autovacuum frequency.",
+            fix="REINDEX INDEX CONCURRENTLY " + ".".join(
+                '"' + p.replace('"', '""') + '"' for p in (r["schema"], r["index"])) + ";")))
+    found.sort(key=lambda x: x[0], reverse=True)
+    yield from capped([f for _, f in found], ctx, "bloated indexes")

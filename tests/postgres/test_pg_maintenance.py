@@ -140,3 +140,48 @@ def test_wraparound_database_levels(pg_judge):
                    "public.toasty": Severity.CRITICAL}
     assert out["database pghero"].evidence["remaining"] == 2**31 - 700_000_000
     assert "vacuumdb --freeze" in out["database crit"].fix
+
+
+# ---- index bloat -----------------------------------------------------------------------------
+
+def test_index_bloat_estimate_finds_churned_index_not_fresh_one(pg_db, pg_twin, pg_advise):
+    for db in (pg_db, pg_twin):
+        db.sql("CREATE TABLE b (id int PRIMARY KEY, t text)")
+        db.sql("INSERT INTO b SELECT g, md5(g::text) FROM generate_series(1, 100000) g")
+        db.sql("CREATE INDEX b_t ON b (t)")
+    pg_db.sql("DELETE FROM b WHERE id % 10 <> 0")  # 90% gone: the index keeps its pages
+    pg_twin.sql("DELETE FROM b WHERE id % 10 <> 0")
+    for db in (pg_db, pg_twin):
+        db.sql("VACUUM ANALYZE b")
+    pg_twin.sql("REINDEX TABLE b")  # the healthy twin: rebuilt packed
+    th = {"pg.maintenance.index_bloat": {"min_bytes": 1024**2}}  # MBs here stand in for PgHero's 100 MB
+    sick = pg_advise(pg_db.url, ["pg.maintenance.index_bloat"], thresholds=th).of("pg.maintenance.index_bloat")
+    assert set(sick) == {"public.b_pkey", "public.b_t"}
+    f = sick["public.b_t"]
+    assert 85 <= f.evidence["wasted_pct"] <= 95 and f.severity == Severity.INFO
+    assert f.fix == 'REINDEX INDEX CONCURRENTLY "public"."b_t";'
+    assert pg_advise(pg_twin.url, ["pg.maintenance.index_bloat"], thresholds=th).findings == []
+
+
+def test_packed_btree_estimate_matches_a_fresh_build():
+    """100,000 md5 texts (33-byte keys): PostgreSQL 15 builds b_t with 724 pages (measured)."""
+    from checks.postgres.maintenance import packed_btree_pages
+    row = {"expression_keys": 0, "widths_known": 1, "columns": 1, "reltuples": 100000.0,
+           "data_width": 33, "nullable": False, "fillfactor": 90}
+    assert abs(packed_btree_pages(row, 8192) - 724) / 724 < 0.02
+    assert packed_btree_pages(dict(row, expression_keys=1), 8192) is None
+    assert packed_btree_pages(dict(row, widths_known=0), 8192) is None
+
+
+def test_index_bloat_levels(pg_judge):
+    def idx(name, relpages):
+        return {"schema": "public", "table": "t", "index": name, "relpages": relpages, "reltuples": 1e6,
+                "fillfactor": 90, "expression_keys": 0, "widths_known": 1, "columns": 1, "data_width": 4,
+                "nullable": False}
+    gib_pages = 1024**3 // 8192
+    out = pg_judge("pg.maintenance.index_bloat", {"pg.btree_sizes": {"block_size": 8192, "rows": [
+        idx("packed", 2800), idx("pghero", 2800 + 20000), idx("check_postgres", 2800 + 2 * gib_pages),
+        idx("huge", 2800 + 6 * gib_pages)]}}).of("pg.maintenance.index_bloat")
+    assert {k: f.severity for k, f in out.items()} == {
+        "public.pghero": Severity.INFO, "public.check_postgres": Severity.WARNING,
+        "public.huge": Severity.CRITICAL}
