@@ -70,24 +70,36 @@ def main() -> None:
                 ("redis-cli --bigkeys", ["redis-cli", "-p", str(srv.port), "--bigkeys"]),
                 ("redis-cli --memkeys", ["redis-cli", "-p", str(srv.port), "--memkeys"]),
             ]:
-                rows.append((name, *peak_and_time(cmd)))
+                rows.append((name, measure(cmd, r)))
             sample = json.loads(snap.read_text())["targets"][0]["facts"]["redis.key_sample"]
         print(f"advisor sampled {sample['sampled']} of {sample['total_keys']} keys "
               f"({100 * sample['fraction']:.1f}%) in {sample['seconds']:.1f} s (inside the process)")
-        print(f"{'tool':<44} {'wall s':>8} {'peak RSS MiB':>13}")
-        for name, wall, rss in rows:
-            print(f"{name:<44} {wall:8.1f} {rss / 2**20:13.1f}")
+        print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs (wall times grow with it)")
+        print(f"{'tool':<44} {'wall s':>7} {'tool CPU s':>10} {'redis CPU s':>11} {'peak RSS MiB':>12}")
+        for name, m in rows:
+            print(f"{name:<44} {m['wall']:7.1f} {m['cpu']:10.1f} {m['server_cpu']:11.1f} {m['rss'] / 2**20:12.1f}")
     finally:
         srv.stop()
 
 
-def peak_and_time(cmd: list[str]) -> tuple[float, int]:
-    """Wall time and peak RSS of one child: VmHWM of /proc/<pid>/status, polled every 5 ms
-    (rusage would count the Python parent's pages the child had before exec)."""
+def measure(cmd: list[str], server: redis.Redis) -> dict:
+    """Wall time, CPU time and peak RSS of one child, and the Redis server's CPU spent meanwhile.
+
+    Peak RSS is VmHWM of /proc/<pid>/status polled every 5 ms (rusage's maxrss would count the
+    Python parent's pages the child had before exec); CPU comes from wait4's rusage; the
+    server's CPU from INFO cpu (used_cpu_user + used_cpu_sys) before and after."""
+    def server_cpu() -> float:
+        c = server.info("cpu")
+        return c["used_cpu_user"] + c["used_cpu_sys"]
+
+    cpu0 = server_cpu()
     t0 = time.perf_counter()
     p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     peak = 0
-    while p.poll() is None:
+    while True:
+        pid, status, ru = os.wait4(p.pid, os.WNOHANG)
+        if pid:
+            break
         try:
             for line in Path(f"/proc/{p.pid}/status").read_text().splitlines():
                 if line.startswith("VmHWM:"):
@@ -96,9 +108,10 @@ def peak_and_time(cmd: list[str]) -> tuple[float, int]:
             pass
         time.sleep(0.005)
     wall = time.perf_counter() - t0
+    p.returncode = os.waitstatus_to_exitcode(status)
     if p.returncode not in (0, 1):
         raise SystemExit(f"{cmd[0]} failed ({p.returncode}): {p.stderr.read().decode()[:300]}")
-    return wall, peak
+    return {"wall": wall, "cpu": ru.ru_utime + ru.ru_stime, "rss": peak, "server_cpu": server_cpu() - cpu0}
 
 
 if __name__ == "__main__":

@@ -120,12 +120,23 @@ class errors:
         return False
 
 
+_ENCODED: dict = {}  # command names and small constants, encoded once
+
+
 def _pack(args: tuple) -> bytes:
     """One command in RESP: *<n> then $<len> <bytes> per argument."""
     parts = [b"*%d\r\n" % len(args)]
     for a in args:
-        b = a if isinstance(a, bytes) else str(a).encode()
-        parts.append(b"$%d\r\n%s\r\n" % (len(b), b))
+        if isinstance(a, bytes):
+            parts.append(b"$%d\r\n%s\r\n" % (len(a), a))
+        else:
+            enc = _ENCODED.get(a)
+            if enc is None:
+                b = str(a).encode()
+                enc = b"$%d\r\n%s\r\n" % (len(b), b)
+                if len(_ENCODED) < 1000:
+                    _ENCODED[a] = enc
+            parts.append(enc)
     return b"".join(parts)
 
 
