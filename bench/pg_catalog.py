@@ -120,7 +120,8 @@ def main() -> None:
     ap.add_argument("--tables", type=int, default=5000)
     ap.add_argument("--statements", type=int, default=2000)
     ap.add_argument("--checks", action="append", help="check glob (default: pg.*)")
-    ap.add_argument("--keep", action="store_true", help="keep the database for the next run")
+    ap.add_argument("--keep", action="store_true",
+                    help="keep the database (and its pg_stat_statements entries) for the next run")
     a = ap.parse_args()
     db = f"advisor_bench_{a.tables}t_{a.statements}s_v2"
     url = build(a.url, db, a.tables, a.statements)
@@ -129,6 +130,9 @@ def main() -> None:
         measure(url, a.checks or ["pg.*"])
     finally:
         if not a.keep:
+            with psycopg.connect(url, autocommit=True) as c:  # pg_stat_statements is cluster-wide
+                c.execute("SELECT pg_stat_statements_reset(0, oid, 0) FROM pg_database "
+                          "WHERE datname = current_database()")
             with psycopg.connect(a.url, autocommit=True) as c:
                 c.execute(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)')
 

@@ -112,7 +112,9 @@ def extension(ctx):
 
 
 def _rows(ctx):
-    return [r for r in ctx.fact("pg.statements")["rows"] if r.get("query") != "<insufficient privilege>"]
+    """Statements we can read, of databases that still exist (a dropped one's are not actionable)."""
+    return [r for r in ctx.fact("pg.statements")["rows"]
+            if r.get("query") not in (None, "<insufficient privilege>") and r.get("database")]
 
 
 @check(

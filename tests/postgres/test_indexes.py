@@ -24,7 +24,7 @@ def test_missing_index_names_the_table_and_its_statements(pg_db, pg_twin, pg_adv
         for i in range(25):
             db.sql("SELECT count(*) FROM orders WHERE v = %s", (i,))
         pg_flush(db)
-    opts = {"statement_limit": 5000}
+    opts = {"statement_limit": 100000}
     sick = pg_advise(pg_db.url, ["pg.index.missing"], options=opts).of("pg.index.missing")
     f = sick["public.orders"]
     assert f.evidence["seq_scan"] >= 25 and f.evidence["seq_scan_pct"] >= 50
