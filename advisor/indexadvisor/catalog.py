@@ -65,6 +65,13 @@ class Catalog:
     def _norm(self, s: str) -> str:
         return s if self.case_sensitive else s.lower()
 
+    def with_search_path(self, search_path: list[str]) -> "Catalog":
+        """The same tables, resolving unqualified names along another path (MySQL: the
+        digest's default schema)."""
+        other = object.__new__(Catalog)
+        other.__dict__.update(self.__dict__, search_path=search_path)
+        return other
+
     def tables_by_key(self) -> dict[str, Table]:
         return {t.key: t for t in self.tables.values()}
 
@@ -88,7 +95,8 @@ class Catalog:
                     for c in t.get("columns", [])}
             if not case_sensitive:
                 cols = {k.lower(): v for k, v in cols.items()}
-            idx = [Index(i["name"], list(i.get("columns") or []), bool(i.get("unique")),
+            fold = (lambda c: c) if case_sensitive else (lambda c: c.lower() if c else c)
+            idx = [Index(i["name"], [fold(c) for c in i.get("columns") or []], bool(i.get("unique")),
                          bool(i.get("primary")), i.get("method") or "btree", bool(i.get("partial")),
                          i.get("valid", True) is not False)
                    for i in t.get("indexes", [])]

@@ -180,6 +180,8 @@ class _Analyser:
         if node is None:
             return ""
         if isinstance(node, exp.Identifier):
+            if self.p.dialect == "mysql":   # column names are case-insensitive in MySQL
+                return node.this.lower()
             return node.this if (node.quoted or not self.case_fold) else node.this.lower()
         return str(node.name if isinstance(node, exp.Expression) else node)
 
