@@ -254,3 +254,36 @@ def long_transactions(ctx):
             recommendation="End long-running transactions; if none, raise innodb_purge_threads / "
                            "innodb_max_purge_lag to let purge catch up.",
         )
+
+
+@check(
+    id="mysql.innodb.buffer_pool_instances",
+    title="One buffer pool instance for a large buffer pool (MySQL)",
+    category="configuration",
+    severity=Severity.INFO,
+    facts=["mysql.variables", "mysql.server"],
+    reference=GUIDE + " (innodb_buffer_pool_instances = 8); MariaDB 10.5 deprecated / 10.6 removed it",
+    thresholds={"instances": Threshold(8, "instances", GUIDE + ": innodb_buffer_pool_instances = 8")},
+)
+def buffer_pool_instances(ctx):
+    """On MySQL a large buffer pool split into several instances (the guide: 8; MySQL's own
+    rule: at least 1 GiB per instance) reduces contention on the buffer pool mutexes.
+    MariaDB 10.5 made the setting a no-op (one instance is faster with its redesigned
+    buffer pool) and 10.6 removed the variable: the guide's line does not apply there and
+    nothing is reported. Not dynamic: my.cnf and a restart."""
+    v = ctx.fact("mysql.variables")
+    if mariadb(ctx) or "innodb_buffer_pool_instances" not in v:
+        return
+    bp = num(v, "innodb_buffer_pool_size", 0)
+    have = num(v, "innodb_buffer_pool_instances", 1)
+    want = int(min(ctx.threshold("instances"), bp // 1024**3))
+    if want > 1 and have < want:
+        yield ctx.finding(
+            object="innodb_buffer_pool_instances",
+            summary=f"innodb_buffer_pool_instances = {have:g} for a {human_bytes(bp)} buffer pool "
+                    f"(guide: {ctx.threshold('instances'):g}, at least 1 GiB each)",
+            evidence={"innodb_buffer_pool_instances": have, "innodb_buffer_pool_size": bp,
+                      "threshold": ctx.threshold("instances")},
+            recommendation=f"Split the buffer pool into {want} instances to reduce mutex contention.",
+            fix=f"[mysqld]\ninnodb_buffer_pool_instances = {want}  # restart",
+        )

@@ -287,3 +287,15 @@ def test_long_transactions_and_history_length():
     assert _objects(found) == {"thread 7", "history list length"}
     quiet = {"transactions": [], "history_list_length": 12}
     assert judge("mysql.innodb.long_transactions", facts(**{"mysql.innodb_trx": quiet}))[0] == []
+
+
+def test_buffer_pool_instances_mysql_only():
+    big = {"innodb_buffer_pool_size": 12 * GiB, "innodb_buffer_pool_instances": 1}
+    found = judge("mysql.innodb.buffer_pool_instances", facts("mysql80", big))[0]
+    assert _objects(found) == {"innodb_buffer_pool_instances"} and "= 8" in found[0].fix
+    assert judge("mysql.innodb.buffer_pool_instances",
+                 facts("mysql80", {**big, "innodb_buffer_pool_instances": 8}))[0] == []
+    assert judge("mysql.innodb.buffer_pool_instances", facts("mysql80"))[0] == []  # 128 MiB: one is right
+    # MariaDB 10.5 ignores it, 10.6+ has no such variable: the guide's advice does not apply
+    assert judge("mysql.innodb.buffer_pool_instances", facts("mariadb105", big))[0] == []
+    assert judge("mysql.innodb.buffer_pool_instances", facts("mariadb1011", {"innodb_buffer_pool_size": 12 * GiB}))[0] == []
