@@ -177,3 +177,11 @@ def test_buffer_pool_hit(server):
     if reqs >= 100000:
         _too_close("mysql.innodb.buffer_pool_hit", hit, 99)
     assert ("innodb_buffer_pool_size" in got) == (reqs >= 100000 and hit < 99)
+
+
+def test_buffer_pool_instances(server):
+    v, *_, result = server
+    bp, have = int(v["innodb_buffer_pool_size"]), int(v.get("innodb_buffer_pool_instances", 0) or 0)
+    expected = "MariaDB" not in v["version"] and "innodb_buffer_pool_instances" in v and \
+        have < min(8, bp // 1024**3) and min(8, bp // 1024**3) > 1
+    assert bool(_objects(result, "mysql.innodb.buffer_pool_instances")) == expected
