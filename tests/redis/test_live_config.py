@@ -138,7 +138,7 @@ def test_least_privilege_acl_user(start_redis, advise):
     srv = start_redis("--requirepass", "adminpw")
     r = client(srv, password="adminpw")
     r.execute_command(
-        "ACL", "SETUSER", "advisor", "on", ">advisorpw", "~*", "resetchannels",
+        "ACL", "SETUSER", "advisor", "on", ">advisorpw", "%R~*", "resetchannels",
         "+ping", "+info", "+config|get", "+slowlog|get", "+slowlog|len", "+client|list", "+client|setname",
         "+latency|latest", "+acl|users", "+acl|getuser", "+cluster|nodes", "+select", "+scan", "+type",
         "+memory|usage", "+object|encoding", "+pttl", "+strlen", "+llen", "+hlen", "+scard", "+zcard", "+xlen")
@@ -147,6 +147,8 @@ def test_least_privilege_acl_user(start_redis, advise):
     code, rep, err = advise(f"redis://advisor:advisorpw@127.0.0.1:{srv.port}/0")
     assert not rep["errors"], rep["errors"]
     assert not [s for s in skipped(rep).values() if "not permitted" in s], skipped(rep)
+    prefixes = findings(rep, "redis.keys.prefixes")[0]["evidence"]["prefixes"]
+    assert prefixes[0]["memory_bytes"] > 0  # MEMORY USAGE allowed with read-only key access
     assert state(r) == before
     # without +config|get: the settings are skipped with the grant that would fix it
     r.execute_command("ACL", "SETUSER", "advisor", "-config|get")
