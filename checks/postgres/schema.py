@@ -103,9 +103,21 @@ def sequence_exhaustion(ctx):
     2,147,483,647. Fix: ALTER TABLE ... ALTER COLUMN ... TYPE bigint (rewrites the
     table and its indexes under an ACCESS EXCLUSIVE lock: plan a window, or migrate
     through a new column) and ALTER SEQUENCE ... AS bigint. Cycling sequences are
-    skipped (they wrap by design)."""
+    skipped (they wrap by design). A sequence the advisor may not read (pg_monitor
+    does not grant SELECT on sequences) is listed in one info finding with the GRANT."""
     warn, crit = ctx.threshold("warn_pct"), ctx.threshold("critical_pct")
-    for seq in ctx.fact("pg.sequences")["rows"]:
+    rows = ctx.fact("pg.sequences")["rows"]
+    hidden = [seq["sequence"] for seq in rows if not seq.get("readable", True)]
+    if hidden:
+        schemas = sorted({name.rsplit(".", 1)[0] for name in hidden})
+        yield ctx.finding(
+            object="sequences", severity=Severity.INFO,
+            summary=f"{len(hidden)} sequence(s) could not be judged: no SELECT or USAGE privilege",
+            evidence={"unreadable": hidden[:20], "count": len(hidden)},
+            recommendation="pg_monitor does not include reading sequences; grant SELECT on them to "
+                           "the advisor's role (read-only).",
+            fix="\n".join(f"GRANT SELECT ON ALL SEQUENCES IN SCHEMA {sch} TO <advisor role>;" for sch in schemas))
+    for seq in rows:
         if seq["cycle"] or seq["last_value"] is None or not seq["increment"]:
             continue
         limit, limited_by = _limit(seq)

@@ -82,12 +82,14 @@ def test_not_valid_constraints(pg_db, pg_twin, pg_advise):
 
 
 def test_sequence_without_select_privilege_is_not_misjudged(pg_judge):
-    """pg_sequences hides last_value from roles without SELECT/USAGE: nothing to judge, no finding."""
+    """Without SELECT/USAGE the last value is hidden: say so once, with the GRANT."""
     seq = {"sequence": "public.s", "sequence_type": "integer", "min_value": 1, "max_value": 2147483647,
            "increment": 1, "cycle": False, "last_value": None, "readable": False,
            "table_qualified": "public.t", "column_name": "id", "column_type": "integer", "dependency": "a"}
     facts = {"pg.sequences": {"rows": [seq]}}
-    assert not pg_judge("pg.schema.sequence_exhaustion", facts).of("pg.schema.sequence_exhaustion")
+    out = pg_judge("pg.schema.sequence_exhaustion", facts).of("pg.schema.sequence_exhaustion")
+    assert set(out) == {"sequences"} and out["sequences"].severity.name == "INFO"
+    assert out["sequences"].fix == "GRANT SELECT ON ALL SEQUENCES IN SCHEMA public TO <advisor role>;"
     desc = {**seq, "increment": -1, "min_value": -2147483648, "max_value": -1, "last_value": -2100000000,
             "readable": True}
     out = pg_judge("pg.schema.sequence_exhaustion", {"pg.sequences": {"rows": [desc]}})
