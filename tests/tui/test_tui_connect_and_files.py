@@ -22,7 +22,7 @@ def test_connect_screen_validates_in_place_then_runs_the_target(pg_db):
     plant(pg_db)
 
     async def scenario():
-        app = AdvisorApp([], RunOptions())
+        app = AdvisorApp([], RunOptions(include=["pg.config.*"]))
         async with app.run_test() as pilot:
             await pilot.pause()
             assert isinstance(app.screen, ConnectScreen)

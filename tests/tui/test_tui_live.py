@@ -88,7 +88,8 @@ def test_filters_and_search_narrow_the_table(make_app, pg_db, mysql_db):
     mysql_db.sql("CREATE TABLE events (at datetime, payload text) ENGINE=InnoDB")
 
     async def scenario():
-        app = make_app(pg_db.url, mysql_db.url)
+        app = make_app(pg_db.url, mysql_db.url, include=["pg.config.*", "pg.schema.*", "mysql.schema.*",
+                                                         "mysql.observability.*", "mysql.index.*"])
         async with app.run_test(size=(120, 40)) as pilot:
             await wait_finished(pilot, app)
             everything = list(app.shown)

@@ -3,7 +3,7 @@
 The data is a recorded report (tests/tui/data/report.json: real findings from the
 local servers, host names replaced), so the pictures depend on neither a server,
 the clock, nor checks added later. Update after a deliberate UI change with
-`python -m pytest tests/tui/test_snapshots.py --snapshot-update` and look at the SVGs.
+`python -m pytest tests/tui/test_tui_snapshots.py --snapshot-update` and look at the SVGs.
 """
 
 from __future__ import annotations
@@ -66,4 +66,9 @@ def test_light_theme(snap_compare):
 def test_connect_screen_lists_recent_targets_without_passwords(snap_compare):
     recent.remember(["redis://cache.internal:6379/0", "postgresql://app:s3cret@db.internal:5432/shop"])
     app = AdvisorApp([], RunOptions(), remember=False)
-    assert snap_compare(app, terminal_size=(80, 24))
+
+    async def steady_cursor(pilot):  # a blinking cursor would make the picture flaky
+        pilot.app.screen.query_one("#url").cursor_blink = False
+        await pilot.pause()
+
+    assert snap_compare(app, run_before=steady_cursor, terminal_size=(80, 24))
