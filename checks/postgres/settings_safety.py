@@ -1,4 +1,5 @@
-"""Settings that trade safety or plan quality away: fsync, full_page_writes, autovacuum, enable_*."""
+"""Settings that trade safety or plan quality away: fsync, full_page_writes, autovacuum,
+zero_damaged_pages, track_counts, enable_*."""
 
 from advisor.model import Severity
 from advisor.registry import check
@@ -18,7 +19,9 @@ def dangerous_settings(ctx):
     """fsync=off or full_page_writes=off can corrupt the database after a crash;
     autovacuum=off lets dead rows and transaction-ID age grow until a forced
     shutdown; enable_* planner switches left off make the planner skip whole plan
-    types for every query. Fix: turn them back on (ALTER SYSTEM ... ; reload)."""
+    types for every query. Fix: turn them back on (ALTER SYSTEM ... ; reload).
+    Also flagged: zero_damaged_pages = on (a recovery tool that destroys the evidence
+    and the rows on damaged pages) and track_counts = off (autovacuum works blind)."""
     s = ctx.fact("pg.settings")
     rules = [
         ("fsync", False, Severity.CRITICAL,
@@ -27,15 +30,21 @@ def dangerous_settings(ctx):
          "full_page_writes is off: torn pages after a crash cannot be repaired from WAL"),
         ("autovacuum", False, Severity.CRITICAL,
          "autovacuum is off: bloat grows and transaction-ID wraparound forces a shutdown"),
+        ("zero_damaged_pages", True, Severity.CRITICAL,
+         "zero_damaged_pages is on: damaged pages are silently wiped instead of reported"),
+        ("track_counts", False, Severity.CRITICAL,
+         "track_counts is off: autovacuum cannot see which tables need vacuuming"),
     ]
     for name, bad, sev, summary in rules:
         if name in s and s[name]["value"] == bad:
+            good = "off" if bad else "on"
             yield ctx.finding(
                 object=name, severity=sev, summary=summary,
                 evidence={"setting": name, "value": s[name]["setting"], "source": s[name]["source"],
-                          "expected": "on"},
-                recommendation=f"Turn {name} back on; only a throw-away test database may run without it.",
-                fix=f"ALTER SYSTEM SET {name} = on; SELECT pg_reload_conf();",
+                          "expected": good},
+                recommendation=f"Set {name} back to {good}; only a throw-away test database may run "
+                               f"like this.",
+                fix=f"ALTER SYSTEM SET {name} = {good}; SELECT pg_reload_conf();",
             )
     off = sorted(n for n, v in s.items() if n.startswith("enable_") and v["vartype"] == "bool"
                  and v["value"] is False and v["boot_val"] == "on")

@@ -205,3 +205,18 @@ def test_checkpoint_levels(pg_judge, target, timed, requested, expected):
     assert set(out.of("pg.config.checkpoints")) == expected
     if "max_wal_size" in expected:
         assert "'2GB'" in out.of("pg.config.checkpoints")["max_wal_size"].fix
+
+
+def test_dangerous_settings_on_recorded_facts(pg_judge):
+    def s(value, boot):
+        return {"value": value, "setting": "on" if value else "off", "source": "configuration file",
+                "vartype": "bool", "boot_val": boot}
+    facts = {"pg.settings": {"fsync": s(False, "on"), "full_page_writes": s(True, "on"),
+                             "autovacuum": s(True, "on"), "zero_damaged_pages": s(True, "off"),
+                             "track_counts": s(True, "on"), "enable_hashjoin": s(False, "on")}}
+    out = pg_judge("pg.config.dangerous", facts).of("pg.config.dangerous")
+    assert set(out) == {"fsync", "zero_damaged_pages", "enable_*"}
+    assert out["fsync"].severity == Severity.CRITICAL and out["fsync"].fix.startswith(
+        "ALTER SYSTEM SET fsync = on;")
+    assert out["zero_damaged_pages"].fix.startswith("ALTER SYSTEM SET zero_damaged_pages = off;")
+    assert out["enable_*"].severity == Severity.WARNING
