@@ -6,7 +6,8 @@ Builds (once; --keep leaves it for the next run) a scratch database with N table
 secondary index, a redundant one in every 10th table and rows in every 10th table; runs S distinct statements
 (default 2,000) so pg_stat_statements has a workload; then runs every selected check the
 way `advisor run` does and prints wall time, peak memory, number of SQL queries, the
-slowest facts and the number of findings per check.
+slowest facts and the number of findings per check, next to the same run on an empty
+database measured just before (the ratio is what to compare across machines).
 
     python bench/pg_catalog.py [--url postgresql://postgres@127.0.0.1:5432/postgres]
                                [--tables 5000] [--statements 2000] [--checks 'pg.*'] [--keep]
@@ -29,7 +30,7 @@ import psycopg  # noqa: E402
 
 from advisor import engines, registry  # noqa: E402
 from advisor.facts import LiveFacts  # noqa: E402
-from advisor.model import TargetResult  # noqa: E402
+from advisor.model import Host, TargetResult  # noqa: E402
 from advisor.runner import RunOptions, run_checks  # noqa: E402
 from advisor.targets import parse_target  # noqa: E402
 
@@ -79,9 +80,10 @@ def _fill(url: str, tables: int, statements: int) -> None:
             c.execute(f"SELECT count(*) FROM t{i % tables} WHERE w = %s AND v < {i}", (i,))
 
 
-def measure(url: str, include: list[str]) -> None:
+def measure(url: str, include: list[str]) -> tuple[float, int]:
+    """Run the checks once; print the figures; return (wall seconds, SQL queries)."""
     target = parse_target(url)
-    opts = RunOptions(include=include)
+    opts = RunOptions(include=include, host=Host(memory_bytes=16 * 1024**3))  # sizing checks run too
     checks = opts.checks_for("postgres")
     engine = engines.load("postgres")
     rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
@@ -112,6 +114,25 @@ def measure(url: str, include: list[str]) -> None:
     print("findings: " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
     if result.errors:
         print("errors: " + "; ".join(e.message for e in result.errors))
+    return wall, session.queries
+
+
+def baseline(admin_url: str, include: list[str]) -> tuple[float, int]:
+    """The same run on an empty database (pg_stat_statements installed), measured now,
+    so the big catalog's figures are read as a ratio on this machine's current load."""
+    db = "advisor_bench_empty"
+    with psycopg.connect(admin_url, autocommit=True) as c:
+        c.execute(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)')
+        c.execute(f'CREATE DATABASE "{db}"')
+    url = _with_db(admin_url, db)
+    try:
+        with psycopg.connect(url, autocommit=True) as c:
+            c.execute("CREATE EXTENSION pg_stat_statements")
+        print("-- baseline: empty database")
+        return measure(url, include)
+    finally:
+        with psycopg.connect(admin_url, autocommit=True) as c:
+            c.execute(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)')
 
 
 def main() -> None:
@@ -126,8 +147,13 @@ def main() -> None:
     db = f"advisor_bench_{a.tables}t_{a.statements}s_v2"
     url = build(a.url, db, a.tables, a.statements)
     registry.all_checks()
+    include = a.checks or ["pg.*"]
     try:
-        measure(url, a.checks or ["pg.*"])
+        base_wall, base_queries = baseline(a.url, include)
+        print(f"-- {a.tables} tables, {a.statements} statements")
+        wall, queries = measure(url, include)
+        print(f"ratio: {wall / base_wall:.1f}x the empty database's wall time "
+              f"({wall:.2f} s vs {base_wall:.2f} s); SQL queries {queries} vs {base_queries}")
     finally:
         if not a.keep:
             with psycopg.connect(url, autocommit=True) as c:  # pg_stat_statements is cluster-wide
