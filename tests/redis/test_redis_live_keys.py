@@ -216,3 +216,26 @@ def test_bad_sampling_option_is_a_clear_skip(start_redis, advise):
     client(srv).set("k", 1)
     _, rep, _ = advise(srv.url, "--checks", "redis.keys.*", options={"sample_keys": "lots"})
     assert "sample_keys" in skipped(rep)["redis.keys.big"]
+
+
+def test_latency_spike_and_disabled_slowlog(start_redis, advise):
+    srv = start_redis("--latency-monitor-threshold", "5", "--slowlog-log-slower-than", "-1")
+    client(srv).eval("local i = 0 while i < 3000000 do i = i + 1 end return 1", 0)
+    _, rep, _ = advise(srv.url, "--checks", "redis.latency.*", "--checks", "redis.slowlog.*",
+                       thresholds={"redis.latency.spikes": {"max_ms": 5}})
+    spikes = findings(rep, "redis.latency.spikes")
+    assert spikes and spikes[0]["object"] == "command" and spikes[0]["evidence"]["max_ms"] >= 5
+    assert findings(rep, "redis.slowlog.disabled")[0]["object"] == "slowlog-log-slower-than"
+    assert not findings(rep, "redis.latency.monitor_disabled")
+
+
+def test_memory_peak_after_bulk_delete(start_redis, advise):
+    srv = start_redis()
+    r = client(srv)
+    for chunk in range(6):
+        r.mset({f"bulk:{chunk}:{i}": "x" * 1000 for i in range(5000)})
+    r.flushall()
+    r.mset({f"keep:{i}": "x" * 1000 for i in range(5000)})
+    _, rep, _ = advise(srv.url, "--checks", "redis.memory.peak")
+    f = findings(rep, "redis.memory.peak")
+    assert f and f[0]["evidence"]["peak_pct"] > 150

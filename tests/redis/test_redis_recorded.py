@@ -158,3 +158,8 @@ def test_parsers_keep_no_secret_and_cut_arguments():
     (e,) = parse_slowlog([entry])
     assert e["command"] == "SET" and e["args"][2].endswith("(500 chars)") and len(e["args"]) == 9
     assert e["client"] == "10.0.0.9:5555"
+def test_rss_overhead_signals():
+    info = recorded_info(used_memory=1 * GiB, allocator_rss_ratio=1.3, allocator_rss_bytes=300 * 1024**2,
+                         rss_overhead_ratio=1.05, rss_overhead_bytes=50 * 1024**2)
+    res = judge({"redis.info": info}, "redis.memory.rss_overhead")
+    assert [f.object for f in res.findings] == ["allocator_rss_ratio"] and res.findings[0].fix == "redis-cli MEMORY PURGE"
