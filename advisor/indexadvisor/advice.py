@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
-from .ddl import mysql_ident, pg_create_index
+from .ddl import index_name, mysql_ident, pg_create_index
 
 SUMMARY = {
     "or_across_columns": "OR across different columns: no single btree index serves it",
@@ -32,7 +33,9 @@ def recommendation(issue: dict[str, Any], engine: str) -> tuple[str, str | None]
             schema, name = table.split(".", 1)
             return ("Compare the bare column, or index the expression (MySQL 8.0.13+ functional key "
                     "part; MariaDB: an indexed virtual column).",
-                    f"ALTER TABLE {mysql_ident(schema)}.{mysql_ident(name)} ADD INDEX ((({expr})));")
+                    f"ALTER TABLE {mysql_ident(schema)}.{mysql_ident(name)} ADD INDEX "
+                    f"{mysql_ident(index_name(table, re.findall(r'[A-Za-z_][A-Za-z0-9_]*', expr)[:4], 64))} "
+                    f"(({expr}));")
         return ("Compare the bare column (move the function or cast to the constant side).", None)
     if kind in ("leading_wildcard", "like_parameter", "ilike"):
         if engine == "postgres" and table and col:

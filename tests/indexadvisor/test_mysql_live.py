@@ -1,0 +1,77 @@
+"""Against the real MySQL/MariaDB: full-scan digests in a scratch schema -> suggestions
+(EXPLAIN-checked) and traps; a twin schema that has the index gets none."""
+
+from __future__ import annotations
+
+import pytest
+
+pytestmark = pytest.mark.mysql
+
+ROWS = 6000
+SCHEMA = [
+    "CREATE TABLE orders (id INT PRIMARY KEY, customer_id INT NOT NULL, is_gift TINYINT NOT NULL, "
+    "created_at DATETIME NOT NULL, note VARCHAR(40)) ENGINE=InnoDB",
+]
+WORKLOAD = [
+    ("SELECT * FROM orders WHERE customer_id = %s AND created_at >= NOW() - INTERVAL %s DAY", (42, 30)),
+    ("SELECT COUNT(*) FROM orders WHERE is_gift = %s", (1,)),
+    ("SELECT id FROM orders WHERE LOWER(note) = %s", ("n5",)),
+]
+
+
+def plant(db, with_index=False, calls=10):
+    for s in SCHEMA:
+        db.sql(s)
+    if with_index:
+        db.sql("ALTER TABLE orders ADD INDEX by_customer (customer_id, created_at)")
+    values = ", ".join(f"({i}, {1 + (i * 7919) % 1000}, {i % 2}, NOW() - INTERVAL {i} SECOND, 'n{i}')"
+                       for i in range(1, ROWS + 1))
+    db.sql(f"INSERT INTO orders VALUES {values}")
+    db.sql("ANALYZE TABLE orders")
+    for sql, params in WORKLOAD:
+        for _ in range(calls):
+            db.sql(sql, params)
+
+
+@pytest.fixture
+def config(tmp_path):
+    # the server is shared with other tests: their digests must not hide this schema's
+    p = tmp_path / "advisor.toml"
+    p.write_text('[thresholds."mysql.index.suggested"]\nmin_time_share = 0\n'
+                 '[thresholds."mysql.query.unindexable"]\nmin_time_share = 0\n'
+                 '[options.mysql]\nindex_statement_limit = 20000\n')
+    return p
+
+
+def mine(report, db):
+    return [f for f in report["findings"] if (f["evidence"].get("table") or "").startswith(db.name + ".")]
+
+
+def test_full_scan_digest_gets_an_explain_checked_index(mysql_db, run_cli_json, config):
+    plant(mysql_db)
+    code, report, err = run_cli_json("run", mysql_db.url, "--config", config, "--checks", "mysql.index.suggested")
+    assert not report["errors"], report["errors"]
+    found = mine(report, mysql_db)
+    assert [tuple(f["evidence"]["columns"]) for f in found] == [("customer_id", "created_at")]
+    f = found[0]
+    assert f["evidence"]["explain_confirms_full_scan"] is True and f["severity"] == "warning"
+    assert f["evidence"]["statements"][0]["explain"]["type"] == "ALL"
+    assert f["fix"] == (f"ALTER TABLE `{mysql_db.name}`.`orders` ADD INDEX "
+                        "`idx_orders_customer_id_created_at` (`customer_id`, `created_at`);")
+    # nothing was created
+    assert len(mysql_db.sql("SHOW INDEX FROM orders")) == 1
+
+
+def test_twin_with_the_index_gets_no_suggestion(mysql_db, run_cli_json, config):
+    plant(mysql_db, with_index=True)
+    code, report, err = run_cli_json("run", mysql_db.url, "--config", config, "--checks", "mysql.index.suggested")
+    assert mine(report, mysql_db) == []
+
+
+def test_function_on_column_is_reported_not_indexed(mysql_db, run_cli_json, config):
+    plant(mysql_db, calls=3)
+    code, report, err = run_cli_json("run", mysql_db.url, "--config", config, "--checks", "mysql.query.unindexable")
+    found = mine(report, mysql_db)
+    assert [f["evidence"]["kind"] for f in found] == ["function_on_column"]
+    assert found[0]["fix"] == (f"ALTER TABLE `{mysql_db.name}`.`orders` ADD INDEX `idx_orders_lower_note` "
+                               "((LOWER(`note`)));")
