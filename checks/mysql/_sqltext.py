@@ -10,9 +10,6 @@ from __future__ import annotations
 import functools
 import re
 
-import sqlglot
-from sqlglot import exp
-
 _FOLDED = re.compile(r"\(\s*(\?\s*,\s*)*\.\.\.\s*\)|\(\s*\.\.\.\s*\)")
 
 
@@ -26,6 +23,9 @@ def filter_columns(digest_text: str, default_schema: str | None = None,
                    where_only: bool = False) -> dict[str, list[str]]:
     """{"schema.table" or "table": [column, ...]}; {} when the text does not parse.
     where_only: only WHERE / JOIN ... ON columns (what an index lookup can use)."""
+    import sqlglot  # imported on first use: ~0.2 s that runs without digests never pay
+    from sqlglot import exp
+
     try:
         tree = sqlglot.parse_one(_clean(digest_text), read="mysql")
     except Exception:

@@ -57,7 +57,10 @@ def missing(ctx):
                 or share < ctx.threshold("min_full_scan_pct") or t["rows"] < ctx.threshold("min_table_rows")):
             continue
         statements, columns, suggestion = [], [], []
+        schema, table = name.split(".", 1)
         for r in sorted(digests, key=lambda r: r["rows_examined"], reverse=True):
+            if table not in r["digest_text"]:
+                continue  # cheap test before parsing
             cols = filter_columns(r["digest_text"], r["schema"]).get(name)
             if cols is None:
                 continue
@@ -66,7 +69,6 @@ def missing(ctx):
             # the index is built for the heaviest scanning statement with a usable filter
             suggestion = suggestion or filter_columns(r["digest_text"], r["schema"], where_only=True).get(name, [])[:3]
         covered = any(ix[: len(suggestion)] == [c.lower() for c in suggestion] for ix in existing.get(name, []))
-        schema, table = name.split(".", 1)
         fix = None
         if suggestion and not covered:
             ix_name = "idx_" + "_".join([table] + suggestion)[:60]
