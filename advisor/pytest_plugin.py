@@ -50,7 +50,8 @@ def describe(findings: list, target: str, fail_on: Any) -> str:
             lines += [f"                {ln}" for ln in fix[1:]]
         else:
             lines.append(f"           do:  {f.recommendation}")
-    lines += ["", "(accept one with db_advisor(..., ignore=[\"<check id>\"]) or a [[mute]] in advisor.toml)"]
+        lines.append("")
+    lines += ["(accept one with db_advisor(..., ignore=[\"<check id>\"]) or a [[mute]] in advisor.toml)"]
     return "\n".join(lines)
 
 
