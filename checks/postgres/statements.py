@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from advisor.errors import FactUnavailable
 from advisor.model import Severity
 from advisor.registry import Threshold, check
@@ -95,7 +97,8 @@ def extension(ctx):
             evidence={"dealloc": st["dealloc"], "max": st.get("max"), "since": st.get("stats_reset")},
             recommendation="Raise pg_stat_statements.max so rarely-run statements are not forgotten "
                            "(needs a restart); many distinct texts may also mean unparameterized SQL.",
-            fix="ALTER SYSTEM SET pg_stat_statements.max = 10000;  -- restart PostgreSQL")
+            fix=f"ALTER SYSTEM SET pg_stat_statements.max = {max(10000, 2 * int(st.get('max') or 5000))};"
+                "  -- restart PostgreSQL")
     try:
         hidden = ctx.fact("pg.statements")["hidden_by_privilege"]
     except FactUnavailable:
@@ -111,10 +114,20 @@ def extension(ctx):
             fix=f'GRANT pg_read_all_stats TO "{server["user"]}";')
 
 
+# DDL, maintenance and session commands: tracked with pg_stat_statements.track_utility, but
+# not queries to tune (a slow DROP DATABASE or VACUUM is not fixed with an index)
+_UTILITY = re.compile(r"^\s*(CREATE|DROP|ALTER|VACUUM|ANALYZE|REINDEX|CLUSTER|CHECKPOINT|GRANT|REVOKE|"
+                      r"TRUNCATE|SET|RESET|SHOW|BEGIN|START|COMMIT|END|ROLLBACK|SAVEPOINT|RELEASE|"
+                      r"LOCK|LISTEN|UNLISTEN|NOTIFY|DISCARD|DEALLOCATE|REFRESH|COMMENT|SECURITY|LOAD)\b",
+                      re.I)
+
+
 def _rows(ctx):
-    """Statements we can read, of databases that still exist (a dropped one's are not actionable)."""
+    """Statements to tune: readable, not utility commands, of databases that still exist
+    (a dropped database's entries are not actionable)."""
     return [r for r in ctx.fact("pg.statements")["rows"]
-            if r.get("query") not in (None, "<insufficient privilege>") and r.get("database")]
+            if r.get("query") not in (None, "<insufficient privilege>") and r.get("database")
+            and not _UTILITY.match(r["query"])]
 
 
 @check(
@@ -135,6 +148,7 @@ def slow(ctx):
     locks and connections for that long. They are reported worst-total-time first
     with calls, mean, max and rows per call. Fix: EXPLAIN (ANALYZE, BUFFERS) the
     statement, add the index its filter needs (see pg.index.missing), or rewrite it.
+    Utility commands (DDL, VACUUM, SET, transaction control) are not judged here.
     Columns come from the installed extension version: the guide's SQL uses
     total_time/mean_time, which exist only up to pg_stat_statements 1.7 (PG12);
     from 1.8 (PG13) they are total_exec_time/mean_exec_time (+ planning time)."""

@@ -12,30 +12,42 @@ import re
 from typing import Any, Iterable
 
 _HIDDEN = (None, "<insufficient privilege>")
+_PARAM = re.compile(r"\$\d+")
 
 
 @functools.lru_cache(maxsize=8192)
-def tables_in(query: str) -> frozenset[tuple[str | None, str]] | None:
-    """{(schema or None, table)} named in a statement (CTE names excluded); None if unparsable."""
+def tables_in(query: str, searched_only: bool = False) -> frozenset[tuple[str | None, str]] | None:
+    """{(schema or None, table)} named in a statement (CTE names excluded); None if unparsable.
+
+    searched_only: leave out DDL/utility statements and tables that are only the
+    target of an INSERT (an index cannot speed those up; an INSERT's SELECT part counts).
+    """
     import sqlglot
     from sqlglot import exp
 
     try:
-        trees = [t for t in sqlglot.parse(query, read="postgres") if t is not None]
+        # $n placeholders confuse sqlglot's dollar-quote tokenizer ("$4,$5" reads as a quote):
+        # any literal in their place names the same tables
+        trees = [t for t in sqlglot.parse(_PARAM.sub("NULL", query), read="postgres") if t is not None]
     except Exception:  # sqlglot raises several error types on odd SQL
         return None
     out: set[tuple[str | None, str]] = set()
     for tree in trees:
+        if searched_only and not isinstance(tree, (exp.Query, exp.Update, exp.Delete, exp.Insert, exp.Merge)):
+            continue  # DDL and utility commands search no rows
         ctes = {c.alias_or_name for c in tree.find_all(exp.CTE)}
+        targets = {id(i.this.this if isinstance(i.this, exp.Schema) else i.this)
+                   for i in tree.find_all(exp.Insert)} if searched_only else set()
         for t in tree.find_all(exp.Table):
-            if t.name and not (not t.db and t.name in ctes):
+            if t.name and not (not t.db and t.name in ctes) and id(t) not in targets:
                 out.add((t.db or None, t.name))
     return frozenset(out)
 
 
-def references(query: str, schema: str, table: str) -> bool:
-    """True if `query` reads or writes schema.table (an unqualified name matches any schema)."""
-    found = tables_in(query)
+def references(query: str, schema: str, table: str, searched_only: bool = False) -> bool:
+    """True if `query` reads or writes schema.table (an unqualified name matches any schema);
+    searched_only: not when the table is only an INSERT target."""
+    found = tables_in(query, searched_only)
     if found is None:
         return re.search(rf'(?<![\w$"]){re.escape(table)}(?![\w$"])', query, re.I) is not None \
             or f'"{table}"' in query
@@ -43,14 +55,16 @@ def references(query: str, schema: str, table: str) -> bool:
 
 
 def statements_for_table(statements: Iterable[dict[str, Any]], schema: str, table: str,
-                         database: str | None = None, limit: int = 5) -> list[dict[str, Any]]:
-    """The statements (pg.statements rows, biggest total time first) referencing schema.table,
-    restricted to `database` when given (pg_stat_statements is cluster-wide)."""
+                         database: str | None = None, limit: int = 5,
+                         searched_only: bool = True) -> list[dict[str, Any]]:
+    """The statements (pg.statements rows, biggest total time first) that search schema.table
+    (searched_only=False: any that name it), restricted to `database` when given
+    (pg_stat_statements is cluster-wide)."""
     out = []
     for row in statements:
         if row.get("query") in _HIDDEN or (database and row.get("database") != database):
             continue
-        if references(row["query"], schema, table):
+        if references(row["query"], schema, table, searched_only):
             out.append(row)
             if len(out) >= limit:
                 break

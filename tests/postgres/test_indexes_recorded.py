@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from checks.postgres.indexes import covered_by
-from checks.postgres.table_refs import references, statements_for_table
+from checks.postgres.table_refs import references, statements_for_table, tables_in
 
 DAY = 86400
 SERVER = {"database": "app", "stats_age_s": 30 * DAY, "stats_reset": "2026-10-01T00:00:00+00:00",
@@ -136,7 +136,8 @@ def _stmt(query, database="app", total=100.0):
 
 
 def test_missing_index_thresholds_and_statement_matching(pg_judge):
-    stmts = {"rows": [_stmt("SELECT * FROM orders WHERE customer = $1"),
+    stmts = {"rows": [_stmt("INSERT INTO orders (customer) VALUES ($1)", total=900.0),
+                      _stmt("SELECT * FROM orders WHERE customer = $1"),
                       _stmt("SELECT * FROM orders WHERE x = $1", database="other"),
                       _stmt("SELECT * FROM orders_archive WHERE y = $1"),
                       _stmt("<insufficient privilege>")], "total_ms": 400, "count": 4}
@@ -163,5 +164,15 @@ def test_statement_references_use_the_parsed_tables():
     assert not references("SELECT * FROM sales.orders", "public", "orders")      # other schema
     assert not references("WITH orders AS (SELECT 1) SELECT * FROM orders", "public", "orders")
     assert references("SELECT ??? garbled FROM orders WHERE", "public", "orders")  # fallback: word match
+    # an INSERT target is not searched, an INSERT ... SELECT source is
+    assert not references("INSERT INTO orders (a) VALUES ($1)", "public", "orders", searched_only=True)
+    assert references("INSERT INTO orders (a) VALUES ($1)", "public", "orders")
+    assert references("INSERT INTO archive SELECT * FROM orders WHERE at < $1", "public", "orders", True)
+    assert not references("INSERT INTO orders SELECT * FROM staging", "public", "orders", True)
+    assert not references("CREATE INDEX orders_a ON orders (a)", "public", "orders", True)
+    assert references("CREATE INDEX orders_a ON orders (a)", "public", "orders")
+    # "$4,$5" once read as a dollar-quoted string: must parse, not fall back to a word match
+    q = "INSERT INTO orders (a) SELECT $1 + g FROM generate_series($4,$5) g"
+    assert tables_in(q, True) == frozenset() and not references(q, "public", "orders", True)
     rows = [_stmt(f"SELECT * FROM t{i % 2} WHERE a = $1") for i in range(20)]
     assert len(statements_for_table(rows, "public", "t1", limit=3)) == 3

@@ -45,7 +45,7 @@ class RecordingSession:
 
     def query(self, sql, params=None, limit=None):
         self.sql.append(sql)
-        return self.rows if "LIMIT" in sql else [{"n": len(self.rows), "total_ms": 50000.0}]
+        return [{"n": len(self.rows), "total_ms": 50000.0}] if "count(*)" in sql else self.rows
 
 
 def _status(version, preloaded=True):
@@ -110,6 +110,9 @@ def test_slow_statements_of_a_database(pg_db, pg_twin, pg_advise):
     # the guide's 1 s default does not flag a 60 ms statement
     default = pg_advise(pg_db.url, ["pg.statements.slow"], options={"statement_limit": 100000})
     assert not _by_database(default, "pg.statements.slow", pg_db.name)
+    # with room for one statement, the cluster's top one and this database's top one are read
+    top1 = pg_advise(pg_db.url, ["pg.statements.slow"], lowered, {"statement_limit": 1})
+    assert _by_database(top1, "pg.statements.slow", pg_db.name)
 
 
 def test_extension_created_or_not(pg_db, pg_twin, pg_advise):
@@ -169,6 +172,7 @@ def test_extension_missing_package_old_version_and_evictions(pg_judge):
     out = res.of("pg.statements.extension")
     assert out["pg_stat_statements"].fix == "ALTER EXTENSION pg_stat_statements UPDATE;"
     assert out["pg_stat_statements.max"].evidence["dealloc"] == 12
+    assert out["pg_stat_statements.max"].fix.startswith("ALTER SYSTEM SET pg_stat_statements.max = 10000;")
 
 
 def _stmts(*totals, db="app"):
@@ -192,7 +196,9 @@ def test_top_total_shares_and_dominating_statement(pg_judge):
 
 def test_slow_respects_min_calls_and_hidden_rows(pg_judge):
     rows = [dict(ROW, calls=1), dict(ROW, queryid="7", query="<insufficient privilege>"),
-            dict(ROW, queryid="8", database=None)]  # a dropped database's statement
+            dict(ROW, queryid="8", database=None),  # a dropped database's statement
+            dict(ROW, queryid="9", calls=5, query="DROP DATABASE IF EXISTS x"),
+            dict(ROW, queryid="10", calls=5, query="  vacuum (analyze) big")]
     facts = {"pg.statements": {"rows": rows, "total_ms": 1, "count": 3}}
     assert not pg_judge("pg.statements.slow", facts).of("pg.statements.slow")
     assert set(pg_judge("pg.statements.slow", facts, {"min_calls": 1}).of("pg.statements.slow")) == \

@@ -66,7 +66,9 @@ def _columns(ver: tuple[int, ...]) -> str:
 
 @provides("postgres", "pg.statements")
 def statements(s, facts) -> dict[str, Any]:
-    """Top statements by total time (bounded by options.statement_limit, default 500).
+    """Top statements by total time (bounded by options.statement_limit, default 500):
+    the top of the whole cluster plus the top of the current database, so that
+    per-table advice still sees this database's statements on a busy cluster.
 
     Only top-level rows are read when `toplevel` exists, so nested statements
     are not counted twice under track = all.
@@ -81,12 +83,21 @@ def statements(s, facts) -> dict[str, Any]:
     where = "WHERE s.toplevel" if ver >= (1, 9) else ""
     order = "s.total_exec_time + s.total_plan_time" if ver >= (1, 8) else "s.total_time"
     rows = s.query(f"""
-        SELECT {_columns(ver)}
-        FROM pg_stat_statements s LEFT JOIN pg_database d ON d.oid = s.dbid
-        {where}
-        ORDER BY {order} DESC
-        LIMIT %s
-    """, (limit,))
+        SELECT * FROM (
+            SELECT {_columns(ver)},
+                   row_number() OVER (ORDER BY {order} DESC) AS rank_cluster,
+                   row_number() OVER (PARTITION BY d.datname = current_database()
+                                      ORDER BY {order} DESC) AS rank_db,
+                   coalesce(d.datname = current_database(), false) AS this_database
+            FROM pg_stat_statements s LEFT JOIN pg_database d ON d.oid = s.dbid
+            {where}
+        ) x
+        WHERE rank_cluster <= %s OR (this_database AND rank_db <= %s)
+        ORDER BY rank_cluster
+    """, (limit, limit))
+    for r in rows:
+        for k in ("rank_cluster", "rank_db", "this_database"):
+            r.pop(k, None)
     total = s.query(f"SELECT count(*) AS n, coalesce(sum({order.replace('s.', '')}), 0) AS total_ms "
                     f"FROM pg_stat_statements {where.replace('s.', '')}")[0]
     hidden = sum(1 for r in rows if r["query"] is None or r["query"] == "<insufficient privilege>")
