@@ -132,3 +132,17 @@ def test_accounts_without_password_planted_and_dropped(mysql_db):
     assert "''@'192.0.2.77'" in by_check["mysql.security.anonymous"]
     assert "'root'@'192.0.2.%'" in by_check["mysql.security.root_remote"]
     assert not any(good in o for objs in by_check.values() for o in objs)
+
+
+def test_killed_connection_gives_a_partial_report(mysql_db):
+    """The server drops the advisor's connection mid-run: TargetLost, not a crash."""
+    from advisor.errors import TargetLost
+
+    s = engine.connect(parse_target(mysql_db.url), {"timeout": 5})
+    try:
+        conn_id = s.query("SELECT CONNECTION_ID() AS id")[0]["id"]
+        mysql_db.sql(f"KILL {int(conn_id)}")
+        with pytest.raises(TargetLost):
+            s.query("SELECT 1 AS one")
+    finally:
+        engine.close(s)
