@@ -1,0 +1,149 @@
+"""Scenarios the shared server cannot show (it runs autovacuum = off, has no replica, and must not
+be reconfigured): a private primary + streaming replica started from this machine's PostgreSQL
+binaries for this module, in a temp directory, on free ports; stopped and removed afterwards."""
+
+from __future__ import annotations
+
+import glob
+import os
+import shutil
+import subprocess
+import tempfile
+import time
+
+import psycopg
+import pytest
+
+from servers import free_port
+
+from advisor.model import Severity
+
+
+def _bindir() -> str | None:
+    if os.environ.get("ADVISOR_TEST_PG_BIN"):
+        return os.environ["ADVISOR_TEST_PG_BIN"]
+    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"),
+                   key=lambda p: int(p.split("/")[-3]) if p.split("/")[-3].isdigit() else 0)
+    return os.path.dirname(found[-1]) if found else None
+
+
+class Cluster:
+    """initdb/pg_ctl/pg_basebackup run as the postgres OS user when we are root."""
+
+    def __init__(self, bindir: str):
+        self.bin = bindir
+        self.dir = tempfile.mkdtemp(prefix="advisor-pgpriv-")
+        self.as_user = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+        if self.as_user:
+            shutil.chown(self.dir, "postgres")
+        self.ports: dict[str, int] = {}
+
+    def _run(self, tool: str, *args: str) -> None:
+        subprocess.run([*self.as_user, os.path.join(self.bin, tool), *args], check=True,
+                       capture_output=True, timeout=60)
+
+    def start(self, name: str, *settings: str) -> str:
+        port = free_port()
+        opts = " ".join([f"-p {port}", f"-k {self.dir}", "-c listen_addresses=127.0.0.1",
+                         "-c fsync=off", *(f"-c {s}" for s in settings)])
+        self._run("pg_ctl", "-D", f"{self.dir}/{name}", "-l", f"{self.dir}/{name}.log", "-w", "-o", opts, "start")
+        self.ports[name] = port
+        return f"postgresql://postgres@127.0.0.1:{port}/postgres"
+
+    def initdb(self, name: str) -> None:
+        self._run("initdb", "-D", f"{self.dir}/{name}", "-U", "postgres", "--auth=trust", "-N", "-E", "UTF8")
+
+    def basebackup(self, source: str, name: str) -> None:
+        self._run("pg_basebackup", "-h", "127.0.0.1", "-p", str(self.ports[source]), "-U", "postgres",
+                  "-D", f"{self.dir}/{name}", "-R", "-X", "stream", "-c", "fast")
+
+    def reload(self, name: str, line: str) -> None:
+        with open(f"{self.dir}/{name}/postgresql.auto.conf", "a") as f:
+            f.write(line + "\n")
+        self._run("pg_ctl", "-D", f"{self.dir}/{name}", "reload")
+
+    def stop(self) -> None:
+        for name in reversed(list(self.ports)):
+            try:
+                self._run("pg_ctl", "-D", f"{self.dir}/{name}", "-m", "immediate", "stop")
+            except subprocess.SubprocessError:
+                pass
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    bindir = _bindir()
+    if not bindir or (os.geteuid() == 0 and not shutil.which("runuser")):
+        pytest.skip("no PostgreSQL server binaries to start a private cluster")
+    c = Cluster(bindir)
+    try:
+        c.initdb("primary")
+        # autovacuum on, but its launcher never gets round to our tables during the test
+        c.primary = c.start("primary", "autovacuum=on", "autovacuum_naptime=2147483",
+                            "checkpoint_completion_target=0.5", "wal_level=replica", "max_wal_senders=4",
+                            "shared_preload_libraries=''")
+        c.basebackup("primary", "replica")
+        c.replica = c.start("replica", "shared_preload_libraries=''")
+        yield c
+    finally:
+        c.stop()
+
+
+def sql(url: str, *statements: str):
+    with psycopg.connect(url, autocommit=True) as conn:
+        for s in statements:
+            rows = conn.execute(s).fetchall() if s.lstrip().upper().startswith("SELECT") else conn.execute(s)
+        return rows
+
+
+def test_autovacuum_lagging_on_a_server_with_autovacuum_on(cluster, pg_advise):
+    sql(cluster.primary,
+        "CREATE TABLE lag_me (id int)", "INSERT INTO lag_me SELECT generate_series(1, 10000)",
+        "ANALYZE lag_me", "DELETE FROM lag_me WHERE id <= 5000",
+        "CREATE TABLE keeps_up (id int)", "INSERT INTO keeps_up SELECT generate_series(1, 10000)",
+        "ANALYZE keeps_up", "DELETE FROM keeps_up WHERE id <= 100")  # under 50 + 0.2 x 10000
+    time.sleep(1.1)  # the deleting sessions have ended: their counters are flushed
+    th = {"pg.maintenance.autovacuum_lagging": {"warning_age_s": 0}}  # seconds of uptime stand in for a day
+    out = pg_advise(cluster.primary, ["pg.maintenance.autovacuum_lagging"], thresholds=th).of(
+        "pg.maintenance.autovacuum_lagging")
+    assert set(out) == {"public.lag_me"}
+    f = out["public.lag_me"]
+    assert f.evidence["n_dead_tup"] == 5000 and f.evidence["autovacuum_trigger"] == 2050
+    assert "never vacuumed" in f.summary and f.severity == Severity.WARNING
+    sql(cluster.primary, "VACUUM lag_me")
+    time.sleep(0.1)
+    assert pg_advise(cluster.primary, ["pg.maintenance.autovacuum_lagging"], thresholds=th).findings == []
+
+
+def test_checkpoint_settings_and_requested_checkpoints(cluster, pg_advise, pg_db):
+    sql(cluster.primary, *["CHECKPOINT"] * 10)  # manual checkpoints count as requested
+    out = pg_advise(cluster.primary, ["pg.config.checkpoints"]).of("pg.config.checkpoints")
+    assert out["checkpoint_completion_target"].evidence["checkpoint_completion_target"] == 0.5
+    assert out["max_wal_size"].evidence["requested"] >= 10
+    assert out["max_wal_size"].evidence["view"] == "pg_stat_bgwriter"
+    # the shared server (0.9, few checkpoints) is the healthy twin for the setting
+    shared = pg_advise(pg_db.url, ["pg.config.checkpoints"]).of("pg.config.checkpoints")
+    assert "checkpoint_completion_target" not in shared
+
+
+def test_replica_and_standby_lag(cluster, pg_advise):
+    sql(cluster.primary, "CREATE TABLE ticks (t timestamptz)", "INSERT INTO ticks VALUES (now())")
+    deadline = time.monotonic() + 10
+    while sql(cluster.replica, "SELECT pg_last_xact_replay_timestamp()")[0][0] is None:
+        assert time.monotonic() < deadline, "the replica never replayed"
+        time.sleep(0.1)
+    healthy = pg_advise(cluster.replica, ["pg.replication.*"])
+    assert healthy.findings == [] and healthy.skipped == []
+
+    cluster.reload("replica", "recovery_min_apply_delay = '1h'")  # received, not replayed
+    time.sleep(0.3)
+    sql(cluster.primary, "INSERT INTO ticks VALUES (now())")
+    time.sleep(1.5)
+    th = {"pg.replication.lag": {"warning_s": 1, "warning_bytes": 1}}
+    replica = pg_advise(cluster.replica, ["pg.replication.lag"], thresholds=th).of("pg.replication.lag")
+    f = replica["replica"]
+    assert f.evidence["replay_lag_s"] >= 1 and f.evidence["replay_lag_bytes"] > 0
+    primary = pg_advise(cluster.primary, ["pg.replication.lag"], thresholds=th).of("pg.replication.lag")
+    standby = primary["standby walreceiver"]
+    assert standby.evidence["state"] == "streaming" and standby.evidence["replay_lag_bytes"] > 0
