@@ -109,3 +109,15 @@ def test_statements_of_other_databases_are_ignored(pg_db, pg_admin_url, run_cli_
     finally:
         with psycopg.connect(pg_db.admin_url, autocommit=True) as c:
             c.execute(f'DROP DATABASE IF EXISTS "{other}" WITH (FORCE)')
+
+
+def test_snapshot_then_analyze_gives_the_same_suggestions(pg_db, run_cli, run_cli_json, tmp_path):
+    plant(pg_db, calls=5)
+    pg_db.sql("CREATE EXTENSION hypopg")
+    snap = tmp_path / "snap.json"
+    code, out, err = run_cli("snapshot", pg_db.url, "--checks", "pg.index.suggested", "-o", snap)
+    assert snap.exists(), err
+    live, _ = findings(run_cli_json, pg_db.url, "pg.index.suggested")
+    code, offline, err = run_cli_json("analyze", snap, "--checks", "pg.index.suggested")
+    assert index_set(offline["findings"]) == index_set(live) != set()
+    assert [f["evidence"]["validated"] for f in offline["findings"]] == [True] * len(live)
