@@ -146,3 +146,16 @@ def test_killed_connection_gives_a_partial_report(mysql_db):
             s.query("SELECT 1 AS one")
     finally:
         engine.close(s)
+
+
+def test_url_to_connection_arguments(monkeypatch):
+    from advisor.engines.mysql.session import _connect_kwargs
+
+    monkeypatch.setenv("MYSQL_PWD", "from-env")
+    kw = _connect_kwargs(parse_target("mariadb://bob@db.example:3307/app?ssl=true"), 4.0)
+    assert (kw["host"], kw["port"], kw["user"], kw["password"], kw["database"]) == \
+        ("db.example", 3307, "bob", "from-env", "app")
+    assert kw["connect_timeout"] == kw["read_timeout"] == kw["write_timeout"] == 4.0
+    assert kw["ssl"] == {"check_hostname": False}
+    kw = _connect_kwargs(parse_target("mysql://bob:p%40ss@db/?ssl_ca=/etc/ca.pem"), 4.0)
+    assert kw["password"] == "p@ss" and kw["database"] is None and kw["ssl"] == {"ca": "/etc/ca.pem"}

@@ -100,8 +100,8 @@ def _connect_kwargs(target: Target, timeout: float) -> dict[str, Any]:
     if p.hostname in (None, "localhost") and q.get("socket"):
         kw["unix_socket"] = q["socket"]
     if q.get("ssl", "").lower() in ("1", "true", "required") or q.get("ssl_ca"):
-        kw["ssl"] = {"ca": q["ssl_ca"]} if q.get("ssl_ca") else {}
-        kw["ssl_verify_cert"] = bool(q.get("ssl_ca"))
+        # with a CA: verify the certificate and host name; without: encrypt only
+        kw["ssl"] = {"ca": q["ssl_ca"]} if q.get("ssl_ca") else {"check_hostname": False}
     return kw
 
 
