@@ -11,7 +11,9 @@ from advisor.facts import provides
 def tables(s, facts) -> dict[str, Any]:
     """User tables, biggest first, bounded by options.table_limit (default 20000).
 
-    Each row: schema, name, qualified (quoted schema.name), relid, size bytes (heap / total), row estimate,
+    Each row: schema, name, qualified (quoted schema.name), relid, size bytes (heap exact;
+    total = heap + TOAST and indexes from relpages, as of their last VACUUM/ANALYZE/CREATE
+    INDEX: pg_total_relation_size would open every index, seconds on big catalogs), row estimate,
     scan counters, dead/live tuples, last (auto)vacuum/analyze, per-table
     reloptions, relfrozenxid age, whether it has a primary key, partitioning.
     """
@@ -21,7 +23,10 @@ def tables(s, facts) -> dict[str, Any]:
                format('%%I.%%I', n.nspname, c.relname) AS qualified,
                c.relispartition AS is_partition,
                pg_relation_size(c.oid) AS heap_bytes,
-               pg_total_relation_size(c.oid) AS total_bytes,
+               pg_relation_size(c.oid) + current_setting('block_size')::bigint * (
+                   coalesce(t.relpages, 0) + (SELECT coalesce(sum(ic.relpages), 0) FROM pg_index x
+                                              JOIN pg_class ic ON ic.oid = x.indexrelid
+                                              WHERE x.indrelid = c.oid))::bigint AS total_bytes,
                c.reltuples::float8 AS reltuples, c.relpages::bigint AS relpages,
                st.seq_scan, st.seq_tup_read, st.idx_scan, st.idx_tup_fetch,
                st.n_tup_ins, st.n_tup_upd, st.n_tup_del, st.n_tup_hot_upd,
@@ -42,7 +47,7 @@ def tables(s, facts) -> dict[str, Any]:
         WHERE c.relkind IN ('r', 'p', 'm')
           AND n.nspname NOT IN ('pg_catalog', 'information_schema')
           AND n.nspname NOT LIKE 'pg_toast%%' AND n.nspname NOT LIKE 'pg_temp%%'
-        ORDER BY pg_total_relation_size(c.oid) DESC
+        ORDER BY total_bytes DESC, c.oid
         LIMIT %s
     """, (limit + 1,))
     truncated = len(rows) > limit

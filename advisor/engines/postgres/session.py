@@ -90,6 +90,9 @@ def connect(target: Target, options: dict[str, Any]) -> PgSession:
             cur.execute(f"SET lock_timeout = {min(ms, 2000)}")
             cur.execute("SET default_transaction_read_only = on")
             cur.execute(f"SET idle_in_transaction_session_timeout = {ms}")
+            # catalog queries on big catalogs cost enough to trigger JIT, which only adds
+            # compile time to them (0.3-0.5 s per query on 5,000 tables)
+            cur.execute("SELECT set_config('jit', 'off', false) WHERE current_setting('jit', true) IS NOT NULL")
     except psycopg.Error as e:
         conn.close()
         raise TargetUnreachable(_connect_error(e, target)) from None
