@@ -185,3 +185,13 @@ def test_buffer_pool_instances(server):
     expected = "MariaDB" not in v["version"] and "innodb_buffer_pool_instances" in v and \
         have < min(8, bp // 1024**3) and min(8, bp // 1024**3) > 1
     assert bool(_objects(result, "mysql.innodb.buffer_pool_instances")) == expected
+
+
+def test_full_report_validates_against_the_published_schema(server):
+    import json
+
+    import jsonschema
+
+    from advisor.report import Report, json_schema
+    *_, result = server
+    jsonschema.validate(json.loads(Report(targets=[result]).to_json()), json_schema())
