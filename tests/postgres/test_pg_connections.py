@@ -145,3 +145,20 @@ def test_pooling_levels(pg_judge):
     busy = pg_judge("pg.connections.pooling", {"pg.activity": activity(
         client_backends=80, by_state={"idle": 20, "active": 60})})
     assert the(busy, "pg.connections.pooling") is None
+
+
+def test_password_literals_never_leave_the_server(pg_db, pg_advise, sessions):
+    """A session stuck inside ALTER ROLE ... PASSWORD: its query text is reported without it."""
+    from advisor.engines.postgres.facts_activity import redact
+    assert redact("ALTER ROLE bob PASSWORD 'hunter2' VALID UNTIL 'infinity'") == \
+        "ALTER ROLE bob PASSWORD '***' VALID UNTIL 'infinity'"
+    assert redact("create user a with password 'it''s'") == "create user a with password '***'"
+    stuck, = sessions(1)
+    stuck.execute("CREATE TEMP TABLE pw_probe AS SELECT 'PASSWORD ''hunter2''' AS q")  # literal in the text
+    time.sleep(1.1)
+    out = pg_advise(pg_db.url, ["pg.connections.idle_in_transaction"],
+                    thresholds={"pg.connections.idle_in_transaction": {"min_age_s": 1}})
+    f = the(out, "pg.connections.idle_in_transaction")
+    mine = [s for s in f.evidence["sessions"] if s["pid"] == stuck.info.backend_pid]
+    assert mine and "pw_probe" in mine[0]["query"] and "hunter2" not in mine[0]["query"]
+    stuck.rollback()

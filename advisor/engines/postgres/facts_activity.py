@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from advisor.facts import provides
@@ -70,8 +71,19 @@ def activity(s, facts) -> dict[str, Any]:
 
 
 def _brief(r: dict[str, Any]) -> dict[str, Any]:
-    return {k: r[k] for k in ("pid", "database", "user", "application", "client", "state",
-                              "wait_event_type", "wait_event", "xact_s", "query_s", "state_s", "query")}
+    out = {k: r[k] for k in ("pid", "database", "user", "application", "client", "state",
+                             "wait_event_type", "wait_event", "xact_s", "query_s", "state_s")}
+    out["query"] = redact(r["query"])
+    return out
+
+
+_PASSWORD = re.compile(r"(PASSWORD\s+)('+(?:[^']|'')*'*|\S+)", re.IGNORECASE)
+
+
+def redact(query: str | None) -> str | None:
+    """Query text goes into reports and snapshots: never a password literal
+    (ALTER/CREATE ROLE ... PASSWORD '...')."""
+    return _PASSWORD.sub(r"\1'***'", query) if query else query
 
 
 # The advisor SETs these in its own session (session.py): judge the values other sessions get.
