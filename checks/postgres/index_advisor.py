@@ -32,8 +32,9 @@ def judge(data: dict[str, Any], min_reduction: float, min_share: float) -> list[
     statement's hypothetical indexes uses it and removing it alone raises the cost by at
     least `min_reduction` (its marginal effect). The statement's saved time
     (exec time x (1 - cost_after / cost_before)) is split among its kept candidates in
-    proportion to their marginal effects. Unvalidated: every candidate, ranked by the time
-    of its statements.
+    proportion to their marginal effects. Unvalidated (no HypoPG, or the statement could
+    not be EXPLAINed, e.g. no privilege on its tables): kept on the heuristics alone, ranked
+    after the validated ones by the time of its statements.
     """
     stmts = {s["queryid"]: s for s in data["statements"]}
     total = query_time(data)
@@ -46,11 +47,13 @@ def judge(data: dict[str, Any], min_reduction: float, min_share: float) -> list[
             if st is None or not _share_ok(st, total, min_share):
                 continue
             v = validation.get(k)
-            if not data["validated"]:
-                entry["serves"].append({"queryid": k, "calls": st["calls"], "total_ms": st["total_ms"]})
+            if not data["validated"] or not v or "error" in v:
+                # no HypoPG, or this statement could not be EXPLAINed: judged on heuristics only
+                note = {"not_validated": (v or {}).get("error", "not validated")} if data["validated"] else {}
+                entry["serves"].append({"queryid": k, "calls": st["calls"], "total_ms": st["total_ms"], **note})
                 entry["statement_ms"] += st["total_ms"] or 0
                 continue
-            if not v or "error" in v or str(c["id"]) not in v.get("cost_without", {}):
+            if str(c["id"]) not in v.get("cost_without", {}):
                 continue
             gains = {i: (w - v["cost_after"]) / w for i, w in v["cost_without"].items() if w > 0}
             mine = gains.get(str(c["id"]), 0.0)
@@ -65,6 +68,7 @@ def judge(data: dict[str, Any], min_reduction: float, min_share: float) -> list[
             entry["saved_ms"] += saved
             entry["statement_ms"] += st["total_ms"] or 0
         if entry["serves"]:
+            entry["validated"] = any("cost_before" in x for x in entry["serves"])
             out.append(entry)
     out.sort(key=lambda e: (-e["saved_ms"], -e["statement_ms"], e["table"], e["columns"]))
     return out
@@ -105,11 +109,11 @@ def suggested_index(ctx):
     for rank, e in enumerate(ranked, 1):
         cols = ", ".join(e["columns"])
         evidence = {"rank": rank, "table": e["table"], "columns": e["columns"], "kind": e["kind"],
-                    "validated": data["validated"], "statements": e["serves"][:10],
+                    "validated": e["validated"], "statements": e["serves"][:10],
                     "statement_count": len(e["serves"]), "statement_time_ms": round(e["statement_ms"], 1),
                     "selectivity": e.get("selectivity"),
                     "min_cost_reduction": ctx.threshold("min_cost_reduction")}
-        if data["validated"]:
+        if e["validated"]:
             evidence["estimated_saved_ms"] = round(e["saved_ms"], 1)
             summary = (f"index on {e['table']} ({cols}) would save about {human_duration(e['saved_ms'] / 1000)} "
                        f"of {len(e['serves'])} statement(s) (HypoPG-validated)")
@@ -119,9 +123,15 @@ def suggested_index(ctx):
         else:
             summary = (f"index on {e['table']} ({cols}) for {len(e['serves'])} statement(s) taking "
                        f"{human_duration(e['statement_ms'] / 1000)} (unvalidated)")
-            rec = ("Unvalidated suggestion (HypoPG is not installed): check with EXPLAIN before creating it. "
-                   "To validate suggestions, install the hypopg package and run CREATE EXTENSION hypopg; "
-                   "in this database.")
+            if data["validated"]:
+                why = e["serves"][0].get("not_validated", "not validated")
+                rec = (f"Unvalidated suggestion (HypoPG could not EXPLAIN the statement: {why}); check with "
+                       "EXPLAIN before creating it. The advisor needs SELECT (UPDATE/DELETE for such "
+                       "statements) on the tables to EXPLAIN them.")
+            else:
+                rec = ("Unvalidated suggestion (HypoPG is not installed): check with EXPLAIN before creating "
+                       "it. To validate suggestions, install the hypopg package and run "
+                       "CREATE EXTENSION hypopg; in this database.")
             sev = Severity.INFO
         yield ctx.finding(object=f"{e['table']} ({cols})", summary=summary, evidence=evidence,
                           recommendation=rec, fix=e["ddl"], severity=sev)

@@ -121,3 +121,21 @@ def test_snapshot_then_analyze_gives_the_same_suggestions(pg_db, run_cli, run_cl
     code, offline, err = run_cli_json("analyze", snap, "--checks", "pg.index.suggested")
     assert index_set(offline["findings"]) == index_set(live) != set()
     assert [f["evidence"]["validated"] for f in offline["findings"]] == [True] * len(live)
+
+
+def test_least_privileged_user_gets_unvalidated_suggestions_not_errors(pg_db, run_cli_json):
+    """pg_read_all_stats only: query texts are visible, the tables are not: HypoPG cannot
+    EXPLAIN them, so suggestions fall back to unvalidated with the reason."""
+    plant(pg_db, calls=5)
+    pg_db.sql("CREATE EXTENSION hypopg")
+    role = pg_db.name + "_ro"
+    pg_db.sql(f'CREATE ROLE "{role}" LOGIN; GRANT pg_read_all_stats TO "{role}"')
+    try:
+        url = pg_db.url.replace("postgres@", f"{role}@", 1)
+        found, skipped = findings(run_cli_json, url, "pg.index.suggested")
+        assert not skipped
+        assert ("public.orders", ("customer_id", "created_at")) in index_set(found)
+        for f in found:
+            assert f["evidence"]["validated"] is False and "permission denied" in f["recommendation"]
+    finally:
+        pg_db.sql(f'DROP OWNED BY "{role}"; DROP ROLE "{role}"')

@@ -86,11 +86,14 @@ def test_unvalidated_without_hypopg_is_info_with_enable_hint():
     assert res.findings[0].evidence["table"] == "public.orders"   # ranked by statement time
 
 
-def test_statement_errors_are_not_suggestions():
+def test_statement_that_cannot_be_explained_falls_back_to_unvalidated():
     facts = copy.deepcopy(VALIDATED)
-    facts["pg.index_candidates"]["validation"]["a"] = {"error": "could not determine data type of parameter $1"}
+    facts["pg.index_candidates"]["validation"]["a"] = {"error": "permission denied for table orders"}
     res = judge("pg.index.suggested", facts)
-    assert "public.orders" not in {f.evidence["table"] for f in res.findings}
+    assert [f.evidence["table"] for f in res.findings] == ["public.events", "public.orders"]  # validated first
+    orders = res.findings[1]
+    assert str(orders.severity) == "info" and orders.evidence["validated"] is False
+    assert "permission denied" in orders.recommendation
 
 
 def test_unindexable_findings_and_missing_fact_skips():
