@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from advisor.model import Severity
@@ -217,8 +218,6 @@ def autovacuum_lagging(ctx):
 
 def _last_vacuum_age(t: dict[str, Any], now: str) -> float | None:
     """Seconds since the last (auto)vacuum, or None if never."""
-    import datetime as dt
-
     stamps = [t.get("last_autovacuum"), t.get("last_vacuum")]
     stamps = [dt.datetime.fromisoformat(s) for s in stamps if s]
     if not stamps:
