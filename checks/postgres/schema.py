@@ -42,13 +42,14 @@ def no_primary_key(ctx):
     replication cannot replicate its UPDATEs and DELETEs (REPLICA IDENTITY DEFAULT
     needs a PK), pg_repack refuses to rebuild it, ORMs and tools cannot address one
     row, and duplicates creep in. Partitions are judged through their partitioned
-    parent (a PK on the parent covers every partition). Fix: promote an existing
+    parent (a PK on the parent covers every partition); tables created by an
+    extension are left alone. Fix: promote an existing
     unique index (ALTER TABLE ... ADD PRIMARY KEY USING INDEX, its columns must be
     NOT NULL) or add an identity column (ALTER TABLE ... ADD COLUMN ... GENERATED
     ALWAYS AS IDENTITY PRIMARY KEY, which rewrites the table)."""
     min_rows = ctx.threshold("min_rows")
     for t in ctx.fact("pg.tables")["rows"]:
-        if t["kind"] not in ("r", "p") or t["is_partition"] or t["has_pk"]:
+        if t["kind"] not in ("r", "p") or t["is_partition"] or t["has_pk"] or t.get("extension_member"):
             continue
         rows = max(t.get("n_live_tup") or 0, t.get("reltuples") or 0)
         cand = _pk_candidate(ctx, t["relid"])

@@ -17,6 +17,9 @@ def test_tables_without_primary_key(pg_db, pg_twin, pg_advise):
     pg_db.sql("CREATE TABLE events (at date, v int) PARTITION BY RANGE (at)")
     pg_db.sql("CREATE TABLE events_2026 PARTITION OF events FOR VALUES FROM ('2026-01-01') TO ('2027-01-01')")
     pg_db.sql("CREATE TABLE keyed (id int PRIMARY KEY)")
+    pg_db.sql("CREATE EXTENSION tablefunc")  # a table owned by an extension is not the user's to fix
+    pg_db.sql("CREATE TABLE ext_owned (v int)")
+    pg_db.sql("ALTER EXTENSION tablefunc ADD TABLE ext_owned")
     out = pg_advise(pg_db.url, ["pg.schema.no_primary_key"]).of("pg.schema.no_primary_key")
     # the partition is judged through its parent
     assert set(out) == {"public.log", "public.tiny", "public.users", "public.events"}

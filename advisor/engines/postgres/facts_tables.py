@@ -15,7 +15,8 @@ def tables(s, facts) -> dict[str, Any]:
     total = heap + TOAST and indexes from relpages, as of their last VACUUM/ANALYZE/CREATE
     INDEX: pg_total_relation_size would open every index, seconds on big catalogs), row estimate,
     scan counters, dead/live tuples, last (auto)vacuum/analyze, per-table
-    reloptions, relfrozenxid age, whether it has a primary key, partitioning.
+    reloptions, relfrozenxid age, whether it has a primary key, partitioning, and
+    whether it belongs to an extension (`extension_member`: its schema is not the user's to change).
     """
     limit = int(facts.options.get("table_limit", 20000))
     rows = s.query("""
@@ -39,7 +40,9 @@ def tables(s, facts) -> dict[str, Any]:
                EXISTS (SELECT 1 FROM pg_constraint p WHERE p.conrelid = c.oid AND p.contype = 'p')
                    AS has_pk,
                EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = c.oid AND i.indisunique)
-                   AS has_unique
+                   AS has_unique,
+               EXISTS (SELECT 1 FROM pg_depend e WHERE e.classid = 'pg_class'::regclass
+                       AND e.objid = c.oid AND e.deptype = 'e') AS extension_member
         FROM pg_class c
         JOIN pg_namespace n ON n.oid = c.relnamespace
         LEFT JOIN pg_stat_user_tables st ON st.relid = c.oid
