@@ -30,7 +30,8 @@ import pymysql
 # topic -> (advisor check-id prefixes, MySQLTuner line pattern)
 TOPICS = {
     "performance_schema / digests": (["mysql.observability.performance_schema"], r"performance_schema.*(disabled|off)"),
-    "slow statements / full scans": (["mysql.queries.slow_mean", "mysql.queries.full_scans", "mysql.queries.top_total"],
+    "slow statements / full scans": (["mysql.queries.slow_mean", "mysql.queries.full_scans", "mysql.queries.top_total",
+                                      "mysql.queries.slow_ratio", "mysql.queries.joins_without_index"],
                                      r"Slow queries|Joins performed without indexes"),
     "statements: temp tables / sorts": (["mysql.queries.tmp_disk", "mysql.queries.sort_merge"],
                                         r"Sorts requiring temporary|Temporary tables created on disk"),

@@ -299,3 +299,14 @@ def test_buffer_pool_instances_mysql_only():
     # MariaDB 10.5 ignores it, 10.6+ has no such variable: the guide's advice does not apply
     assert judge("mysql.innodb.buffer_pool_instances", facts("mariadb105", big))[0] == []
     assert judge("mysql.innodb.buffer_pool_instances", facts("mariadb1011", {"innodb_buffer_pool_size": 12 * GiB}))[0] == []
+
+
+def test_slow_ratio_and_joins_without_index():
+    slow = facts(status={"slow_queries": 900, "questions": 10000})
+    assert _objects(judge("mysql.queries.slow_ratio", slow)[0]) == {"slow_queries"}
+    assert judge("mysql.queries.slow_ratio", facts(status={"slow_queries": 10, "questions": 10000}))[0] == []
+    assert judge("mysql.queries.slow_ratio", facts(status={"slow_queries": 900, "questions": 1000}))[0] == []
+    # 30 days up: 9,000 joins = 300 / day > 250
+    joins = facts(status={"select_full_join": 8000, "select_range_check": 1000})
+    assert judge("mysql.queries.joins_without_index", joins)[0][0].evidence["per_day"] == 300
+    assert judge("mysql.queries.joins_without_index", facts(status={"select_full_join": 7000}))[0] == []

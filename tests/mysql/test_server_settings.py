@@ -195,3 +195,16 @@ def test_full_report_validates_against_the_published_schema(server):
     from advisor.report import Report, json_schema
     *_, result = server
     jsonschema.validate(json.loads(Report(targets=[result]).to_json()), json_schema())
+
+
+def test_joins_without_index_and_slow_ratio(server):
+    _, st, *_, result = server
+    joins = int(st["select_full_join"]) + int(st["select_range_check"])
+    per_day = joins / max(int(st["uptime"]) / 86400, 1)
+    _too_close("mysql.queries.joins_without_index", per_day, 250, margin=20)
+    assert bool(_objects(result, "mysql.queries.joins_without_index")) == (per_day > 250)
+    if int(st["questions"]) >= 10000:
+        _ratio_case(result, "mysql.queries.slow_ratio", 100 * int(st["slow_queries"]) / int(st["questions"]), 5,
+                    above=True)
+    else:
+        assert not _objects(result, "mysql.queries.slow_ratio")
