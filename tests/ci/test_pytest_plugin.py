@@ -130,3 +130,43 @@ def test_plugin_is_registered_and_imports_nothing_heavy():
             "print(eps, sorted(m for m in sys.modules if m.startswith('advisor') or m in ('psycopg', 'pymysql')))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "['advisor.pytest_plugin'] ['advisor', 'advisor.pytest_plugin']"
+
+
+@pytest.mark.mysql
+def test_failing_suite_on_mariadb(pytester, mysql_db, require_checks):
+    """MariaDB: the MySQL checks read the whole server, so only the failing side is asserted here
+    (a healthy twin on a shared server would still see other schemas' tables)."""
+    require_checks("mysql.schema.no_primary_key")
+    mysql_db.sql("CREATE TABLE events (at timestamp NOT NULL, kind varchar(16) NOT NULL) ENGINE=InnoDB")
+    pytester.makepyfile(f'''
+def test_schema(db_advisor):
+    db_advisor({mysql_db.url!r}, checks=["mysql.schema.no_primary_key"])
+''')
+    result = pytester.runpytest_subprocess(*INNER_ARGS)
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines([f"*WARNING  mysql.schema.no_primary_key  {mysql_db.name}.events*"])
+
+
+@pytest.mark.redis
+def test_failing_and_passing_suites_on_redis(pytester, redis_server, require_checks):
+    import redis
+    from .conftest import RedisServer
+    require_checks("redis.keys.big")
+    r = redis.Redis.from_url(redis_server.url)
+    r.rpush("queue:jobs", *range(5000))  # a list above RedisInsight's 1000 elements
+    r.close()
+    healthy = RedisServer().start()
+    try:
+        redis.Redis.from_url(healthy.url).rpush("queue:jobs", *range(10))
+        pytester.makepyfile(f'''
+def test_big_keys(db_advisor):
+    db_advisor({redis_server.url!r}, checks=["redis.keys.big"])
+
+def test_healthy_twin(db_advisor):
+    db_advisor({healthy.url!r}, checks=["redis.keys.big"])
+''')
+        result = pytester.runpytest_subprocess(*INNER_ARGS)
+    finally:
+        healthy.stop()
+    result.assert_outcomes(failed=1, passed=1)
+    result.stdout.fnmatch_lines(["*test_big_keys*", "*WARNING  redis.keys.big  db0:queue:jobs*"])
