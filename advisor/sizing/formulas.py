@@ -50,6 +50,13 @@ def mysql_redo_log(buffer_pool: int) -> int:
     return buffer_pool // 4
 
 
+def mysql_memory(buffer_pool: int, key_buffer: int, max_connections: int, read_buffer: int,
+                 sort_buffer: int) -> int:
+    """Guide: Memory = innodb_buffer_pool_size + key_buffer_size
+    + max_connections * (read_buffer_size + sort_buffer_size) (+ OS cache, not counted here)."""
+    return buffer_pool + key_buffer + max_connections * (read_buffer + sort_buffer)
+
+
 def mongo_wiredtiger_cache(memory: int) -> int:
     """Guide: WiredTiger cache = 50% of (memory - 1 GB) (MongoDB's own default, floor 256 MB)."""
     return max(256 * MiB, (memory - GiB) // 2)
