@@ -225,3 +225,15 @@ def test_replica_set_without_primary_is_still_inspected():
             m.stop()
     assert rep["targets"][0]["server_version"] == "7.0.12" and rep["errors"] == [], err
     assert any(f["check"] == "mongo.index.unused" for f in rep["findings"])
+
+
+def test_profiler_unreadable_skips_query_shapes_with_the_grant(make_mongod):
+    m = make_mongod("db1", deny=("profile",))
+    code, rep, err = run_json(m.url, "--checks", "mongo.profiler.*", "--checks", "mongo.query.*")
+    skipped = {s["check"]: s["reason"] for s in rep["skipped"]}
+    assert "enableProfiler" in skipped["mongo.profiler.off"]
+    assert "enableProfiler" in skipped["mongo.query.collscan"]
+    assert "mongo.query.sort" not in skipped          # server-wide counters are still judged
+    m2 = make_mongod("db1", deny=("find",))
+    code, rep, err = run_json(m2.url, "--checks", "mongo.query.collscan")
+    assert "find on shop.system.profile" in rep["skipped"][0]["reason"]

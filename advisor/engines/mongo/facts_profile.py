@@ -12,10 +12,11 @@ from advisor.errors import FactUnavailable
 from advisor.facts import provides
 
 from .facts_catalog import user_databases
-from .session import read_grant
 
-PROFILE_ENABLE = ("grant clusterMonitor, or dbAdmin on the database (the profile command, even "
-                  "with -1 which only reads the level, needs the enableProfiler action on some versions)")
+PROFILE_ENABLE = ("grant the enableProfiler action on the database (role dbAdmin, or the custom role "
+                  "advisorProfileReader of docs/mongo.md); the advisor only sends {profile: -1}, which reads")
+PROFILE_READ = ("grant find on <db>.system.profile (read does not cover system collections): role dbAdmin "
+                "on the database, or the custom role advisorProfileReader of docs/mongo.md")
 _OPS = ["query", "update", "remove", "command"]
 _FIELDS = ("ns", "op", "command", "planSummary", "docsExamined", "keysExamined", "nreturned",
            "millis", "hasSortStage", "ts")
@@ -108,7 +109,7 @@ def profile(s, facts) -> dict[str, Any]:
         try:
             docs = s.find(db, "system.profile", {"op": {"$in": _OPS}}, sort=[("ts", -1)],
                           limit=limit + 1, projection={f: 1 for f in _FIELDS} | {"_id": 0},
-                          enable=read_grant(db))
+                          enable=PROFILE_READ.replace("<db>", db))
         except FactUnavailable as e:
             unreadable[db] = e.describe()
             continue
