@@ -1,5 +1,6 @@
 """The `advisor` command line. Exit codes: 0 ok, 1 findings at/above --fail-on,
-2 usage or config error, 3 a target could not be inspected, 4 internal error."""
+2 usage or config error, 3 no target could be inspected (a dead target among live ones
+is an error in the report, not an exit code), 4 internal error."""
 
 from __future__ import annotations
 

@@ -83,8 +83,8 @@ def parse(data: dict[str, Any], where: str = "inventory") -> Inventory:
             raise UsageError(f"{label}: unknown key(s) {sorted(bad)} (known: {', '.join(sorted(_TARGET_KEYS))})")
         if ("url" in entry) == ("url_env" in entry):
             raise UsageError(f"{label} needs exactly one of url = ... or url_env = ...")
-        settings = {**defaults, **_settings(entry, label)}
-        settings["options"] = {**defaults.get("options", {}), **_settings(entry, label).get("options", {})}
+        own = _settings(entry, label)
+        settings = {**defaults, **own, "options": {**defaults.get("options", {}), **own.get("options", {})}}
         if "url" in entry:
             try:
                 target = parse_target(str(entry["url"]), name=name)

@@ -76,7 +76,7 @@ def _location(f: Finding) -> dict[str, Any]:
 
 
 def _result(f: Finding, index: dict[str, int]) -> dict[str, Any]:
-    text = f"{f.summary}. {f.recommendation}"
+    text = f"{f.summary.rstrip('.')}. {f.recommendation}"
     md = f"**{f.summary}**\n\n{f.recommendation}"
     if f.fix:
         md += f"\n\n```\n{f.fix}\n```"
