@@ -8,6 +8,7 @@ messages from a run that was replaced.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -31,6 +32,9 @@ from . import recent
 from .jobs import Cancelled, Source, run_source
 from .view import (SEVERITY_LABEL, FindingFilter, fit_widths, middle_cut, progress_bar, reachability_message,
                    score_label, short_version, status_counts, visible_findings)
+
+
+PROGRESS_EVERY = 0.1  # seconds between progress messages of one target
 
 
 @dataclass
@@ -159,6 +163,7 @@ class AdvisorApp(App[int]):
     def start(self, state: TargetState) -> None:
         if not state.source.rerunnable:
             return
+        registry.all_checks()  # import every check here, once, before worker threads ask for them
         state.gen += 1
         state.status, state.done, state.total, state.current, state.result = "running", 0, 0, "", None
         # exclusive: starting a run for this target cancels the one in progress
@@ -170,10 +175,15 @@ class AdvisorApp(App[int]):
         """Runs in a thread: only post_message (thread-safe) talks to the UI."""
         worker = get_current_worker()
 
+        last = [0.0]
+
         def hook(done: int, total: int, check_id: str) -> None:
             if worker.is_cancelled:
                 raise Cancelled
-            self.post_message(TargetProgress(key, gen, done, total, check_id))
+            now = time.monotonic()
+            if done == 1 or now - last[0] >= PROGRESS_EVERY:  # a few updates a second are enough
+                last[0] = now
+                self.post_message(TargetProgress(key, gen, done, total, check_id))
 
         try:
             result = run_source(source, self.opts, hook)
@@ -298,6 +308,14 @@ class AdvisorApp(App[int]):
         return Text(" · ".join(parts))
 
     # --- actions ----------------------------------------------------------------
+
+    MAIN_ONLY = {"rerun", "search", "filters", "export", "add_target", "clear_search"}
+
+    def check_action(self, action: str, parameters: tuple) -> bool | None:
+        """Main-screen keys are off (and out of the footer) while a detail or dialog is open."""
+        if action in self.MAIN_ONLY and len(self.screen_stack) > 1:
+            return False
+        return True
 
     @on(DataTable.RowSelected, "#findings")
     def open_finding(self, event: DataTable.RowSelected) -> None:

@@ -202,21 +202,19 @@ class ConnectScreen(Screen[str | None]):
 
 HELP = """\
 [b]Keys[/b]
-  r        re-run every target (cancels a run in progress)
-  /        search findings (target, check, object, summary); Enter keeps it, Esc clears
-  f        filters: severity, engine, category (space toggles, x clears)
-  Enter    on a finding: its detail; on a target: only its findings (again: all)
-  c        in a finding's detail: copy the fix to the clipboard (OSC 52)
-  e        export the report as JSON (same schema as advisor run --json)
-  a        add a target
-  t        light / dark theme
-  Tab      move between targets, tabs and table
-  ?        this help        q  quit
+  r      re-run every target (cancels the run in progress)
+  /      search target, check, object, summary (Esc clears)
+  f      filters: severity, engine, category (space, x clears)
+  Enter  finding: its detail · target: only its findings
+  c      in a detail: copy the fix to the clipboard (OSC 52)
+  e      export the report as JSON (as advisor run --json)
+  a      add a target          t  light / dark theme
+  Tab    next pane             ?  help       q  quit
 
 [b]Columns[/b]
-  Score is 0-100 per target (critical -15, warning -5, info -1; at most 3
-  findings per check count). C/W/I = critical / warning / info findings.
-  Skipped checks and errors have their own tabs, each with its reason.
+  Score: 0-100 per target (critical -15, warning -5, info -1;
+  at most 3 findings of one check count). Skipped checks and
+  errors have their own tabs, each with its reason.
 """
 
 
