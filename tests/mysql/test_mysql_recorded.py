@@ -310,3 +310,16 @@ def test_slow_ratio_and_joins_without_index():
     joins = facts(status={"select_full_join": 8000, "select_range_check": 1000})
     assert judge("mysql.queries.joins_without_index", joins)[0][0].evidence["per_day"] == 300
     assert judge("mysql.queries.joins_without_index", facts(status={"select_full_join": 7000}))[0] == []
+
+
+def test_worst_case_memory_guide_formula():
+    # 12 GiB pool + 1000 x (8 MiB + 4 MiB) = ~23.7 GiB on a 16 GiB host
+    over = facts("mysql80", {"innodb_buffer_pool_size": 12 * GiB, "key_buffer_size": 8 * MiB,
+                             "max_connections": 1000, "read_buffer_size": 8 * MiB, "sort_buffer_size": 4 * MiB})
+    found = judge("mysql.memory.worst_case", over, memory=16 * GiB)[0]
+    assert str(found[0].severity) == "critical"
+    assert found[0].evidence["worst_case_bytes"] == 12 * GiB + 8 * MiB + 1000 * 12 * MiB
+    ok = facts("mysql80", {"innodb_buffer_pool_size": 12 * GiB, "key_buffer_size": 8 * MiB,
+                           "max_connections": 151, "read_buffer_size": 128 * 1024, "sort_buffer_size": 256 * 1024})
+    assert judge("mysql.memory.worst_case", ok, memory=16 * GiB)[0] == []
+    assert "--memory" in judge("mysql.memory.worst_case", ok)[1][0].reason

@@ -208,3 +208,10 @@ def test_joins_without_index_and_slow_ratio(server):
                     above=True)
     else:
         assert not _objects(result, "mysql.queries.slow_ratio")
+
+
+def test_worst_case_memory(server):
+    v, *_, result = server
+    total = sum(int(v[k]) for k in ("innodb_buffer_pool_size", "key_buffer_size")) + \
+        int(v["max_connections"]) * (int(v["read_buffer_size"]) + int(v["sort_buffer_size"]))
+    assert bool(_objects(result, "mysql.memory.worst_case")) == (100 * total / _host_memory() > 90)
