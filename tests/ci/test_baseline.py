@@ -85,6 +85,8 @@ def test_round_trip_against_a_live_database(pg_db, seeded_pg, run_cli, run_cli_j
     assert report["findings"] == []
     assert [m["object"] for m in report["muted"]] == ["public.audit"]
     assert report["muted"][0]["reason"] == f"in baseline {base}"
+    code, out, _ = run_cli("run", pg_db.url, *CHECKS, "--baseline", base)
+    assert code == 0 and "1 finding(s) muted or in the baseline" in out and "No findings." in out
 
     # a new problem fails it, and only the new problem is reported
     pg_db.sql("CREATE INDEX audit_what ON audit (what)")
