@@ -17,6 +17,7 @@ from advisor.errors import FactUnavailable
 from advisor.facts import provides
 
 from .facts_server import _text
+from .session import KEY
 
 DEFAULTS = {"sample_keys": 100_000, "sample_seconds": 10.0, "scan_count": 1000,
             "memory_samples": 5, "top_keys": 50, "prefix_separators": ":"}
@@ -60,7 +61,7 @@ def ttl_bucket(pttl_ms: int) -> str:
 
 def length_bucket(n: int) -> int:
     """Smallest power of two >= n (for encoding-limit histograms)."""
-    return 1 << max(0, math.ceil(math.log2(max(n, 1))))
+    return 1 << (max(n, 1) - 1).bit_length()
 
 
 class Sample:
@@ -78,26 +79,34 @@ class Sample:
     def add(self, db: int, key: str, typ: str, memory: int | None, length: int | None,
             encoding: str, pttl: int) -> None:
         self.seq += 1
-        t = self.by_type.setdefault(typ, {"keys": 0, "memory": 0, "elements": 0, "max_length": 0})
+        mem, size = memory or 0, length or 0
+        t = self.by_type.get(typ)
+        if t is None:
+            t = self.by_type[typ] = {"keys": 0, "memory": 0, "elements": 0, "max_length": 0}
         t["keys"] += 1
-        t["memory"] += memory or 0
-        t["elements"] += length or 0
-        t["max_length"] = max(t["max_length"], length or 0)
-        row = {"db": db, "key": key[:KEY_NAME_CHARS], "truncated": len(key) > KEY_NAME_CHARS,
-               "type": typ, "memory": memory, "length": length, "encoding": encoding,
-               "ttl_s": None if pttl < 0 else round(pttl / 1000)}
+        t["memory"] += mem
+        t["elements"] += size
+        if size > t["max_length"]:
+            t["max_length"] = size
         n = self.opt["top_keys"]
-        _push(self.top_memory, (memory or 0, self.seq, row), n)
-        _push(self.top_length.setdefault(typ, []), (length or 0, self.seq, row), n)
+        by_len = self.top_length.setdefault(typ, [])
+        if len(self.top_memory) < n or mem > self.top_memory[0][0] or len(by_len) < n or size > by_len[0][0]:
+            row = {"db": db, "key": key[:KEY_NAME_CHARS], "truncated": len(key) > KEY_NAME_CHARS,
+                   "type": typ, "memory": memory, "length": length, "encoding": encoding,
+                   "ttl_s": None if pttl < 0 else round(pttl / 1000)}
+            _push(self.top_memory, (mem, self.seq, row), n)
+            _push(by_len, (size, self.seq, row), n)
         p = prefix_of(key, self.opt["prefix_separators"])
-        if p not in self.prefixes and len(self.prefixes) >= MAX_PREFIXES:
-            p = "(other prefixes)"
-        agg = self.prefixes.setdefault(p, [0, 0, 0])
+        agg = self.prefixes.get(p)
+        if agg is None:
+            if len(self.prefixes) >= MAX_PREFIXES:
+                p = "(other prefixes)"
+            agg = self.prefixes.setdefault(p, [0, 0, 0])
         agg[0] += 1
-        agg[1] += memory or 0
+        agg[1] += mem
         agg[2] += pttl < 0
         self.ttl[ttl_bucket(pttl)] += 1
-        if length is not None:
+        if length is not None and typ != "string":
             hist = self.encodings.setdefault(typ, {}).setdefault(encoding, {})
             b = length_bucket(length)
             hist[b] = hist.get(b, 0) + 1
@@ -133,16 +142,19 @@ COMPACTABLE = {"hash", "zset", "set", "list"}  # types whose encoding the encodi
 def _batch(s, db: int, keys: list[bytes], sample: Sample) -> int:
     """Inspect one SCAN batch in two round trips; returns how many keys were judged."""
     samples = sample.opt["memory_samples"]
-    first = s.batch([c for k in keys for c in (("TYPE", k), ("MEMORY", "USAGE", k, "SAMPLES", samples),
-                                                ("PTTL", k))], "TYPE/MEMORY USAGE/PTTL", db)
+    per_key = (("TYPE", KEY), ("MEMORY", "USAGE", KEY, "SAMPLES", samples), ("PTTL", KEY))
+    first = s.batch_keys([(t, k) for k in keys for t in per_key], "TYPE/MEMORY USAGE/PTTL", db)
     types = [_text(first[i]) if isinstance(first[i], bytes) else "none" for i in range(0, len(first), 3)]
+    if keys and isinstance(first[0], Exception) and all(isinstance(first[i], Exception)
+                                                        for i in range(0, len(first), 3)):
+        raise FactUnavailable(f"TYPE refused: {first[0]}", "ACL SETUSER <advisor user> +type %R~*")
     second = []
     for k, t in zip(keys, types):
         if t in LENGTH_COMMAND:
-            second.append((LENGTH_COMMAND[t], k))
+            second.append(((LENGTH_COMMAND[t], KEY), k))
         if t in COMPACTABLE:
-            second.append(("OBJECT", "ENCODING", k))
-    replies = iter(s.batch(second, "length / OBJECT ENCODING", db))
+            second.append((("OBJECT", "ENCODING", KEY), k))
+    replies = iter(s.batch_keys(second, "length / OBJECT ENCODING", db))
     n = 0
     for i, k in enumerate(keys):
         typ, mem, pttl = types[i], first[3 * i + 1], first[3 * i + 2]

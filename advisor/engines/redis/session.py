@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import redis
@@ -63,22 +64,24 @@ class RedisSession:
 
     def batch(self, commands: list[tuple], what: str, db: int | None = None) -> list:
         """Send many commands in one write and read every reply (a pipeline without redis-py's
-        per-command overhead); a command's error comes back as an exception object in the list."""
-        self.commands += len(commands)
-        if not commands:
+        per-reply overhead); a command's error comes back as a ResponseError object in the list."""
+        return self._exchange(b"".join(_pack(c) for c in commands), len(commands), what, db)
+
+    def batch_keys(self, commands: list[tuple[tuple, bytes]], what: str, db: int | None = None) -> list:
+        """Like batch() for (template, key) pairs: a template is a command with KEY where the key goes."""
+        return self._exchange(b"".join(_pack_key(t, k) for t, k in commands), len(commands), what, db)
+
+    def _exchange(self, payload: bytes, n: int, what: str, db: int | None) -> list:
+        self.commands += n
+        if not n:
             return []
         pool = self.client(db).connection_pool
         with errors(what):
             conn = pool.get_connection()
             try:
-                conn.send_packed_command([b"".join(_pack(c) for c in commands)], check_health=False)
-                out = []
-                for _ in commands:
-                    try:
-                        out.append(conn.read_response(disable_decoding=True))
-                    except rex.ResponseError as e:
-                        out.append(e)
-                return out
+                conn.send_packed_command([payload], check_health=False)
+                reader = _Reader(conn._sock)
+                return [reader.reply() for _ in range(n)]
             except BaseException:
                 conn.disconnect()  # replies may be left unread: never reuse this connection
                 raise
@@ -120,24 +123,73 @@ class errors:
         return False
 
 
-_ENCODED: dict = {}  # command names and small constants, encoded once
+KEY = object()  # where the key goes in a batch_keys() template
+
+
+@functools.lru_cache(maxsize=1024)
+def _arg(a: Any) -> bytes:
+    b = str(a).encode()
+    return b"$%d\r\n%s\r\n" % (len(b), b)
 
 
 def _pack(args: tuple) -> bytes:
     """One command in RESP: *<n> then $<len> <bytes> per argument."""
-    parts = [b"*%d\r\n" % len(args)]
-    for a in args:
-        if isinstance(a, bytes):
-            parts.append(b"$%d\r\n%s\r\n" % (len(a), a))
-        else:
-            enc = _ENCODED.get(a)
-            if enc is None:
-                b = str(a).encode()
-                enc = b"$%d\r\n%s\r\n" % (len(b), b)
-                if len(_ENCODED) < 1000:
-                    _ENCODED[a] = enc
-            parts.append(enc)
-    return b"".join(parts)
+    return b"*%d\r\n" % len(args) + b"".join(
+        b"$%d\r\n%s\r\n" % (len(a), a) if isinstance(a, bytes) else _arg(a) for a in args)
+
+
+@functools.lru_cache(maxsize=256)
+def _template(template: tuple) -> tuple[bytes, bytes]:
+    i = template.index(KEY)
+    return (b"*%d\r\n" % len(template) + b"".join(_arg(a) for a in template[:i]),
+            b"".join(_arg(a) for a in template[i + 1:]))
+
+
+def _pack_key(template: tuple, key: bytes) -> bytes:
+    head, tail = _template(template)
+    return b"%s$%d\r\n%s\r\n%s" % (head, len(key), key, tail)
+
+
+class _Reader:
+    """A minimal RESP2 reply reader over the socket, for batches of simple replies."""
+
+    def __init__(self, sock):
+        self.sock, self.buf, self.pos = sock, b"", 0
+
+    def _fill(self) -> None:
+        chunk = self.sock.recv(1 << 20)
+        if not chunk:
+            raise rex.ConnectionError("connection closed by the server")
+        self.buf, self.pos = self.buf[self.pos:] + chunk, 0
+
+    def _line(self) -> bytes:
+        while (i := self.buf.find(b"\r\n", self.pos)) < 0:
+            self._fill()
+        line, self.pos = self.buf[self.pos:i], i + 2
+        return line
+
+    def reply(self):
+        line = self._line()
+        kind, rest = line[:1], line[1:]
+        if kind == b":":
+            return int(rest)
+        if kind == b"+":
+            return rest
+        if kind == b"$":
+            n = int(rest)
+            if n < 0:
+                return None
+            while len(self.buf) - self.pos < n + 2:
+                self._fill()
+            value, self.pos = self.buf[self.pos:self.pos + n], self.pos + n + 2
+            return value
+        if kind == b"-":
+            text = rest.decode("utf-8", "replace")
+            return (rex.NoPermissionError if text.startswith("NOPERM") else rex.ResponseError)(text)
+        if kind == b"*":
+            n = int(rest)
+            return None if n < 0 else [self.reply() for _ in range(n)]
+        raise rex.InvalidResponse(f"unexpected reply {line[:40]!r}")
 
 
 def _line(e: BaseException) -> str:
