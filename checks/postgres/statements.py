@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import math
 import re
 
 from advisor.errors import FactUnavailable
 from advisor.model import Severity
 from advisor.registry import Threshold, check
-from advisor.units import human_duration
+from advisor.units import human_bytes, human_duration
 
 from .table_refs import brief
 
@@ -214,3 +215,56 @@ def top_total(ctx):
             recommendation="Tune this statement first: EXPLAIN (ANALYZE, BUFFERS) it; if its mean is "
                            "already low, reduce how often it runs (caching, batching).",
             fix=None)
+
+
+@check(
+    id="pg.statements.temp_spill",
+    title="Statements spilling sorts and hashes to temporary files",
+    category="queries",
+    severity=Severity.WARNING,
+    facts=["pg.statements", "pg.settings"],
+    reference="PostgreSQL docs 20.4.1 work_mem; pg_stat_statements temp_blks_written; "
+              "guide: Database Performance > PostgreSQL Performance Tuning (work_mem)",
+    thresholds={
+        "min_bytes_per_call": Threshold(16 * 1024**2, "bytes", "advisor default: 16 MiB of temp "
+                                        "files per call"),
+        "min_calls": Threshold(2, "calls", "advisor default: a pattern, not a one-off"),
+        "max_findings": Threshold(10, "statements", "advisor default: most temp written first"),
+    },
+)
+def temp_spill(ctx):
+    """A sort, hash join or aggregate that does not fit in work_mem writes temporary
+    files: it runs at disk speed instead of memory speed and competes for I/O. The
+    statements writing the most temp data per call are listed with the current
+    work_mem. Fix: give those statements more memory where they run (SET work_mem
+    in the session, or ALTER ROLE ... SET work_mem for the role that runs them),
+    not server-wide: work_mem is per sort/hash node and per connection (see
+    pg.memory.work_mem). An index that delivers rows already sorted removes the
+    sort altogether."""
+    settings = ctx.fact("pg.settings")
+    block = int(settings.get("block_size", {}).get("value") or 8192)
+    work_mem = settings.get("work_mem", {}).get("value")
+    min_bytes, min_calls = ctx.threshold("min_bytes_per_call"), ctx.threshold("min_calls")
+    spills = []
+    for r in _rows(ctx):
+        calls = r["calls"] or 0
+        per_call = (r.get("temp_blks_written") or 0) * block / max(calls, 1)
+        if calls >= min_calls and per_call >= min_bytes:
+            spills.append((per_call, r))
+    spills.sort(key=lambda x: -x[0] * (x[1]["calls"] or 1))
+    for per_call, r in spills[: ctx.threshold("max_findings")]:
+        # in memory a sort needs more than its on-disk run size: offer twice the spill, in whole MB
+        want_mb = 1 << (math.ceil(2 * per_call / 1024**2) - 1).bit_length()
+        yield ctx.finding(
+            object=f"{r['database']}:queryid {r['queryid']}",
+            summary=f"statement writes {human_bytes(per_call)} of temp files per call "
+                    f"({r['calls']} calls, work_mem {human_bytes(work_mem)})",
+            evidence={**brief(r, 400), "temp_bytes_per_call": int(per_call),
+                      "temp_bytes_total": int((r.get("temp_blks_written") or 0) * block),
+                      "work_mem": human_bytes(work_mem), "min_bytes_per_call": min_bytes,
+                      "database": r["database"], "role": r.get("role")},
+            recommendation="Raise work_mem for the session or role running it (not server-wide), or "
+                           "add an index that returns the rows in the needed order; confirm with "
+                           "EXPLAIN (ANALYZE, BUFFERS) that the sort/hash is then in memory.",
+            fix=f"SET work_mem = '{want_mb}MB';  -- in that session, or:\n"
+                f"ALTER ROLE {r.get('role') or '<role>'} SET work_mem = '{want_mb}MB';")

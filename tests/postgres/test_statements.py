@@ -203,3 +203,31 @@ def test_slow_respects_min_calls_and_hidden_rows(pg_judge):
     assert not pg_judge("pg.statements.slow", facts).of("pg.statements.slow")
     assert set(pg_judge("pg.statements.slow", facts, {"min_calls": 1}).of("pg.statements.slow")) == \
         {"app:queryid 42"}
+
+
+def test_statements_spilling_to_temp_files(pg_db, pg_twin, pg_advise):
+    for db, work_mem in ((pg_db, "64kB"), (pg_twin, "64MB")):
+        db.sql("CREATE EXTENSION pg_stat_statements")
+        db.sql(f"SET work_mem = '{work_mem}'")
+        for _ in range(2):
+            db.sql("SELECT g FROM generate_series(1, 200000) g ORDER BY g DESC LIMIT %s OFFSET 199990", (5,))
+    lowered = {"pg.statements.temp_spill": {"min_bytes_per_call": 1024**2, "max_findings": 100000}}
+    out = pg_advise(pg_db.url, ["pg.statements.temp_spill"], lowered, {"statement_limit": 100000})
+    [f] = _by_database(out, "pg.statements.temp_spill", pg_db.name)
+    assert "generate_series" in f.evidence["query"] and f.evidence["calls"] == 2
+    assert f.evidence["temp_bytes_per_call"] >= 1024**2
+    assert f.fix.startswith("SET work_mem = '") and "ALTER ROLE postgres SET work_mem" in f.fix
+    assert not _by_database(out, "pg.statements.temp_spill", pg_twin.name)
+
+
+def test_temp_spill_suggests_twice_the_spill_rounded_up(pg_judge):
+    row = dict(ROW, temp_blks_written=2 * 2560, calls=2)  # 20 MiB per call
+    res = pg_judge("pg.statements.temp_spill", {"pg.statements": {"rows": [row], "total_ms": 1, "count": 1},
+                                               "pg.settings": {"block_size": {"value": 8192},
+                                                               "work_mem": {"value": 4 * 1024**2}}})
+    f = res.of("pg.statements.temp_spill")["app:queryid 42"]
+    assert f.evidence["temp_bytes_per_call"] == 20 * 1024**2 and f.evidence["work_mem"] == "4.0 MiB"
+    assert f.fix.startswith("SET work_mem = '64MB';")
+    small = dict(row, temp_blks_written=2 * 100)
+    assert not pg_judge("pg.statements.temp_spill", {"pg.statements": {"rows": [small]},
+                                                     "pg.settings": {}}).of("pg.statements.temp_spill")
