@@ -114,6 +114,8 @@ def parse(text: str, dialect: str) -> Parsed:
         raise ParseFailure(f"{tree.key} statement")
     if isinstance(tree, exp.Query) and tree.find(exp.Insert, exp.Update, exp.Delete):
         raise ParseFailure("data-modifying CTE")
+    if tree.find(exp.Into):
+        raise ParseFailure("SELECT INTO (creates a table)")
     names = []
     for t in tree.find_all(exp.Table):
         if t.name:

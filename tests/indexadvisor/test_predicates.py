@@ -79,7 +79,9 @@ def test_mysql_placeholders_and_backticks(shop_catalog):
 
 
 @pytest.mark.parametrize("sql", ["CREATE TABLE x (a int)", "INSERT INTO orders VALUES ($1)", "BEGIN",
-                                 "SELECT 1; SELECT 2", "SELECT * FROM", "SELECT 1"])
+                                 "SELECT 1; SELECT 2", "SELECT * FROM", "SELECT 1",
+                                 "SELECT * INTO copy FROM orders WHERE id = $1",
+                                 "WITH d AS (DELETE FROM orders RETURNING id) SELECT * FROM d"])
 def test_statements_without_index_questions_fail_cleanly(sql):
     with pytest.raises(ParseFailure):
         parse(sql, "postgres")
