@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 
+import jsonschema
 import pytest
 
 from advisor import baseline
 from advisor.model import Finding, Severity
+from advisor.report import json_schema
 
 CHECKS = ("--checks", "pg.schema.*", "--checks", "pg.index.duplicate")
 
@@ -85,6 +87,7 @@ def test_round_trip_against_a_live_database(pg_db, seeded_pg, run_cli, run_cli_j
     assert report["findings"] == []
     assert [m["object"] for m in report["muted"]] == ["public.audit"]
     assert report["muted"][0]["reason"] == f"in baseline {base}"
+    jsonschema.validate(report, json_schema())
     code, out, _ = run_cli("run", pg_db.url, *CHECKS, "--baseline", base)
     assert code == 0 and "1 finding(s) muted or in the baseline" in out and "No findings." in out
 

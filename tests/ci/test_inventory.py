@@ -3,11 +3,13 @@ does not stop the others, exit 3 only when no target could be inspected."""
 
 from __future__ import annotations
 
+import jsonschema
 import pytest
 
 from advisor import inventory
 from advisor.errors import UsageError
 from advisor.model import Host
+from advisor.report import json_schema
 from advisor.runner import RunOptions
 
 
@@ -54,6 +56,7 @@ url_env = "MISSING_DB_URL"
     assert errors["reporting"] == "not inspected: environment variable MISSING_DB_URL is not set"
     assert "advisor: legacy: cannot connect" in err and "advisor: reporting: not inspected" in err
     assert "hunter2" not in str(report) + err
+    jsonschema.validate(report, json_schema())
     # no finding at or above the level: the dead targets alone do not fail the run
     code, _, _ = run_cli_json("run", "--inventory", path, "--checks", "pg.schema.no_primary_key", "--fail-on", "critical")
     assert code == 0
