@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import redis
 
 from servers import RedisServer
@@ -24,3 +26,11 @@ def findings(report: dict, check: str | None = None) -> list[dict]:
 
 def skipped(report: dict) -> dict[str, str]:
     return {s["check"]: s["reason"] for s in report["skipped"]}
+
+
+def wait_for(condition, seconds: float = 15.0) -> None:
+    """Poll until the server reached the planted state (the machine may be busy)."""
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "planted state not reached in time"
+        time.sleep(0.05)

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import shutil
-import time
 
-from redis_helpers import client, findings, skipped, state
+from redis_helpers import client, findings, skipped, state, wait_for
 
 HEALTHY = ("--maxmemory", "100mb", "--maxmemory-policy", "allkeys-lru", "--save", "900 1",
            "--appendonly", "yes", "--appendfsync", "everysec", "--latency-monitor-threshold", "100",
@@ -113,10 +112,7 @@ def test_failed_bgsave_is_critical(start_redis, advise):
     r.set("k", "v")
     shutil.rmtree(srv.dir)  # the snapshot cannot be written any more
     r.bgsave()
-    for _ in range(100):
-        if r.info("persistence")["rdb_last_bgsave_status"] != "ok":
-            break
-        time.sleep(0.05)
+    wait_for(lambda: r.info("persistence")["rdb_last_bgsave_status"] != "ok")
     try:
         _, rep, _ = advise(srv.url, "--checks", "redis.persistence.*")
         f = findings(rep, "redis.persistence.failed")
@@ -179,6 +175,7 @@ def test_clients_near_max_and_rejected(start_redis, advise):
             pass
     for c in conns[8:]:
         c.close()  # make room for the advisor's own connection
+    wait_for(lambda: conns[0].info("clients")["connected_clients"] <= 8)
     _, rep, _ = advise(srv.url, "--checks", "redis.clients.*")
     ids = _ids(rep)
     assert {"redis.clients.near_max", "redis.clients.rejected"} <= ids
@@ -190,10 +187,10 @@ def test_blocked_clients_with_threshold_from_config(start_redis, advise):
     import threading
     srv = start_redis()
     waiters = [client(srv) for _ in range(3)]
-    threads = [threading.Thread(target=w.blpop, args=("queue", 3), daemon=True) for w in waiters]
+    threads = [threading.Thread(target=w.blpop, args=("queue", 30), daemon=True) for w in waiters]
     for t in threads:
         t.start()
-    time.sleep(0.3)
+    wait_for(lambda: client(srv).info("clients")["blocked_clients"] == 3)
     _, rep, _ = advise(srv.url, "--checks", "redis.clients.*",
                        thresholds={"redis.clients.blocked": {"blocked": 2}})
     f = findings(rep, "redis.clients.blocked")
@@ -210,10 +207,7 @@ def test_replica_link_up_then_down(start_redis, advise):
     replica = start_redis("--replicaof", "127.0.0.1", str(master.port))
     client(master).set("k", "v")
     r = client(replica)
-    for _ in range(100):
-        if r.info("replication")["master_link_status"] == "up":
-            break
-        time.sleep(0.1)
+    wait_for(lambda: r.info("replication")["master_link_status"] == "up")
     _, rep, _ = advise(replica.url, "--checks", "redis.replication.*")
     assert not findings(rep)
     _, rep, _ = advise(master.url, "--checks", "redis.replication.*")
