@@ -98,7 +98,7 @@ def suggested_index(ctx):
             evidence={"rank": rank, "table": c["table"], "columns": c["columns"], "kind": c["kind"],
                       "explain_confirms_full_scan": confirmed, "statements": stmts_served[:10],
                       "statement_count": len(stmts_served), "statement_time_ms": round(ms, 1),
-                      "selectivity": c.get("selectivity"), "min_time_share": ctx.threshold("min_time_share")},
+                      "selectivity": None if c.get("selectivity") is None else float(f"{c['selectivity']:.3g}"), "min_time_share": ctx.threshold("min_time_share")},
             recommendation=("Add the index, then confirm with EXPLAIN that these statements use it "
                             "(MySQL has no hypothetical indexes to check it beforehand)."),
             fix=c["ddl"])

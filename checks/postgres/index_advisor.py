@@ -111,7 +111,7 @@ def suggested_index(ctx):
         evidence = {"rank": rank, "table": e["table"], "columns": e["columns"], "kind": e["kind"],
                     "validated": e["validated"], "statements": e["serves"][:10],
                     "statement_count": len(e["serves"]), "statement_time_ms": round(e["statement_ms"], 1),
-                    "selectivity": e.get("selectivity"),
+                    "selectivity": None if e.get("selectivity") is None else float(f"{e['selectivity']:.3g}"),
                     "min_cost_reduction": ctx.threshold("min_cost_reduction")}
         if e["validated"]:
             evidence["estimated_saved_ms"] = round(e["saved_ms"], 1)

@@ -126,3 +126,32 @@ def test_missing_index_check_names_filter_columns():
     assert f.evidence["filter_columns"] == ["customer_id", "status"] or \
         f.evidence["filter_columns"] == ["status", "customer_id"]
     assert f.fix == f"CREATE INDEX CONCURRENTLY ON public.orders ({', '.join(f.evidence['filter_columns'])});"
+
+
+def _mysql_facts(explain_rows):
+    k = "shop:abc"
+    return {"mysql.index_candidates": {
+        "statements": [{"queryid": k, "digest": "abc", "schema": "shop", "calls": 10, "total_ms": 500.0,
+                        "rows_examined": 100_000, "rows_sent": 10,
+                        "query": "SELECT * FROM `c` JOIN `o` ON `o`.`cid` = `c`.`id` WHERE `c`.`email` = ?"}],
+        "candidates": [{"id": 0, "table": "shop.c", "columns": ["email"], "desc": [False], "equality": 1,
+                        "kind": "filter", "opclass": [None], "selectivity": 0.0001, "statements": [k],
+                        "ddl": "ALTER TABLE `shop`.`c` ADD INDEX `idx_c_email` (`email`);"}],
+        "rejected": [], "covered": [], "issues": [], "failed_statements": [],
+        "explain": {k: {"sql": "...", "aliases": {"c": "shop.c", "o": "shop.o"}, "rows": explain_rows}}}}
+
+
+def test_mysql_explain_confirms_or_discards_a_suggestion():
+    def run(rows):
+        res = TargetResult(id="t", engine="mysql", url="mysql://h/")
+        run_checks(res, [get("mysql.index.suggested")], SnapshotFacts(_mysql_facts(rows)), RunOptions())
+        assert not res.errors, res.errors
+        return res.findings
+    scan = [{"table": "c", "type": "ALL", "key": None, "rows": 20000, "key_columns": None}]
+    (f,) = run(scan)
+    assert f.evidence["explain_confirms_full_scan"] and str(f.severity) == "warning"
+    # read through an unrelated key (the join's primary key): kept, but not confirmed
+    (f,) = run([{"table": "c", "type": "eq_ref", "key": "PRIMARY", "rows": 1, "key_columns": ["id"]}])
+    assert str(f.severity) == "info" and not f.evidence["explain_confirms_full_scan"]
+    # already read through an index that serves it: nothing to suggest
+    assert run([{"table": "c", "type": "ref", "key": "by_email", "rows": 1, "key_columns": ["email", "x"]}]) == []
