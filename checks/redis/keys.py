@@ -70,7 +70,8 @@ def big_keys(ctx):
         size = f"{r['length']} {unit}" if r.get("length") is not None else "?"
         yield ctx.finding(
             object=f"db{r['db']}:{r['key']}" + ("..." if r.get("truncated") else ""),
-            summary=f"big {r['type']} key: {size}, {human_bytes(r.get('memory'))} (encoding {r['encoding']})",
+            summary=f"big {r['type']} key: {size}, {human_bytes(r.get('memory'))}"
+                    + (f" (encoding {r['encoding']})" if r["encoding"] != "-" else ""),
             evidence={"type": r["type"], "length": r.get("length"), "length_unit": unit,
                       "memory_bytes": r.get("memory"), "encoding": r["encoding"], "ttl_s": r.get("ttl_s"),
                       "threshold_length": ctx.threshold(name) if name else None,

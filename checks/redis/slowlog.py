@@ -22,6 +22,10 @@ def _example(e: dict) -> str:
     return " ".join(e["args"])
 
 
+def _duration(us: int) -> str:
+    return f"{us / 1000:.1f} ms" if us >= 100 else f"{us} us"
+
+
 @check(id="redis.slowlog.slow_commands", title="Slow commands in the slow log", category="queries",
        severity=Severity.WARNING, facts=["redis.slowlog"], reference=REF,
        thresholds={"slow_us": Threshold(10_000, "us", REF), "top": Threshold(10, "commands", "db-advisor")})
@@ -40,7 +44,7 @@ def slow_commands(ctx):
         total = sum(e["duration_us"] for e in es)
         yield ctx.finding(
             object=cmd,
-            summary=f"{cmd}: {len(es)} slow call(s) in the slow log, worst {worst['duration_us'] / 1000:.1f} ms",
+            summary=f"{cmd}: {len(es)} slow call(s) in the slow log, worst {_duration(worst['duration_us'])}",
             evidence={"command": cmd, "calls": len(es), "max_us": worst["duration_us"],
                       "avg_us": round(total / len(es)), "slowest_call": _example(worst),
                       "client": worst.get("client"), "threshold_us": ctx.threshold("slow_us"),
@@ -79,7 +83,7 @@ def dangerous(ctx):
         worst = max(es, key=lambda e: e["duration_us"])
         yield ctx.finding(
             object=cmd, severity=sev,
-            summary=f"{cmd} seen {len(es)} time(s) in the slow log (worst {worst['duration_us'] / 1000:.1f} ms)",
+            summary=f"{cmd} seen {len(es)} time(s) in the slow log (worst {_duration(worst['duration_us'])})",
             evidence={"command": cmd, "calls": len(es), "max_us": worst["duration_us"], "example": _example(worst),
                       "client": worst.get("client")},
             recommendation=f"Use {alt} instead; block the command for applications with ACLs.",
