@@ -47,7 +47,9 @@ def wraparound(ctx):
     can lower it). Ages well beyond that mean those vacuums cannot finish (long
     transactions, abandoned replication slots or prepared transactions hold the
     horizon back, or they are too throttled). Both the database age
-    (datfrozenxid) and each table's age, TOAST included, are judged.
+    (datfrozenxid) and each table's age, TOAST included, are judged; multixact
+    IDs (row locks shared by several transactions) wrap around the same way and
+    are judged per database against autovacuum_multixact_freeze_max_age.
 
     Fix: remove what holds the horizon back, then `VACUUM (FREEZE, VERBOSE)` the
     oldest tables (or `vacuumdb --all --freeze --jobs N`)."""
@@ -55,18 +57,24 @@ def wraparound(ctx):
     freeze_max = int(settings["autovacuum_freeze_max_age"]["value"])
     evidence_th = {k: ctx.threshold(k) for k in ("freeze_info_pct", "freeze_warning_pct",
                                                 "min_remaining", "critical_age")}
+    mx_max = int(settings.get("autovacuum_multixact_freeze_max_age", {}).get("value", 400_000_000))
     for db in ctx.fact("pg.databases"):
-        age = db.get("xid_age") or 0
-        sev = judge(ctx, age, freeze_max)
-        if sev is None:
+        age, mx_age = db.get("xid_age") or 0, db.get("mxid_age") or 0
+        xid_sev, mx_sev = judge(ctx, age, freeze_max), judge(ctx, mx_age, mx_max)
+        if xid_sev is None and mx_sev is None:
             continue
+        if (xid_sev or 0) >= (mx_sev or 0):
+            what = (f"oldest unfrozen XID is {age:,} transactions old ({100 * age / freeze_max:.0f}% of "
+                    f"autovacuum_freeze_max_age, {HARD_LIMIT - age:,} left before wraparound)")
+        else:
+            what = (f"oldest multixact is {mx_age:,} old ({100 * mx_age / mx_max:.0f}% of "
+                    f"autovacuum_multixact_freeze_max_age)")
         yield ctx.finding(
-            object=f"database {db['name']}", severity=sev,
-            summary=f"database {db['name']}: oldest unfrozen XID is {age:,} transactions old "
-                    f"({100 * age / freeze_max:.0f}% of autovacuum_freeze_max_age, "
-                    f"{HARD_LIMIT - age:,} left before wraparound)",
+            object=f"database {db['name']}", severity=max(xid_sev or 0, mx_sev or 0),
+            summary=f"database {db['name']}: {what}",
             evidence={"xid_age": age, "autovacuum_freeze_max_age": freeze_max,
-                      "remaining": HARD_LIMIT - age, "mxid_age": db.get("mxid_age"), **evidence_th},
+                      "remaining": HARD_LIMIT - age, "mxid_age": mx_age,
+                      "autovacuum_multixact_freeze_max_age": mx_max, **evidence_th},
             recommendation="Find what holds the xmin horizon back (long transactions, prepared "
                            "transactions, stale replication slots) and vacuum-freeze the oldest "
                            "tables of this database.",

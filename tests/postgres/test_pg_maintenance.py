@@ -185,3 +185,13 @@ def test_index_bloat_levels(pg_judge):
     assert {k: f.severity for k, f in out.items()} == {
         "public.pghero": Severity.INFO, "public.check_postgres": Severity.WARNING,
         "public.huge": Severity.CRITICAL}
+
+
+def test_wraparound_multixact_age(pg_judge):
+    settings = {**SETTINGS, "autovacuum_multixact_freeze_max_age": {"value": 400_000_000}}
+    out = pg_judge("pg.maintenance.wraparound", {
+        "pg.databases": [{"name": "locks", "xid_age": 1000, "mxid_age": 390_000_000},
+                         {"name": "calm", "xid_age": 1000, "mxid_age": 1000}],
+        "pg.settings": settings, "pg.tables": tables()}).of("pg.maintenance.wraparound")
+    assert set(out) == {"database locks"}
+    assert out["database locks"].severity == Severity.WARNING and "multixact" in out["database locks"].summary
