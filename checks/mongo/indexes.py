@@ -44,6 +44,9 @@ def unused_indexes(ctx):
                    "index usage on the other members is unknown",
                    "connect with the replica-set URL (mongodb://h1,h2,h3/?replicaSet=NAME), "
                    "without directConnection=true")
+    if fact.get("lost_members"):
+        raise Skip(f"member(s) {', '.join(fact['lost_members'])} stopped answering: their index usage "
+                   "is unknown", "run again when every member is reachable")
     members = len(fact.get("members") or []) or 1
     if fact.get("replica_set") and members < fact.get("members_expected", 0):
         raise Skip(f"only {members} of {fact['members_expected']} replica-set members were reachable: "

@@ -24,12 +24,14 @@ def reply(name: str) -> Any:
 class MockMongod:
     """One mongod. `member` picks the per-host $indexStats file (db1, db2, db3);
     `rs_hosts` makes it a replica-set member; `deny` answers those commands with
-    Unauthorized; `replies` overrides recorded documents by name."""
+    Unauthorized, `hangup` closes the connection on them; `replies` overrides recorded
+    documents by name."""
 
     def __init__(self, member: str = "db1", *, deny: tuple[str, ...] = (), replies: dict | None = None,
-                 secondary: bool = False):
+                 secondary: bool = False, hangup: tuple[str, ...] = ()):
         self.member = member
         self.deny = {d.lower() for d in deny}
+        self.hangup = {h.lower() for h in hangup}
         self.overrides = replies or {}
         self.secondary = secondary
         self.rs_hosts: list[str] | None = None
@@ -73,6 +75,8 @@ class MockMongod:
             return r.ok(self._hello()) if name == "hello" else r.replies(self._hello())
         if name in self.deny:
             return r.replies(UNAUTHORIZED)
+        if name in self.hangup:
+            return r.hangup()
         if name in ("ping", "endsessions", "killcursors"):
             return r.ok()
         simple = {"buildinfo": "buildInfo", "serverstatus": "serverStatus", "hostinfo": "hostInfo",

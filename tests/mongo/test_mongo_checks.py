@@ -347,6 +347,13 @@ def test_profiler(facts):
     assert f.severity == Severity.WARNING
 
 
+def test_tickets(facts):
+    assert judge("mongo.concurrency.tickets", facts).findings == []          # 2 and 3 of 128
+    facts["mongo.server_status"]["tickets"]["write"].update(out=128, available=0)
+    f, = judge("mongo.concurrency.tickets", facts).findings
+    assert f.object == "tickets.write" and f.evidence["used_pct"] == 100.0
+
+
 MINE = ("cache", "connections", "indexes", "profiler", "queries", "replication", "security", "storage")
 
 
@@ -354,7 +361,7 @@ def test_every_mongo_check_is_exercised_here():
     import sys
     src = open(sys.modules[__name__].__file__).read()
     mine = [c for c in registry.select("mongo") if c.func.__module__ in {f"checks.mongo.{m}" for m in MINE}]
-    assert len(mine) == 20
+    assert len(mine) == 21
     for c in mine:
         assert f'"{c.id}"' in src, c.id
 

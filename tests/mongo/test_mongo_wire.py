@@ -213,6 +213,8 @@ def test_direct_connection_to_one_member_does_not_call_indexes_unused(mongo_rs):
     skipped = {s["check"]: s["reason"] for s in rep["skipped"]}
     assert "one member of replica set rs0" in skipped["mongo.index.unused"]
     assert not [f for f in rep["findings"] if f["check"] == "mongo.index.unused"]
+    skipped = {s["check"]: s["reason"] for s in rep["skipped"]}
+    assert "stopped answering" in skipped["mongo.index.unused"]
 
 
 def test_replica_set_without_primary_is_still_inspected():
@@ -237,3 +239,26 @@ def test_profiler_unreadable_skips_query_shapes_with_the_grant(make_mongod):
     m2 = make_mongod("db1", deny=("find",))
     code, rep, err = run_json(m2.url, "--checks", "mongo.query.collscan")
     assert "find on shop.system.profile" in rep["skipped"][0]["reason"]
+
+
+def test_connection_dropped_mid_run_gives_a_partial_report(make_mongod):
+    m = make_mongod("db1", hangup=("listIndexes",))
+    code, rep, err = run_json(m.url)
+    assert rep["targets"][0]["server_version"] == "7.0.12"
+    assert any("connection lost during mongo." in e["message"] and "partial" in e["message"]
+               for e in rep["errors"]), rep["errors"]
+    assert any(s["reason"] == "not run: connection to the target was lost" for s in rep["skipped"])
+    assert "Traceback" not in err
+
+
+def test_a_member_going_down_mid_run_is_not_the_target_lost(mongo_rs):
+    mongo_rs[2].hangup = {"aggregate"}          # db3 drops $indexStats connections
+    code, rep, err = run_json(f"mongodb://{mongo_rs[0].address}/?replicaSet=rs0")
+    assert rep["errors"] == [], rep["errors"]
+    # db3's counters are missing, so nothing is called unused; redundancy is still judged
+    assert not [f for f in rep["findings"] if f["check"] == "mongo.index.unused"]
+    skipped = {s["check"]: s["reason"] for s in rep["skipped"]}
+    assert "stopped answering" in skipped["mongo.index.unused"]
+    assert any(f["check"] == "mongo.index.redundant" for f in rep["findings"])
+    aggregates_on_db3 = [c for c in mongo_rs[2].received if c == ("aggregate", "shop")]
+    assert len(aggregates_on_db3) == 1          # not asked again after it failed

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from advisor.errors import FactUnavailable
+from advisor.errors import FactUnavailable, TargetLost
 from advisor.facts import provides
 
 from .session import CLUSTER_MONITOR, read_grant
@@ -114,6 +114,7 @@ def indexes(s, facts) -> dict[str, Any]:
     hello = facts.get("mongo.topology")["hello"]
     hosts = s.member_hosts() if s.topology.startswith("ReplicaSet") else [None]
     rows, errors, truncated = [], {}, colls.get("truncated", False)
+    lost: set[str] = set()   # members that stopped answering: not asked again
     deadline = _deadline(facts)
     for c in colls["rows"]:
         db, name = c["db"], c["collection"]
@@ -130,12 +131,20 @@ def indexes(s, facts) -> dict[str, Any]:
         by_name = {sp["name"]: shape_index(db, name, sp)
                    for sp in specs}
         for host in hosts:
+            if host in lost:
+                continue
             client = s.member(host) if host else None
             try:
                 stats = s.aggregate(db, name, [{"$indexStats": {}}], client=client,
                                     enable=CLUSTER_MONITOR + " (indexStats action)")
             except FactUnavailable as e:
                 errors[f"{db}.{name}@{host or 'target'}"] = e.describe()
+                continue
+            except TargetLost as e:
+                if host is None:
+                    raise
+                lost.add(host)   # one member down must not end the run: its counters are missing
+                errors[f"member {host}"] = f"member unreachable: {e}"
                 continue
             for row in by_name.values():
                 row["members_read"] += 1
@@ -145,6 +154,6 @@ def indexes(s, facts) -> dict[str, Any]:
                     add_index_stats(by_name[st["name"]], [st])
         rows.extend(by_name.values())
     return {"rows": rows, "members": [h for h in hosts if h], "errors": errors, "truncated": truncated,
-            "replica_set": hello.get("setName"),
+            "replica_set": hello.get("setName"), "lost_members": sorted(lost),
             "members_expected": len(hello.get("hosts") or []) + len(hello.get("passives") or []),
             "direct_member": s.topology == "Single" and bool(hello.get("setName"))}
