@@ -17,10 +17,13 @@ def filter_columns(queries: Iterable[str], schema: str, table: str, dialect: str
     """Columns (equality first, then range, then sort) of the first statement that filters,
     joins or sorts schema.table; [] when none does."""
     t = Table(schema, table, rows=1.0)
-    catalog = Catalog([t], [schema])
     for q in queries:
         try:
-            shape = analyse(parse_cached(f"text:{hash(q)}", q, dialect), catalog)
+            parsed = parse_cached(f"text:{hash(q)}", q, dialect)
+            # the other tables too (columns unknown), so join columns are not taken for constants
+            others = {(s or schema, n) for s, n in parsed.table_names} - {(schema, table)}
+            catalog = Catalog([t] + [Table(s, n, rows=1.0) for s, n in sorted(others)], [schema])
+            shape = analyse(parsed, catalog)
         except ParseFailure:
             continue
         for use in shape.uses:

@@ -114,6 +114,9 @@ def test_missing_index_check_names_filter_columns():
     assert filter_columns(["SELECT 1", "SELECT * FROM orders o WHERE o.customer_id = $1 AND o.created_at > $2"],
                           "public", "orders") == ["customer_id", "created_at"]
     assert filter_columns(["SELECT * FROM orders WHERE lower(note) = $1"], "public", "orders") == []
+    join = "SELECT o.id FROM orders o JOIN customers c ON c.id = o.customer_id WHERE c.email = $1"
+    assert filter_columns([join], "public", "customers") == ["email"]
+    assert filter_columns([join], "public", "orders") == ["customer_id"]
     server = {"database": "app", "stats_reset": None, "started_at": "2026-01-01T00:00:00"}
     table = {"schema": "public", "name": "orders", "qualified": "public.orders", "kind": "r", "relid": 1,
              "seq_scan": 400, "idx_scan": 10, "seq_tup_read": 400 * 200_000, "n_live_tup": 200_000,
