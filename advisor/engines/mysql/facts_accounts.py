@@ -41,9 +41,14 @@ def accounts(s, facts) -> dict[str, Any]:
                         "locked": bool(priv.get("account_locked")),
                         "is_role": bool(priv.get("is_role")) or r["host"] == ""})
     else:
-        locked = "account_locked = 'Y'" if tuple(server["version_tuple"]) >= (5, 7, 6) else "FALSE"
+        ver = tuple(server["version_tuple"])
+        mysql57 = server["vendor"] == "mysql" and ver >= (5, 7, 6)
+        locked = "account_locked = 'Y'" if mysql57 else "FALSE"
+        # MariaDB < 10.4 (and MySQL < 5.7) keep native hashes in the Password column
+        empty = "authentication_string = ''" if mysql57 else \
+            "(COALESCE(authentication_string, '') = '' AND Password = '')"
         rows = s.query(f"""
-            SELECT User AS user, Host AS host, plugin, authentication_string = '' AS empty,
+            SELECT User AS user, Host AS host, plugin, {empty} AS empty,
                    {locked} AS locked
             FROM mysql.user""", enable="GRANT SELECT ON mysql.user TO <advisor user>")
         for r in rows:
