@@ -224,8 +224,8 @@ def main(argv: list[str] | None = None) -> int:
                 targets.append(step())
                 print(f"demo: {label}: problems planted ({time.monotonic() - t0:.1f} s)", file=sys.stderr)
             except Exception as e:  # one missing server must not stop the demo
-                print(f"demo: {label}: skipped ({type(e).__name__}: {str(e).strip().splitlines()[0] if str(e).strip() else ''})",
-                      file=sys.stderr)
+                first = (str(e).strip().splitlines() or [""])[0]
+                print(f"demo: {label}: skipped ({type(e).__name__}: {first})", file=sys.stderr)
         if not targets:
             print("demo: no server could be prepared", file=sys.stderr)
             return 0

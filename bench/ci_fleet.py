@@ -89,7 +89,8 @@ def formats(n: int) -> None:
 
     sev = [Severity.CRITICAL, Severity.WARNING, Severity.INFO]
     findings = [Finding("postgres://db:5432/app", f"pg.index.unused", sev[i % 3], "indexes", f"public.idx_{i}",
-                        f"index public.idx_{i} was never scanned ({i * 1024} bytes)", {"idx_scan": 0, "bytes": i * 1024},
+                        f"index public.idx_{i} was never scanned ({i * 1024} bytes)",
+                        {"idx_scan": 0, "bytes": i * 1024},
                         "Drop it if no query needs it.", f"DROP INDEX CONCURRENTLY public.idx_{i};", "PgHero")
                 for i in range(n)]
     report = Report(targets=[TargetResult(id="postgres://db:5432/app", engine="postgres", url="postgresql://db/app",
@@ -97,7 +98,8 @@ def formats(n: int) -> None:
     for name in sorted(FORMATS):
         t0 = time.perf_counter()
         text = renderer(name)(report)
-        print(f"format {name:<8} {n} findings: {1000 * (time.perf_counter() - t0):7.1f} ms, {len(text) / 1024:8.1f} KiB")
+        ms = 1000 * (time.perf_counter() - t0)
+        print(f"format {name:<8} {n} findings: {ms:7.1f} ms, {len(text) / 1024:8.1f} KiB")
 
 
 def plugin_import() -> None:

@@ -96,7 +96,8 @@ def test_round_trip_against_a_live_database(pg_db, seeded_pg, run_cli, run_cli_j
     pg_db.sql("CREATE INDEX audit_what_again ON audit (what)")
     code, report, err = run_cli_json("run", pg_db.url, *CHECKS, "--baseline", base)
     assert code == 1
-    assert [(f["check"], f["object"]) for f in report["findings"]] == [("pg.index.duplicate", "public.audit_what_again")]
+    assert [(f["check"], f["object"]) for f in report["findings"]] == \
+        [("pg.index.duplicate", "public.audit_what_again")]
 
     # SARIF and Markdown report only the new finding too
     code, out, _ = run_cli("run", pg_db.url, *CHECKS, "--baseline", base, "--format", "sarif")

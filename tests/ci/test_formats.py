@@ -62,8 +62,9 @@ def test_sarif_of_a_live_run_validates_against_the_official_schema(seeded_pg, ru
         assert res["locations"][0]["physicalLocation"]["artifactLocation"]["uri"].startswith("db-advisor/")
     # the same database twice gives the same fingerprints (stable across runs)
     code, again, _ = run_cli("run", seeded_pg.url, "--format", "sarif", "--fail-on", "never")
-    fp = lambda d: sorted(r["partialFingerprints"][sarif.FINGERPRINT_KEY] for r in d["runs"][0]["results"])  # noqa: E731
-    assert fp(json.loads(again)) == fp(doc)
+    def fps(d):
+        return sorted(r["partialFingerprints"][sarif.FINGERPRINT_KEY] for r in d["runs"][0]["results"])
+    assert fps(json.loads(again)) == fps(doc)
 
 
 def test_sarif_levels_errors_and_skips_validate():
@@ -86,7 +87,8 @@ def test_sarif_levels_errors_and_skips_validate():
     # a finding of a check this installation does not know still gets a rule
     doc = sarif.to_sarif(_report(_finding(check="pg.vendor.custom_rule")))
     validate_sarif(doc)
-    assert doc["runs"][0]["tool"]["driver"]["rules"][doc["runs"][0]["results"][0]["ruleIndex"]]["id"] == "pg.vendor.custom_rule"
+    run = doc["runs"][0]
+    assert run["tool"]["driver"]["rules"][run["results"][0]["ruleIndex"]]["id"] == "pg.vendor.custom_rule"
 
 
 def test_sarif_schema_rejects_a_broken_log():

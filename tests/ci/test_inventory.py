@@ -58,7 +58,8 @@ url_env = "MISSING_DB_URL"
     assert "hunter2" not in str(report) + err
     jsonschema.validate(report, json_schema())
     # no finding at or above the level: the dead targets alone do not fail the run
-    code, _, _ = run_cli_json("run", "--inventory", path, "--checks", "pg.schema.no_primary_key", "--fail-on", "critical")
+    code, _, _ = run_cli_json("run", "--inventory", path, "--checks", "pg.schema.no_primary_key",
+                              "--fail-on", "critical")
     assert code == 0
 
 

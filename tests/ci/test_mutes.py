@@ -38,8 +38,9 @@ reason = "index cleanup scheduled"
     assert code == 0, (report["findings"], err)
     assert report["findings"] == []
     reasons = {(m["check"], m["object"]): m["reason"] for m in report["muted"]}
-    assert reasons == {("pg.schema.no_primary_key", "public.audit_log"): "append-only audit table, PK planned in JIRA-123",
-                       ("pg.index.duplicate", "public.customers_email_idx2"): "index cleanup scheduled"}
+    assert reasons == {
+        ("pg.schema.no_primary_key", "public.audit_log"): "append-only audit table, PK planned in JIRA-123",
+        ("pg.index.duplicate", "public.customers_email_idx2"): "index cleanup scheduled"}
 
 
 @pytest.mark.postgres
