@@ -99,7 +99,9 @@ def test_activity_counts_planted_sessions_and_usage_finding(pg_db, pg_advise, se
     usage = the(out, "pg.connections.usage")
     # the fixture's own session + 3 planted ones (the advisor does not count itself)
     assert usage.evidence["top_databases"].get(pg_db.name) == 4
-    assert usage.evidence["usable"] == 97 and usage.severity == Severity.INFO
+    slots = pg_db.sql("SELECT current_setting('max_connections')::int "
+                      "- current_setting('superuser_reserved_connections')::int")[0][0]
+    assert usage.evidence["usable"] == slots and usage.severity == Severity.INFO
     pool = the(out, "pg.connections.pooling")
     assert pool.evidence["idle"] >= 4 and "pool_mode = transaction" in pool.fix
 

@@ -66,11 +66,12 @@ def test_effective_cache_size_below_shared_buffers(pg_db, pg_twin, pg_advise):
     sick = the(pg_advise(pg_db.url, ["pg.memory.effective_cache_size"], memory=8 * GiB),
                "pg.memory.effective_cache_size")
     assert sick.severity == Severity.WARNING and "smaller than shared_buffers" in sick.summary
-    # server default 4GB = 50% of 8 GiB: fine
+    pg_twin.sql(f'ALTER DATABASE "{pg_twin.name}" SET effective_cache_size = \'6GB\'')  # 75% of 8 GiB
     assert pg_advise(pg_twin.url, ["pg.memory.effective_cache_size"], memory=8 * GiB).findings == []
 
 
 def test_maintenance_work_mem(pg_db, pg_twin, pg_advise):
+    pg_db.sql(f'ALTER DATABASE "{pg_db.name}" SET maintenance_work_mem = \'64MB\'')  # the default
     pg_twin.sql(f'ALTER DATABASE "{pg_twin.name}" SET maintenance_work_mem = \'1GB\'')
     sick = the(pg_advise(pg_db.url, ["pg.memory.maintenance_work_mem"], memory=16 * GiB),
                "pg.memory.maintenance_work_mem")
