@@ -104,9 +104,10 @@ def missing(ctx):
 def unused(ctx):
     """Every index slows writes and takes buffer pool memory; one that no statement has
     read since the server started may be dropped. The statistics live in
-    performance_schema and start over at each restart, so the finding says since when they
-    are collected (uptime): on a server up for less than a week (or before a monthly job
-    ran) treat it as a hint. PRIMARY and UNIQUE keys are never reported (they enforce
+    performance_schema and start over at each restart (and when a table leaves the table
+    definition cache, e.g. FLUSH TABLES), so the finding says since when they are
+    collected, at most the uptime: on a server up for less than a week (or before a monthly
+    job ran) treat it as a hint. PRIMARY and UNIQUE keys are never reported (they enforce
     constraints). Safer than DROP: make it invisible first (MySQL 8: ALTER TABLE ... ALTER
     INDEX ... INVISIBLE; MariaDB 10.6+: IGNORED), watch, then drop."""
     usage = ctx.fact("mysql.index_usage")["tables"]
@@ -129,7 +130,7 @@ def unused(ctx):
             summary=f"index {ix['index']} on {name} ({', '.join(ix['columns'])}) not used in "
                     f"{human_duration(uptime)} of uptime" + (f", {human_bytes(size)}" if size else ""),
             evidence={"columns": ix["columns"], "reads_since_startup": 0, "uptime_s": uptime,
-                      "stats_since": f"server start, {human_duration(uptime)} ago", "size_bytes": size,
+                      "stats_since": f"server start, {human_duration(uptime)} ago (or the table's last reopen)", "size_bytes": size,
                       "threshold_min_uptime_days": ctx.threshold("min_uptime_days")},
             recommendation="Make the index invisible/ignored, watch a full business cycle, then drop it."
                            + (" Uptime is short: statistics may not cover periodic jobs yet." if young else ""),
