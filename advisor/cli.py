@@ -254,6 +254,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     old = _load_baseline(args)
     opts = _options(args, cfg)
     _check_selection(opts)
+    if inv and inv.parallel:
+        opts.max_parallel = inv.parallel
     report = runner.run(targets, opts) if targets else Report(targets=[])
     if inv:
         report.targets += inv.unusable

@@ -3,6 +3,7 @@
     # defaults for every target (optional)
     timeout = 10
     memory = "16GiB"
+    parallel = 8                     # targets inspected at the same time (default 8)
 
     [[target]]
     name = "orders-primary"          # the target's id in the report, baselines and mutes
@@ -42,6 +43,7 @@ _TARGET_KEYS = {"name", "url", "url_env"} | _SETTINGS
 @dataclass
 class Inventory:
     path: str
+    parallel: int | None = None  # thread-pool size for this fleet (RunOptions.max_parallel)
     targets: list[Target] = field(default_factory=list)
     unusable: list[TargetResult] = field(default_factory=list)  # not inspected: why, per target
 
@@ -58,14 +60,15 @@ def load(path: str) -> Inventory:
 
 
 def parse(data: dict[str, Any], where: str = "inventory") -> Inventory:
-    unknown = set(data) - _SETTINGS - {"target"}
+    unknown = set(data) - _SETTINGS - {"target", "parallel"}
     if unknown:
-        raise UsageError(f"{where}: unknown key(s) {sorted(unknown)} (known: target, {', '.join(sorted(_SETTINGS))})")
+        raise UsageError(f"{where}: unknown key(s) {sorted(unknown)} "
+                         f"(known: target, parallel, {', '.join(sorted(_SETTINGS))})")
     entries = data.get("target")
     if not isinstance(entries, list) or not entries:
         raise UsageError(f"{where}: no [[target]] tables")
     defaults = _settings(data, where)
-    inv = Inventory(path=where)
+    inv = Inventory(path=where, parallel=_parallel(data.get("parallel"), where))
     seen: set[str] = set()
     for i, entry in enumerate(entries):
         label = f"{where}: target #{i + 1}"
@@ -97,6 +100,14 @@ def parse(data: dict[str, Any], where: str = "inventory") -> Inventory:
         target.options = settings
         inv.targets.append(target)
     return inv
+
+
+def _parallel(v: Any, where: str) -> int | None:
+    if v is None:
+        return None
+    if isinstance(v, bool) or not isinstance(v, int) or not 1 <= v <= 64:
+        raise UsageError(f"{where}: parallel must be a whole number from 1 to 64")
+    return v
 
 
 def _from_env(var: str, name: str, inv: Inventory) -> Target | None:

@@ -95,12 +95,13 @@ url = "{seeded_pg.url}"
 
 def test_per_target_settings_override_the_run_options():
     inv = inventory.parse({
-        "timeout": 7, "memory": "4GiB", "options": {"statement_limit": 100},
+        "parallel": 3, "timeout": 7, "memory": "4GiB", "options": {"statement_limit": 100},
         "target": [
             {"name": "big", "url": "postgresql://h1/db", "memory": "64GiB", "cpus": 16, "timeout": 30,
              "options": {"table_limit": 50}},
             {"name": "small", "url": "redis://h2:6379/0"},
         ]}, "fleet.toml")
+    assert inv.parallel == 3
     base = RunOptions(timeout=10, host=Host(memory_bytes=None, cpus=2), engine_options={"postgres": {"x": 1}})
     big = base.for_target(inv.targets[0])
     assert big.timeout == 30 and big.host.memory_bytes == 64 * 1024**3 and big.host.cpus == 16
@@ -124,6 +125,7 @@ def test_per_target_settings_override_the_run_options():
     ('[[target]]\nname = "a"\nurl = "postgresql://h/db"\ntimeout = 0\n', "timeout must be > 0"),
     ('[[target]]\nname = "a"\nurl = "postgresql://h/db"\npassword = "x"\n', "unknown key(s) ['password']"),
     ('targets = 1\n', "unknown key(s) ['targets']"),
+    ('parallel = 0\n[[target]]\nname = "a"\nurl = "postgresql://h/db"\n', "parallel must be a whole number"),
 ])
 def test_bad_inventory_is_one_line_exit_2(run_cli, tmp_path, body, fragment):
     path = tmp_path / "fleet.toml"
