@@ -63,10 +63,9 @@ def _fill(url: str, tables: int, statements: int) -> None:
         for start in range(0, tables, 100):  # batches keep each transaction's lock table small
             c.execute(f"""
                 DO $$ BEGIN FOR i IN {start}..{min(start + 100, tables) - 1} LOOP
-                  EXECUTE format('CREATE TABLE t%s (id bigserial PRIMARY KEY, parent bigint, v int, w int, note text)', i);
-                  IF i > 0 THEN
-                    EXECUTE format('ALTER TABLE t%s ADD FOREIGN KEY (parent) REFERENCES t%s (id)', i, i - 1);
-                  END IF;
+                  -- the FK inline: a separate ALTER TABLE ... ADD FOREIGN KEY is 3x slower to build
+                  EXECUTE format('CREATE TABLE t%s (id bigserial PRIMARY KEY, parent bigint %s, v int, w int, note text)',
+                                 i, CASE WHEN i > 0 THEN format('REFERENCES t%s (id)', i - 1) ELSE '' END);
                   EXECUTE format('CREATE INDEX ON t%s (v, w)', i);
                   IF i % 10 = 5 THEN  -- a redundant index in every 10th table
                     EXECUTE format('CREATE INDEX ON t%s (v)', i);
