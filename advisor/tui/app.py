@@ -29,7 +29,7 @@ from advisor.report import Report
 from advisor.runner import RunOptions
 
 from . import recent
-from .jobs import Cancelled, Source, run_source
+from .jobs import Cancelled, Source, run_detached, run_source
 from .view import (SEVERITY_LABEL, FindingFilter, fit_widths, middle_cut, progress_bar, reachability_message,
                    score_label, short_version, status_counts, visible_findings)
 
@@ -186,7 +186,7 @@ class AdvisorApp(App[int]):
                 self.post_message(TargetProgress(key, gen, done, total, check_id))
 
         try:
-            result = run_source(source, self.opts, hook)
+            result = run_detached(lambda: run_source(source, self.opts, hook), lambda: worker.is_cancelled)
         except Cancelled:
             return
         if not worker.is_cancelled:

@@ -10,6 +10,7 @@ runner's own `finally`.
 from __future__ import annotations
 
 import dataclasses
+import threading
 from dataclasses import dataclass
 from typing import Any, Callable
 
@@ -70,6 +71,33 @@ class TrackedOptions(RunOptions):
             return func(ctx)
 
         return dataclasses.replace(c, func=run)
+
+
+def run_detached(func: Callable[[], Any], cancelled: Callable[[], bool], poll: float = 0.05) -> Any:
+    """func() in a daemon thread; its result, or Cancelled as soon as cancelled() is true.
+
+    A connect or query that hangs until its timeout must hold up neither quitting nor a
+    re-run: the caller returns at once and the abandoned thread ends on its own (its hook
+    raises Cancelled at the next check; a daemon thread never delays the exit).
+    """
+    box: dict[str, Any] = {}
+    done = threading.Event()
+
+    def target() -> None:
+        try:
+            box["result"] = func()
+        except BaseException as e:  # handed to the caller below
+            box["error"] = e
+        finally:
+            done.set()
+
+    threading.Thread(target=target, name="advisor-target", daemon=True).start()
+    while not done.wait(poll):
+        if cancelled():
+            raise Cancelled
+    if "error" in box:
+        raise box["error"]
+    return box["result"]
 
 
 def run_source(src: Source, opts: RunOptions, hook: Hook) -> TargetResult:

@@ -187,22 +187,50 @@ def test_slow_target_keeps_ui_responsive_then_times_out(make_app, tmp_path):
         asyncio.run(scenario())
 
 
-def test_rerun_cancels_the_run_in_progress(make_app, pg_db):
+def test_rerun_cancels_the_run_in_progress(make_app):
+    """r while a target hangs: the hung run is cancelled at once and its outcome never shows."""
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(8)
+    url = f"postgresql://postgres@127.0.0.1:{silent.getsockname()[1]}/postgres"
+
+    async def scenario():
+        app = make_app(url, timeout=60)
+        async with app.run_test() as pilot:
+            await pilot.pause(0.3)
+            first = app.states["t0"].worker
+            assert app.states["t0"].status == "running"
+            await pilot.press("r")
+            second = app.states["t0"].worker
+            assert second is not first and app.states["t0"].gen == 2
+            await wait_until(pilot, lambda: first.is_finished, 5, "the first run to end")
+            assert first.is_cancelled and not second.is_finished
+            assert app.states["t0"].status == "running"
+            silent.close()  # both connects now fail; only the second run may report it
+            await wait_finished(pilot, app, timeout=20)
+            assert app.states["t0"].status == "unreachable"
+            assert len(table_rows(app, "#errors")) == 1
+
+    try:
+        asyncio.run(scenario())
+    finally:
+        silent.close()
+
+
+def test_rerun_after_a_finished_run_replaces_its_findings(make_app, pg_db):
     plant_pg(pg_db)
 
     async def scenario():
-        app = make_app(pg_db.url)
+        app = make_app(pg_db.url, include=["pg.config.*", "pg.schema.*"])
         async with app.run_test() as pilot:
-            first = app.states["t0"].worker
-            await pilot.press("r")
-            second = app.states["t0"].worker
-            assert second is not first
             await wait_finished(pilot, app)
-            await wait_until(pilot, lambda: first.is_finished, 10, "the first run to end")
-            assert first.is_cancelled
-            assert app.states["t0"].gen == 2 and app.states["t0"].status == "done"
-            # one run's findings, not two runs' worth
-            assert [f.object for f in app.shown].count("enable_*") == 1
+            before = len(app.shown)
+            pg_db.sql("ALTER TABLE public.events ADD COLUMN id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY")
+            await pilot.press("r")
+            await wait_finished(pilot, app)
+            assert app.states["t0"].gen == 2
+            assert [f.object for f in app.shown].count("enable_*") == 1  # one run's worth, not two
+            assert "pg.schema.no_primary_key" not in checks_of(app) and len(app.shown) == before - 1
 
     asyncio.run(scenario())
 
@@ -243,3 +271,27 @@ def test_recent_targets_are_remembered_without_password(make_app, pg_db, state_h
     assert recent.state_file().is_relative_to(state_home)
     assert "hunter2" not in text and "postgres:***@" in text
     assert recent.load()[0] == url.replace("hunter2", "***")
+
+
+def test_quit_does_not_wait_for_a_hung_connect(make_app):
+    """q while a target hangs in connect: the worker ends at once, the hung thread is left behind."""
+    import threading
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)
+        url = f"postgresql://postgres@127.0.0.1:{silent.getsockname()[1]}/postgres"
+        hung: list[threading.Thread] = []
+
+        async def scenario():
+            app = make_app(url, timeout=60)
+            async with app.run_test() as pilot:
+                await pilot.pause(0.3)
+                worker = app.states["t0"].worker
+                assert app.states["t0"].status == "running"
+                hung.extend(t for t in threading.enumerate() if t.name == "advisor-target")
+                await pilot.press("q")
+                await wait_until(pilot, lambda: worker.is_finished, 5, "the worker to end")
+                assert worker.is_cancelled
+
+        asyncio.run(scenario())
+        assert hung and all(t.daemon and t.is_alive() for t in hung)  # still in connect, not waited for
