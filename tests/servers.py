@@ -2,7 +2,8 @@
 
 Order: an explicit URL in the environment, else a testcontainers container when a
 Docker engine answers, else the local servers of a python-svc machine
-(prepared by scripts/prepare-local-servers).
+(prepared by scripts/prepare-local-servers). With Docker, ADVISOR_TEST_PG_IMAGE,
+ADVISOR_TEST_MYSQL_IMAGE (e.g. mysql:8.4) and ADVISOR_TEST_MONGO_IMAGE pick the images.
 """
 
 from __future__ import annotations
@@ -46,18 +47,18 @@ def _container_url(engine: str) -> str | None:
         return _containers[engine]._advisor_url
     if engine == "postgres":
         from testcontainers.postgres import PostgresContainer
-        c = PostgresContainer("postgres:16", driver=None).with_command(
+        c = PostgresContainer(os.environ.get("ADVISOR_TEST_PG_IMAGE", "postgres:16"), driver=None).with_command(
             "postgres -c shared_preload_libraries=pg_stat_statements -c track_io_timing=on")
         c.start()
         url = c.get_connection_url()
     elif engine == "mysql":
         from testcontainers.mysql import MySqlContainer
-        c = MySqlContainer("mariadb:10.11", root_password="root").with_command("--performance-schema=ON")
+        c = MySqlContainer(os.environ.get("ADVISOR_TEST_MYSQL_IMAGE", "mariadb:10.11"), root_password="root").with_command("--performance-schema=ON")
         c.start()
         url = f"mysql://root:root@{c.get_container_host_ip()}:{c.get_exposed_port(3306)}/mysql"
     elif engine == "mongo":
         from testcontainers.mongodb import MongoDbContainer
-        c = MongoDbContainer("mongo:7")
+        c = MongoDbContainer(os.environ.get("ADVISOR_TEST_MONGO_IMAGE", "mongo:7"))
         c.start()
         url = c.get_connection_url()
     else:
