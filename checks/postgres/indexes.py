@@ -63,7 +63,7 @@ def missing(ctx):
             continue
         evidence = {"seq_scan": seq, "idx_scan": idx, "seq_scan_pct": round(share, 1),
                     "seq_tup_read": t["seq_tup_read"], "avg_rows_per_seq_scan": t["seq_tup_read"] // seq,
-                    "live_rows": rows, "table_size": human_bytes(t["heap_bytes"]),
+                    "live_rows": int(rows), "table_size": human_bytes(t["heap_bytes"]),
                     "thresholds": {"min_rows": t_min_rows, "min_seq_scan_pct": t_pct,
                                    "min_seq_tup_read": t_tup, "min_seq_scans": t_scans},
                     "stats_since": server.get("stats_reset") or server.get("started_at")}
@@ -82,8 +82,8 @@ def missing(ctx):
             evidence=evidence,
             recommendation="Index the columns these statements filter or join on (see evidence); "
                            "check the plan with EXPLAIN (ANALYZE, BUFFERS) before and after.",
-            fix=f"CREATE INDEX CONCURRENTLY ON {t['qualified']} "
-                f"({', '.join(evidence.get('filter_columns') or ['<filter columns>'])});")
+            fix=f"CREATE INDEX CONCURRENTLY ON {t['qualified']} ({', '.join(evidence['filter_columns'])});"
+            if evidence.get("filter_columns") else None)
 
 
 # ---- unused indexes ----------------------------------------------------------
