@@ -190,8 +190,27 @@ def test_wrong_password_exits_3_on_one_line(start_redis, run_cli):
     assert "authentication failed" in err or "WRONGPASS" in err or "invalid" in err
 
 
-def test_cluster_mode_is_detected(start_redis, advise):
-    srv = start_redis("--cluster-enabled", "yes", "--cluster-config-file", "nodes-test.conf")
+def test_cluster_mode_is_detected(advise):
+    import socket
+
+    from servers import RedisServer, free_port
+    srv = RedisServer("--cluster-enabled", "yes", "--cluster-config-file", "nodes-test.conf")
+    while True:  # the cluster bus listens on port + 10000: both must be free
+        srv.port = free_port()
+        try:
+            with socket.socket() as bus:
+                bus.bind(("127.0.0.1", srv.port + 10000))
+            break
+        except (OSError, OverflowError):
+            continue
+    srv.start()
+    try:
+        _check_cluster(srv, advise)
+    finally:
+        srv.stop()
+
+
+def _check_cluster(srv, advise):
     _, rep, _ = advise(srv.url, "--checks", "redis.cluster.*")
     f = findings(rep, "redis.cluster.coverage")
     assert f and f[0]["object"] == f"127.0.0.1:{srv.port}"

@@ -139,8 +139,9 @@ def _int(v: Any) -> int | None:
 COMPACTABLE = {"hash", "zset", "set", "list"}  # types whose encoding the encoding-limits check reads
 
 
-def _batch(s, db: int, keys: list[bytes], sample: Sample) -> int:
-    """Inspect one SCAN batch in two round trips; returns how many keys were judged."""
+def _batch(s, db: int, keys: list[bytes], sample: Sample, next_cursor: bytes | None) -> tuple[int, list | None]:
+    """Inspect one SCAN page in two round trips, the second also fetching the next page when
+    `next_cursor` is given. Returns how many keys were judged and the next SCAN reply."""
     samples = sample.opt["memory_samples"]
     per_key = (("TYPE", KEY), ("MEMORY", "USAGE", KEY, "SAMPLES", samples), ("PTTL", KEY))
     first = s.batch_keys([(t, k) for k in keys for t in per_key], "TYPE/MEMORY USAGE/PTTL", db)
@@ -154,7 +155,13 @@ def _batch(s, db: int, keys: list[bytes], sample: Sample) -> int:
             second.append(((LENGTH_COMMAND[t], KEY), k))
         if t in COMPACTABLE:
             second.append((("OBJECT", "ENCODING", KEY), k))
-    replies = iter(s.batch_keys(second, "length / OBJECT ENCODING", db))
+    if next_cursor is not None:
+        second.append((("SCAN", KEY, "COUNT", sample.opt["scan_count"]), next_cursor))
+    got = s.batch_keys(second, "length / OBJECT ENCODING / SCAN", db)
+    page = got.pop() if next_cursor is not None else None
+    if isinstance(page, Exception):
+        raise FactUnavailable(f"SCAN failed: {page}")
+    replies = iter(got)
     n = 0
     for i, k in enumerate(keys):
         typ, mem, pttl = types[i], first[3 * i + 1], first[3 * i + 2]
@@ -167,7 +174,33 @@ def _batch(s, db: int, keys: list[bytes], sample: Sample) -> int:
         sample.add(db, _text(k), typ, _int(mem), length,
                    _text(enc) if isinstance(enc, bytes) else "-", _int(pttl) if _int(pttl) is not None else -1)
         n += 1
-    return n
+    return n, page
+
+
+def _sample_db(s, db: int, quota: int, seconds: float, sample: Sample) -> tuple[int, str]:
+    """SCAN one database until its last page, its key quota or its time budget; (keys judged, why stopped)."""
+    deadline = time.monotonic() + seconds
+    count = sample.opt["scan_count"]
+    page, done = s.run("SCAN", b"0", "COUNT", count, db=db), 0
+    while True:
+        cursor, found = page
+        keys = found[:quota - done]
+        if cursor in (b"0", 0) and len(keys) == len(found):
+            why = "complete"
+        elif done + len(keys) >= quota:
+            why = "sample_keys"
+        elif time.monotonic() >= deadline:
+            why = "sample_seconds"
+        else:
+            why = None  # fetch the next page too
+        next_cursor = cursor if why is None else None
+        if keys:
+            n, page = _batch(s, db, keys, sample, next_cursor)
+            done += n
+        elif next_cursor is not None:
+            page = s.run("SCAN", cursor, "COUNT", count, db=db)
+        if why:
+            return done, why
 
 
 @provides("redis", "redis.key_sample")
@@ -183,24 +216,11 @@ def key_sample(s, facts) -> dict[str, Any]:
     t0 = time.monotonic()
     for db, n_keys in sorted(dbs.items(), key=lambda kv: -kv[1]):
         share = n_keys / total if total else 0
-        quota = max(1, math.ceil(opt["sample_keys"] * share))
-        deadline = time.monotonic() + opt["sample_seconds"] * share
-        cursor, done, seen = b"0", 0, 0
-        while True:
-            cursor, keys = s.run("SCAN", cursor, "COUNT", opt["scan_count"], db=db)
-            seen += len(keys)
-            keys = keys[:quota - done]
-            if keys:
-                done += _batch(s, db, keys, sample)
-            if cursor in (b"0", 0, "0"):
-                break
-            if done >= quota:
-                stopped = "sample_keys"
-                break
-            if time.monotonic() >= deadline:
-                stopped = "sample_seconds" if stopped == "complete" else stopped
-                break
-        per_db[str(db)] = {"keys": n_keys, "sampled": done, "complete": cursor in (b"0", 0, "0")}
+        done, why = _sample_db(s, db, max(1, math.ceil(opt["sample_keys"] * share)),
+                               opt["sample_seconds"] * share, sample)
+        per_db[str(db)] = {"keys": n_keys, "sampled": done, "complete": why == "complete"}
+        if why != "complete" and stopped == "complete":
+            stopped = why
     sampled = sum(d["sampled"] for d in per_db.values())
     return {
         "options": opt, "total_keys": total, "sampled": sampled,
