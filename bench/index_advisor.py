@@ -171,6 +171,13 @@ def bench_mysql(url: str, keep: bool) -> dict:
               password=p.password or "", autocommit=True)
     name = "advisor_bench_" + uuid.uuid4().hex[:8]
     conn = pymysql.connect(**kw)
+    with conn.cursor() as cur:
+        cur.execute("SELECT (SELECT COUNT(*) FROM performance_schema.events_statements_summary_by_digest)"
+                    " >= @@performance_schema_digests_size")
+        if cur.fetchone()[0]:
+            conn.close()
+            return {"skipped": "performance_schema digest table is full: new statements are not recorded "
+                               "(TRUNCATE performance_schema.events_statements_summary_by_digest first)"}
     try:
         with conn.cursor() as cur:
             cur.execute(f"CREATE DATABASE `{name}`")

@@ -23,6 +23,8 @@ class Policy:
     min_table_rows: float = 500        # PgHero skips tables under 500 rows
     max_selectivity: float = 0.2       # an equality matching > 20% of rows rarely beats a scan
     pattern_ops: bool = True           # prefix LIKE needs text_pattern_ops (non-C collation)
+    narrow_rows: float = 20            # an index whose leading equality columns leave this few rows
+                                       # per lookup serves the rest of the condition as a filter
 
 
 @dataclass
@@ -163,7 +165,23 @@ def serves(have: list[str | None], want: Candidate, equality_any_order: bool = T
     return set(have[:k]) == set(want.columns[:k]) and list(have[k:n]) == want.columns[k:]
 
 
-def covering_index(t: Table, cand: Candidate) -> Index | None:
+def narrows(t: Table, have: list[str | None], cand: Candidate, max_rows: float) -> bool:
+    """Do the leading columns of `have`, all equality columns of the candidate, leave at most
+    `max_rows` rows per lookup (from statistics)? Then the rest of the candidate adds little."""
+    eq = set(cand.columns[:cand.equality])
+    k, sel = 0, 1.0
+    while k < len(have) and have[k] is not None and have[k] in eq:
+        s = _eq_selectivity(t, have[k], EQ)
+        if s is None:
+            return False
+        sel *= s
+        k += 1
+        if t.rows * sel <= max_rows:
+            return True
+    return False
+
+
+def covering_index(t: Table, cand: Candidate, policy: Policy | None = None) -> Index | None:
     """An existing valid, non-partial btree index that already serves the candidate."""
     eq = set(cand.columns[:cand.equality])
     for ix in t.indexes:
@@ -173,6 +191,8 @@ def covering_index(t: Table, cand: Candidate) -> Index | None:
             return ix
         if (ix.unique or ix.primary) and ix.columns and None not in ix.columns and set(ix.columns) <= eq:
             return ix   # a unique lookup already returns at most one row
+        if policy is not None and narrows(t, ix.columns, cand, policy.narrow_rows):
+            return ix
     return None
 
 
@@ -202,7 +222,7 @@ def plan(shapes: dict[str, Shape], tables: dict[str, Table], policy: Policy) -> 
                 if key not in r.statements:
                     r.statements.append(key)
                 continue
-            ix = covering_index(t, c)
+            ix = covering_index(t, c, policy)
             if ix is not None:
                 cv = covered.setdefault(c.key, {"table": c.table, "columns": c.columns, "index": ix.name,
                                                 "statements": []})
@@ -212,7 +232,7 @@ def plan(shapes: dict[str, Shape], tables: dict[str, Table], policy: Policy) -> 
             have = found.setdefault(c.key, c)
             if key not in have.statements:
                 have.statements.append(key)
-    merged = _merge_prefixes(list(found.values()))
+    merged = _merge_prefixes(list(found.values()), tables, policy)
     by_statement: dict[str, list[int]] = {}
     for i, c in enumerate(merged):
         for s in c.statements:
@@ -220,13 +240,17 @@ def plan(shapes: dict[str, Shape], tables: dict[str, Table], policy: Policy) -> 
     return Plan(merged, list(rejected.values()), list(covered.values()), by_statement)
 
 
-def _merge_prefixes(cands: list[Candidate]) -> list[Candidate]:
-    """A candidate whose columns lead another candidate's is served by that one."""
-    cands = sorted(cands, key=lambda c: (c.table, -len(c.columns), c.columns))
+def _merge_prefixes(cands: list[Candidate], tables: dict[str, Table], policy: Policy) -> list[Candidate]:
+    """A candidate whose columns lead another candidate's is served by that one; so is one
+    whose equality columns shared with the other's lead already narrow to a few rows."""
+    cands = sorted(cands, key=lambda c: (c.table, -len(c.columns), -len(c.statements), c.columns))
     kept: list[Candidate] = []
     for c in cands:
         host = next((k for k in kept if k.table == c.table and serves(k.columns, c)
                      and k.desc[:len(c.desc)] == c.desc), None)
+        if host is None:
+            host = next((k for k in kept if k.table == c.table and c.table in tables
+                         and narrows(tables[c.table], k.columns[:k.equality], c, policy.narrow_rows)), None)
         if host is None:
             kept.append(c)
         else:

@@ -105,3 +105,25 @@ def test_no_statistics_means_no_selectivity_rejection():
     cat = Catalog.from_fact({"tables": [table("t", 10_000, [("a", "int", None)])]})
     p = run(cat, "SELECT * FROM t WHERE a = $1")
     assert cols(p) == [("public.t", ("a",))] and p.candidates[0].selectivity is None
+
+
+def test_selective_shared_lead_merges_and_existing_narrow_index_covers(shop_catalog):
+    # customer_id leaves ~20 rows of 100,000: (customer_id, status) is served by (customer_id, created_at)
+    p = run(shop_catalog, "SELECT * FROM orders WHERE customer_id = $1 AND created_at > $2",
+            "UPDATE orders SET note = $1 WHERE customer_id = $2 AND status = $3",
+            policy=Policy(narrow_rows=25))
+    (c,) = p.candidates
+    assert c.columns == ["customer_id", "created_at"] and sorted(c.statements) == ["0", "1"]
+    # with a stricter limit both stay
+    assert len(run(shop_catalog, "SELECT * FROM orders WHERE customer_id = $1 AND created_at > $2",
+                   "UPDATE orders SET note = $1 WHERE customer_id = $2 AND status = $3",
+                   policy=Policy(narrow_rows=5)).candidates) == 2
+    # an existing index on a selective lead covers too; one on a weak lead does not
+    t = shop_catalog.tables["public.orders"]
+    Index = type(t.indexes[0])
+    t.indexes.append(Index("by_customer", ["customer_id"]))
+    assert run(shop_catalog, "SELECT * FROM orders WHERE customer_id = $1 AND status = $2",
+               policy=Policy(narrow_rows=25)).candidates == []
+    t.indexes[-1] = Index("by_status", ["status"])
+    assert cols(run(shop_catalog, "SELECT * FROM orders WHERE customer_id = $1 AND status = $2")) == \
+        [("public.orders", ("customer_id", "status"))]
