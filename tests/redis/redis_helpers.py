@@ -8,6 +8,12 @@ import redis
 
 from servers import RedisServer
 
+# everything a full run may send (plus the test's own INFO): no KEYS, no CONFIG SET, no write
+READ_ONLY_COMMANDS = {
+    "auth", "ping", "info", "config|get", "acl|users", "acl|getuser", "slowlog|len", "slowlog|get",
+    "client|list", "client|setname", "latency|latest", "cluster|nodes", "select", "scan", "type",
+    "memory|usage", "pttl", "strlen", "llen", "hlen", "scard", "zcard", "xlen", "object|encoding"}
+
 
 def client(srv: RedisServer, db: int = 0, password: str | None = None, **kw) -> redis.Redis:
     return redis.Redis(host="127.0.0.1", port=srv.port, db=db, password=password, **kw)

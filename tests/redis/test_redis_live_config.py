@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import shutil
 
-from redis_helpers import client, findings, skipped, state, wait_for
+from redis_helpers import READ_ONLY_COMMANDS, client, findings, skipped, state, wait_for
 
 HEALTHY = ("--maxmemory", "100mb", "--maxmemory-policy", "allkeys-lru", "--save", "900 1",
            "--appendonly", "yes", "--appendfsync", "everysec", "--latency-monitor-threshold", "100",
            "--requirepass", "s3cret-pw")
-
 
 def _ids(report) -> set[str]:
     return {f["check"] for f in findings(report)}
@@ -20,8 +19,12 @@ def test_healthy_instance_is_quiet_and_untouched(start_redis, advise):
     r = client(srv, password="s3cret-pw")
     r.mset({f"session:{i}": "x" * 50 for i in range(500)})
     before = state(r)
+    calls_before = {k: v["calls"] for k, v in r.info("commandstats").items()}
     code, rep, err = advise(f"redis://:s3cret-pw@127.0.0.1:{srv.port}/0", "--memory", "1GiB")
     assert code == 0, (rep["findings"], err)
+    calls = {k[8:]: v["calls"] for k, v in r.info("commandstats").items()}
+    sent = {c for c, n in calls.items() if n != calls_before.get("cmdstat_" + c)}
+    assert sent <= READ_ONLY_COMMANDS, sent - READ_ONLY_COMMANDS
     assert {f["severity"] for f in findings(rep)} <= {"info"}
     assert _ids(rep) <= {"redis.keys.prefixes"}, _ids(rep)
     assert state(r) == before
