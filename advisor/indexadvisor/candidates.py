@@ -13,6 +13,7 @@ from .catalog import Index, Table
 from .predicates import EQ, IN, ISNULL, JOIN, PREFIX, RANGE, Shape, TableUse
 
 DEFAULT_INEQ_SEL = 1 / 3     # PostgreSQL's estimate for `col > $1` with an unknown value
+DEFAULT_RANGE_INEQ_SEL = 0.005   # ... and for `col BETWEEN $1 AND $2` / a constant-prefix LIKE
 MAX_COLUMNS = 5
 
 
@@ -120,7 +121,9 @@ def build(use: TableUse, t: Table, policy: Policy) -> Candidate | Rejected | Non
             rng = order[0][0] if order and order[0][0] in ranges else ranges[0]
             cols.append(rng)
             desc.append(False)
-            sel = None   # a parameter's range cannot be estimated
+            # the generic plan's estimate for a range on parameters (what the planner will judge)
+            rsel = DEFAULT_RANGE_INEQ_SEL if rng in use.bounded or rng in p[PREFIX] else DEFAULT_INEQ_SEL
+            sel = None if sel is None else sel * rsel
         if order and not ins and use.tables_in_block == 1 and (rng is None or order[0][0] == rng):
             rest = order[1:] if rng else order
             for c, d in rest:
@@ -146,8 +149,10 @@ def build(use: TableUse, t: Table, policy: Policy) -> Candidate | Rejected | Non
         return Rejected(t.key, cols, f"table has about {t.rows:.0f} rows (< {policy.min_table_rows:g}): "
                                      "a sequential scan is as fast")
     if sel is not None and sel > policy.max_selectivity and not sort_used:
+        why = (" (a one-sided range on a parameter is estimated at 1/3 of the rows)"
+               if kind == "filter" and not equality else "")
         return Rejected(t.key, cols, f"low selectivity: the condition matches about {sel:.0%} of the rows "
-                                     f"(> {policy.max_selectivity:.0%}), the planner prefers a scan")
+                                     f"(> {policy.max_selectivity:.0%}), the planner prefers a scan{why}")
     return Candidate(t.key, cols, desc, min(equality, len(cols)), kind, opclass, sel)
 
 

@@ -53,8 +53,11 @@ class TableUse:
     tables_in_block: int = 1
     others_filtered: bool = False  # another table of the block has its own filter
     correlated: bool = False       # compared with an outer block's column (EXISTS / IN subquery)
+    bounded: list[str] = field(default_factory=list)   # range columns with both bounds (BETWEEN)
 
     def add(self, kind: str, column: str) -> None:
+        if kind == RANGE and column in self.preds[RANGE] and column not in self.bounded:
+            self.bounded.append(column)   # a second range condition: both bounds
         if column not in self.preds[kind]:
             self.preds[kind].append(column)
 
@@ -319,6 +322,7 @@ class _Analyser:
             c = self._plain(b, _unparen(node.this))
             if c and self._constant(b, node.args["low"]) and self._constant(b, node.args["high"]):
                 b.uses[c[0]].add(RANGE, c[1])
+                b.uses[c[0]].bounded.append(c[1])
                 self._note_param(b, c, node.args["low"])
                 self._note_param(b, c, node.args["high"])
             elif not c and self._local_columns(b, node.this):

@@ -127,3 +127,17 @@ def test_selective_shared_lead_merges_and_existing_narrow_index_covers(shop_cata
     t.indexes[-1] = Index("by_status", ["status"])
     assert cols(run(shop_catalog, "SELECT * FROM orders WHERE customer_id = $1 AND status = $2")) == \
         [("public.orders", ("customer_id", "status"))]
+
+
+def test_one_sided_range_alone_is_rejected_but_between_and_sorted_ranges_are_not(shop_catalog):
+    p = run(shop_catalog, "SELECT * FROM orders WHERE created_at > $1")
+    assert p.candidates == [] and "1/3 of the rows" in p.rejected[0].reason
+    assert cols(run(shop_catalog, "SELECT * FROM orders WHERE created_at BETWEEN $1 AND $2")) == \
+        [("public.orders", ("created_at",))]
+    assert cols(run(shop_catalog, "SELECT * FROM orders WHERE created_at >= $1 AND created_at < $2")) == \
+        [("public.orders", ("created_at",))]
+    assert cols(run(shop_catalog, "SELECT * FROM orders WHERE created_at > $1 ORDER BY created_at LIMIT 5")) == \
+        [("public.orders", ("created_at",))]
+    # an equality in front makes it selective again
+    assert cols(run(shop_catalog, "SELECT * FROM orders WHERE status = $1 AND created_at > $2")) == \
+        [("public.orders", ("status", "created_at"))]
