@@ -320,8 +320,7 @@ class AdvisorApp(App[int]):
     @on(DataTable.RowSelected, "#findings")
     def open_finding(self, event: DataTable.RowSelected) -> None:
         from .screens import DetailScreen
-        f = self.shown[int(event.row_key.value)]
-        self.push_screen(DetailScreen(f, self.describe(f.check)))
+        self.push_screen(DetailScreen(list(self.shown), int(event.row_key.value), self.describe))
 
     @on(DataTable.RowSelected, "#targets")
     def target_selected(self, event: DataTable.RowSelected) -> None:

@@ -27,12 +27,15 @@ class DetailScreen(Screen):
     BINDINGS = [
         Binding("escape,q", "app.pop_screen", "Back"),
         Binding("c", "copy_fix", "Copy fix"),
+        Binding("n", "step(1)", "Next"),
+        Binding("p", "step(-1)", "Previous"),
     ]
 
-    def __init__(self, finding: Finding, doc: str | None) -> None:
+    def __init__(self, findings: list[Finding], index: int, describe: Callable[[str], str | None]) -> None:
         super().__init__()
-        self.finding = finding
-        self.doc = doc
+        self.findings, self.index, self.describe = findings, index, describe
+        self.finding = findings[index]
+        self.doc = describe(self.finding.check)
 
     def compose(self) -> ComposeResult:
         from .app import severity_text
@@ -44,7 +47,8 @@ class DetailScreen(Screen):
                 head.append(f"  {f.object}")
             yield Static(head, id="detail-head")
             yield Static(Text(f.summary, style="bold"), id="detail-summary")
-            yield Static(Text(f"target {f.target} · category {f.category}"), classes="muted")
+            yield Static(Text(f"target {f.target} · category {f.category} · "
+                              f"{self.index + 1} of {len(self.findings)} (n/p)"), classes="muted")
             yield Label("Evidence", classes="section")
             yield DataTable(id="evidence", cursor_type="row", show_cursor=False)
             yield Label("Recommendation", classes="section")
@@ -62,10 +66,19 @@ class DetailScreen(Screen):
 
     def on_mount(self) -> None:
         table = self.query_one("#evidence", DataTable)
-        table.add_columns("Name", "Value")
-        for name, value in evidence_rows(self.finding.evidence):
-            table.add_row(Text(name), Text(value))
+        rows = evidence_rows(self.finding.evidence)
+        name_w = min(30, max([4] + [len(n) for n, _ in rows]))
+        table.add_column("Name", width=name_w)
+        table.add_column("Value", width=max(20, self.app.size.width - name_w - 10))
+        for name, value in rows:  # long values (lists, statements) wrap instead of scrolling
+            table.add_row(Text(name), Text(value), height=None)
         self.query_one("#detail").focus()
+
+    def action_step(self, delta: int) -> None:
+        """n / p: the next or previous finding of the (filtered) table, in place."""
+        index = self.index + delta
+        if 0 <= index < len(self.findings):
+            self.app.switch_screen(DetailScreen(self.findings, index, self.describe))
 
     def action_copy_fix(self) -> None:
         if not self.finding.fix:

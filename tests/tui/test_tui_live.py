@@ -61,6 +61,14 @@ def test_planted_findings_appear_and_enter_opens_detail(make_app, pg_db):
             assert "enable_seqscan" in evidence["disabled"]
             await pilot.press("c")
             assert "ALTER SYSTEM RESET enable_seqscan;" in app.clipboard
+            # n / p walk the table in place
+            at = app.screen.index
+            await pilot.press("n")
+            await pilot.pause()
+            assert isinstance(app.screen, DetailScreen) and app.screen.finding is app.shown[at + 1]
+            await pilot.press("p")
+            await pilot.pause()
+            assert app.screen.finding.object == "enable_*"
             await pilot.press("escape")
             await pilot.pause()
             assert not isinstance(app.screen, DetailScreen)
