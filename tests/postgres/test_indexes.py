@@ -117,3 +117,29 @@ def test_foreign_keys_without_leading_index(pg_db, pg_twin, pg_advise):
     big = pg_advise(pg_db.url, ["pg.index.fk_missing"], thresholds={"pg.index.fk_missing": {"min_rows": 0}})
     assert big.of("pg.index.fk_missing")["public.c2.c2_pid_fkey"].severity.name == "WARNING"
     assert not pg_advise(pg_twin.url, ["pg.index.fk_missing"]).of("pg.index.fk_missing")
+
+
+def test_index_being_built_concurrently_is_not_reported_as_invalid(pg_db, pg_advise):
+    import threading
+    import time
+
+    import psycopg
+    pg_db.sql("CREATE TABLE w (v int)")
+    writer = psycopg.connect(pg_db.url)  # an open write transaction makes the build wait
+    writer.execute("INSERT INTO w VALUES (1)")
+    builder = psycopg.connect(pg_db.url, autocommit=True)
+    build = threading.Thread(target=builder.execute, args=("CREATE INDEX CONCURRENTLY w_v ON w (v)",))
+    build.start()
+    try:
+        for _ in range(100):  # until the build has created the (invalid) catalog entry
+            if pg_db.sql("SELECT to_regclass('w_v')")[0][0]:
+                break
+            time.sleep(0.05)
+        assert pg_db.sql("SELECT indisvalid FROM pg_index WHERE indexrelid = 'w_v'::regclass") == [(False,)]
+        assert not pg_advise(pg_db.url, ["pg.index.invalid"]).of("pg.index.invalid")
+    finally:
+        writer.commit()
+        build.join(30)
+        writer.close()
+        builder.close()
+    assert pg_db.sql("SELECT indisvalid FROM pg_index WHERE indexrelid = 'w_v'::regclass") == [(True,)]

@@ -97,11 +97,13 @@ def _reportable(rows: list[dict[str, Any]]) -> list[int]:
 
 @provides("postgres", "pg.index_builds")
 def index_builds(s, facts) -> list[dict[str, Any]]:
-    """CREATE INDEX / REINDEX running now: their indexes are invalid until they finish."""
+    """CREATE INDEX / REINDEX running now in this database (OIDs are per database): their
+    indexes are invalid until they finish. index_relid is 0 early in a concurrent build."""
     return s.query("""
         SELECT pid, datname AS database, relid::bigint AS relid, index_relid::bigint AS indexrelid,
                command, phase
         FROM pg_stat_progress_create_index
+        WHERE datname = current_database()
     """)
 
 
