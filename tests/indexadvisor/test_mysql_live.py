@@ -1,5 +1,6 @@
-"""Against the real MySQL/MariaDB: full-scan digests in a scratch schema -> suggestions
-(EXPLAIN-checked) and traps; a twin schema that has the index gets none."""
+"""Against a real MariaDB (a private mariadbd, so that its digest table holds only these
+statements): full-scan digests in a scratch schema -> suggestions (EXPLAIN-checked) and
+traps; a twin schema that has the index gets none."""
 
 from __future__ import annotations
 
@@ -33,21 +34,9 @@ def plant(db, with_index=False, calls=10):
             db.sql(sql, params)
 
 
-@pytest.fixture(autouse=True)
-def digest_room(mysql_db):
-    """New digests are recorded only while the server-wide digest table has room; once full
-    (shared test server, many schemas) they all land in the NULL-digest row."""
-    used = mysql_db.sql("SELECT COUNT(*) FROM performance_schema.events_statements_summary_by_digest")[0][0]
-    size = mysql_db.sql("SELECT @@performance_schema_digests_size")[0][0]
-    if size >= 0 and used >= size:
-        pytest.skip(f"performance_schema digest table is full ({used}/{size} digests): new statements are "
-                    "not recorded (TRUNCATE performance_schema.events_statements_summary_by_digest, or raise "
-                    "performance_schema_digests_size)")
-
-
 @pytest.fixture
 def config(tmp_path):
-    # the server is shared with other tests: their digests must not hide this schema's
+    # the twin schemas of one run share the server: count every statement
     p = tmp_path / "advisor.toml"
     p.write_text('[thresholds."mysql.index.suggested"]\nmin_time_share = 0\n'
                  '[thresholds."mysql.query.unindexable"]\nmin_time_share = 0\n'
@@ -59,31 +48,31 @@ def mine(report, db):
     return [f for f in report["findings"] if (f["evidence"].get("table") or "").startswith(db.name + ".")]
 
 
-def test_full_scan_digest_gets_an_explain_checked_index(mysql_db, run_cli_json, config):
-    plant(mysql_db)
-    code, report, err = run_cli_json("run", mysql_db.url, "--config", config, "--checks", "mysql.index.suggested")
+def test_full_scan_digest_gets_an_explain_checked_index(own_mysql_db, run_cli_json, config):
+    plant(own_mysql_db)
+    code, report, err = run_cli_json("run", own_mysql_db.url, "--config", config, "--checks", "mysql.index.suggested")
     assert not report["errors"], report["errors"]
-    found = mine(report, mysql_db)
+    found = mine(report, own_mysql_db)
     assert [tuple(f["evidence"]["columns"]) for f in found] == [("customer_id", "created_at")]
     f = found[0]
     assert f["evidence"]["explain_confirms_full_scan"] is True and f["severity"] == "warning"
     assert f["evidence"]["statements"][0]["explain"]["type"] == "ALL"
-    assert f["fix"] == (f"ALTER TABLE `{mysql_db.name}`.`orders` ADD INDEX "
+    assert f["fix"] == (f"ALTER TABLE `{own_mysql_db.name}`.`orders` ADD INDEX "
                         "`idx_orders_customer_id_created_at` (`customer_id`, `created_at`);")
     # nothing was created
-    assert len(mysql_db.sql("SHOW INDEX FROM orders")) == 1
+    assert len(own_mysql_db.sql("SHOW INDEX FROM orders")) == 1
 
 
-def test_twin_with_the_index_gets_no_suggestion(mysql_db, run_cli_json, config):
-    plant(mysql_db, with_index=True)
-    code, report, err = run_cli_json("run", mysql_db.url, "--config", config, "--checks", "mysql.index.suggested")
-    assert mine(report, mysql_db) == []
+def test_twin_with_the_index_gets_no_suggestion(own_mysql_db, run_cli_json, config):
+    plant(own_mysql_db, with_index=True)
+    code, report, err = run_cli_json("run", own_mysql_db.url, "--config", config, "--checks", "mysql.index.suggested")
+    assert mine(report, own_mysql_db) == []
 
 
-def test_function_on_column_is_reported_not_indexed(mysql_db, run_cli_json, config):
-    plant(mysql_db, calls=3)
-    code, report, err = run_cli_json("run", mysql_db.url, "--config", config, "--checks", "mysql.query.unindexable")
-    found = mine(report, mysql_db)
+def test_function_on_column_is_reported_not_indexed(own_mysql_db, run_cli_json, config):
+    plant(own_mysql_db, calls=3)
+    code, report, err = run_cli_json("run", own_mysql_db.url, "--config", config, "--checks", "mysql.query.unindexable")
+    found = mine(report, own_mysql_db)
     assert [f["evidence"]["kind"] for f in found] == ["function_on_column"]
-    assert found[0]["fix"] == (f"ALTER TABLE `{mysql_db.name}`.`orders` ADD INDEX `idx_orders_lower_note` "
+    assert found[0]["fix"] == (f"ALTER TABLE `{own_mysql_db.name}`.`orders` ADD INDEX `idx_orders_lower_note` "
                                "((LOWER(`note`)));")
