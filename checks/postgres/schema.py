@@ -103,7 +103,8 @@ def sequence_exhaustion(ctx):
     columns): a bigint sequence feeding an integer column still stops the table at
     2,147,483,647. Fix: ALTER TABLE ... ALTER COLUMN ... TYPE bigint (rewrites the
     table and its indexes under an ACCESS EXCLUSIVE lock: plan a window, or migrate
-    through a new column) and ALTER SEQUENCE ... AS bigint. Cycling sequences are
+    through a new column) and, for serial columns, ALTER SEQUENCE ... AS bigint (an
+    identity column's sequence follows its column type by itself). Cycling sequences are
     skipped (they wrap by design). A sequence the advisor may not read (pg_monitor
     does not grant SELECT on sequences) is listed in one info finding with the GRANT."""
     warn, crit = ctx.threshold("warn_pct"), ctx.threshold("critical_pct")
@@ -131,7 +132,8 @@ def sequence_exhaustion(ctx):
         if seq.get("column_name") and seq.get("column_type") in ("smallint", "integer"):
             fixes.append(f"ALTER TABLE {seq['table_qualified']} ALTER COLUMN {seq['column_name']} TYPE bigint;"
                          "  -- rewrites the table and its indexes under ACCESS EXCLUSIVE lock")
-        if seq["sequence_type"] in ("smallint", "integer"):
+        identity_follows = fixes and seq.get("dependency") == "i"  # an identity sequence changes with its column
+        if seq["sequence_type"] in ("smallint", "integer") and not identity_follows:
             fixes.append(f"ALTER SEQUENCE {seq['sequence']} AS bigint;")
         elif not fixes:
             fixes.append(f"-- {seq['sequence']} is near its own MAXVALUE: "

@@ -60,7 +60,11 @@ def test_sequences_near_the_max_of_their_column(pg_db, pg_twin, pg_advise):
     assert b.severity.name == "WARNING" and b.evidence["limited_by"] == "column type integer"
     assert b.evidence["limit"] == 2147483647 and 88 < b.evidence["used_pct"] < 89
     assert b.fix.startswith("ALTER TABLE public.b ALTER COLUMN id TYPE bigint;")
-    assert out["public.c_id_seq"].evidence["column_type"] == "smallint"
+    c = out["public.c_id_seq"]
+    assert c.evidence["column_type"] == "smallint"
+    # an identity sequence follows its column's type: one statement is enough
+    assert c.fix == ("ALTER TABLE public.c ALTER COLUMN id TYPE bigint;  -- rewrites the table and its "
+                     "indexes under ACCESS EXCLUSIVE lock")
 
     pg_twin.sql("CREATE TABLE a (id bigserial PRIMARY KEY)")
     pg_twin.sql("SELECT setval('a_id_seq', 2100000000)")
