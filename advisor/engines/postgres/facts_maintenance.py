@@ -9,7 +9,8 @@ from advisor.facts import provides
 
 @provides("postgres", "pg.databases")
 def databases(s, facts) -> list[dict[str, Any]]:
-    """Every database: XID / multixact age of its oldest unfrozen row, temp files written."""
+    """Every database (oldest first, bounded by options.database_limit, default 5000): XID /
+    multixact age of its oldest unfrozen row, temp files written."""
     return s.query("""
         SELECT d.datname AS name, d.datallowconn AS allow_connections,
                age(d.datfrozenxid)::bigint AS xid_age,
@@ -18,7 +19,8 @@ def databases(s, facts) -> list[dict[str, Any]]:
         FROM pg_database d
         LEFT JOIN pg_stat_database sd ON sd.datid = d.oid
         ORDER BY age(d.datfrozenxid) DESC
-    """)
+        LIMIT %s
+    """, (int(facts.options.get("database_limit", 5000)),))
 
 
 @provides("postgres", "pg.checkpoints")
