@@ -20,9 +20,10 @@ def available(a: dict[str, Any]) -> int:
 
 
 def session_line(r: dict[str, Any], age_key: str) -> dict[str, Any]:
+    wait = ":".join(w for w in (r.get("wait_event_type"), r.get("wait_event")) if w) or None
     return {"pid": r["pid"], "database": r["database"], "user": r["user"],
             "application": r["application"], "client": r["client"],
-            "age_s": round(r[age_key] or 0, 1), "query": r["query"]}
+            "age_s": round(r[age_key] or 0, 1), "waiting_on": wait, "query": r["query"]}
 
 
 def hidden_skip(a: dict[str, Any]) -> None:

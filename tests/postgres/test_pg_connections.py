@@ -85,7 +85,8 @@ def test_long_running_query_found_while_it_runs(pg_db, pg_advise, sessions):
         assert runner.info.backend_pid in pids(f, "running")
         assert idle.info.backend_pid not in pids(f, "running")
         assert f"SELECT pg_cancel_backend({runner.info.backend_pid});" in f.fix
-        assert any("pg_sleep" in (s["query"] or "") for s in f.evidence["running"])
+        mine = next(s for s in f.evidence["running"] if s["pid"] == runner.info.backend_pid)
+        assert "pg_sleep" in mine["query"] and mine["waiting_on"] == "Timeout:PgSleep"
     finally:
         idle.execute("SELECT pg_cancel_backend(%s)", (runner.info.backend_pid,))
         t.join()
