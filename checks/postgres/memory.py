@@ -110,7 +110,7 @@ def effective_cache_size(ctx):
     title="work_mem vs the guide's formula",
     category="memory",
     severity=Severity.WARNING,
-    facts=["pg.settings", "pg.activity", "pg.databases", "pg.server"],
+    facts=["pg.settings", "pg.databases", "pg.server"],
     reference=SIZING + " (work_mem = (Memory - shared_buffers) / (max_connections * 3))",
     thresholds={
         "high_factor": Threshold(2, "x formula", "twice the guide's value risks running out of memory"),

@@ -87,7 +87,7 @@ def test_guide_large_example(pg_judge):
     """The guide's Large configuration (16 GB, 200 connections) passes the sizing checks, but its
     worst case is 4G + 200 x 20MB x 1.5 + 3 autovacuum workers x 1GB (maintenance_work_mem 2GB,
     capped at 1 GB before PG17) = 80.4% of RAM: just over postgresqltuner's 80% warning."""
-    facts = {"pg.settings": settings(), "pg.activity": {}, "pg.server": {"database": "app", "version_num": 150000},
+    facts = {"pg.settings": settings(), "pg.server": {"database": "app", "version_num": 150000},
              "pg.databases": [{"name": "app", "temp_files": 0, "temp_bytes": 0}]}
     for check_id in ("pg.memory.shared_buffers", "pg.memory.effective_cache_size", "pg.memory.work_mem",
                      "pg.memory.maintenance_work_mem"):
@@ -123,7 +123,7 @@ def test_worst_case_uses_autovacuum_work_mem_when_set(pg_judge):
 def test_work_mem_low_only_when_temp_files_are_written(pg_judge):
     def judge(temp_files):
         return the(pg_judge("pg.memory.work_mem", {
-            "pg.settings": settings(work_mem=4 * MiB), "pg.activity": {}, "pg.server": {"database": "app"},
+            "pg.settings": settings(work_mem=4 * MiB), "pg.server": {"database": "app"},
             "pg.databases": [{"name": "app", "temp_files": temp_files, "temp_bytes": temp_files * 10 * MiB}]},
             memory=16 * GiB), "pg.memory.work_mem")
     assert judge(0) is None
