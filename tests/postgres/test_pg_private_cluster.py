@@ -82,6 +82,7 @@ def cluster():
         # autovacuum on, but its launcher never gets round to our tables during the test
         c.primary = c.start("primary", "autovacuum=on", "autovacuum_naptime=2147483",
                             "checkpoint_completion_target=0.5", "wal_level=replica", "max_wal_senders=4",
+                            "max_connections=12",  # 9 usable: a full server is cheap to plant
                             "shared_preload_libraries=''")
         c.basebackup("primary", "replica")
         c.replica = c.start("replica", "shared_preload_libraries=''")
@@ -147,3 +148,21 @@ def test_replica_and_standby_lag(cluster, pg_advise):
     primary = pg_advise(cluster.primary, ["pg.replication.lag"], thresholds=th).of("pg.replication.lag")
     standby = primary["standby walreceiver"]
     assert standby.evidence["state"] == "streaming" and standby.evidence["replay_lag_bytes"] > 0
+
+
+def test_connection_usage_near_max_connections(cluster, pg_advise):
+    """12 max_connections - 3 superuser_reserved = 9 usable slots."""
+    conns = [psycopg.connect(cluster.primary, autocommit=True) for _ in range(7)]
+    try:
+        # 7 + the advisor's own session = 8 of 9 (89%): check_postgres would not warn yet
+        f = pg_advise(cluster.primary, ["pg.connections.usage"]).of("pg.connections.usage")[None]
+        assert f.severity == Severity.INFO and f.evidence["client_backends"] == 8
+        assert f.evidence["usable"] == 9
+        conns.append(psycopg.connect(cluster.primary, autocommit=True))  # 9 of 9
+        f = pg_advise(cluster.primary, ["pg.connections.usage"]).of("pg.connections.usage")[None]
+        assert f.severity == Severity.CRITICAL and f.evidence["used_pct"] == 100.0
+    finally:
+        for c in conns:
+            c.close()
+    time.sleep(0.2)
+    assert pg_advise(cluster.primary, ["pg.connections.usage"]).findings == []  # 1 of 9
