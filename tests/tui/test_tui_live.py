@@ -303,3 +303,24 @@ def test_quit_does_not_wait_for_a_hung_connect(make_app):
 
         asyncio.run(scenario())
         assert hung and all(t.daemon and t.is_alive() for t in hung)  # still in connect, not waited for
+
+
+def test_progress_is_reported_per_target(make_app, pg_db):
+    from advisor import registry
+    from advisor.tui.app import TargetProgress
+    from advisor.tui.view import progress_bar
+    seen: list[TargetProgress] = []
+    include = ["pg.config.*", "pg.schema.*", "pg.index.*"]
+
+    async def scenario():
+        app = make_app(pg_db.url, include=include)
+        async with app.run_test(message_hook=lambda m: seen.append(m) if isinstance(m, TargetProgress)
+                                else None) as pilot:
+            await wait_finished(pilot, app)
+
+    asyncio.run(scenario())
+    total = len(registry.select("postgres", include))
+    assert seen and seen[0].done == 1 and all(m.total == total for m in seen)
+    assert [m.done for m in seen] == sorted(m.done for m in seen)  # never backwards
+    assert all(m.check.startswith("pg.") for m in seen)
+    assert progress_bar(3, 12, 8) == "██░░░░░░" and progress_bar(0, 0, 4) == "░░░░"
