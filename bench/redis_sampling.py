@@ -3,7 +3,8 @@
 Starts a dedicated redis-server on a free loopback port, loads N keys of mixed types through
 pipelines, then times (wall clock) and measures peak memory (max RSS of the process) of:
   1. `advisor snapshot` with sampling of every key (sample_keys = N, generous time budget),
-  2. `redis-cli --bigkeys`, 3. `redis-cli --memkeys`,
+  2. `advisor run` with every check and the default sampling budget,
+  3. `redis-cli --bigkeys`, 4. `redis-cli --memkeys`,
 and prints the figures. Usage: python bench/redis_sampling.py [--keys 1000000]
 """
 
@@ -67,6 +68,8 @@ def main() -> None:
                 ("advisor (snapshot, keys checks, all keys)",
                  [sys.executable, "-m", "advisor", "snapshot", "--config", str(cfg), "--checks", "redis.keys.*",
                   "--timeout", "30", "-o", str(snap), srv.url]),
+                ("advisor run (all checks, default sampling)",
+                 [sys.executable, "-m", "advisor", "run", "--json", "--timeout", "30", srv.url]),
                 ("redis-cli --bigkeys", ["redis-cli", "-p", str(srv.port), "--bigkeys"]),
                 ("redis-cli --memkeys", ["redis-cli", "-p", str(srv.port), "--memkeys"]),
             ]:
