@@ -193,9 +193,10 @@ def bench_mysql(url: str, keep: bool) -> dict:
         run_s = time.perf_counter() - t0
         exp = expected(workload)
         # the server is shared: other schemas' digests must not hide this schema's statements
-        found, secs = advisor_findings("mysql", url, "mysql.index.suggested", thresholds={"min_time_share": 0})
+        schema_url = _with_db(url, name)   # the advisor inspects the schema the URL names
+        found, secs = advisor_findings("mysql", schema_url, "mysql.index.suggested", thresholds={"min_time_share": 0})
         mine = [f for f in found if f.evidence["table"].startswith(name + ".")]
-        traps, _ = advisor_findings("mysql", url, "mysql.query.unindexable", thresholds={"min_time_share": 0})
+        traps, _ = advisor_findings("mysql", schema_url, "mysql.query.unindexable", thresholds={"min_time_share": 0})
         return {"workload_seconds": round(run_s, 2),
                 "db-advisor (EXPLAIN-checked)": {**score(exp, _suggestions(mine)), "seconds": round(secs, 2)},
                 "unindexable traps reported": sorted({f.evidence["kind"] for f in traps
