@@ -124,6 +124,7 @@ def _policy(facts) -> Policy:
     collate = (facts.get("pg.index_catalog").get("collate") or "").upper()
     return Policy(min_table_rows=float(o.get("index_min_table_rows", Policy.min_table_rows)),
                   max_selectivity=float(o.get("index_max_selectivity", Policy.max_selectivity)),
+                  narrow_rows=float(o.get("index_narrow_rows", Policy.narrow_rows)),
                   pattern_ops=collate not in ("C", "POSIX"))
 
 
