@@ -136,6 +136,8 @@ def short_version(version: str | None, engine: str) -> str:
         return engine_label(engine)
     head = (version or "")[: m.start()].split()
     vendor = head[-1] if head and head[-1][:1].isalpha() else engine_label(engine)
+    if vendor.lower() in (engine, engine_label(engine).lower()):  # "redis 7.0.15" -> "Redis 7.0.15"
+        vendor = engine_label(engine)
     return f"{vendor} {m.group(0)}"
 
 

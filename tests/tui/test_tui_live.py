@@ -324,3 +324,31 @@ def test_progress_is_reported_per_target(make_app, pg_db):
     assert [m.done for m in seen] == sorted(m.done for m in seen)  # never backwards
     assert all(m.check.startswith("pg.") for m in seen)
     assert progress_bar(3, 12, 8) == "██░░░░░░" and progress_bar(0, 0, 4) == "░░░░"
+
+
+@pytest.mark.redis
+def test_redis_target_with_planted_problem_and_healthy_twin(make_app, redis_server):
+    """A throw-away redis-server without persistence (planted) next to one with AOF on (healthy)."""
+    from servers import RedisServer
+    healthy = RedisServer("--appendonly", "yes", "--appendfsync", "everysec").start()
+    try:
+        async def scenario():
+            app = make_app(redis_server.url, healthy.url, include=["redis.persistence.*", "redis.server.*"])
+            async with app.run_test(size=(120, 40)) as pilot:
+                await wait_finished(pilot, app)
+                assert {s.status for s in app.states.values()} == {"done"}
+                hits = [f.target for f in app.shown if f.check == "redis.persistence.none"]
+                assert hits == [app.states["t0"].source.label]  # the planted one, not its twin
+                rows = table_rows(app, "#targets")
+                assert rows[0][1].startswith("Redis ")  # engine column with the version at 120 columns
+                table = app.query_one("#findings", DataTable)
+                table.focus()
+                table.move_cursor(row=checks_of(app).index("redis.persistence.none"))
+                await pilot.press("enter")
+                await pilot.pause()
+                await pilot.press("c")
+                assert "appendonly yes" in app.clipboard
+
+        asyncio.run(scenario())
+    finally:
+        healthy.stop()

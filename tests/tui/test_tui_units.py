@@ -45,6 +45,7 @@ def test_labels():
     assert short_version("15.20 (Debian 15.20-0+deb12u1)", "postgres") == "PostgreSQL 15.20"
     assert short_version("MariaDB 10.11.19", "mysql") == "MariaDB 10.11.19"
     assert short_version(None, "redis") == "Redis"
+    assert short_version("redis 7.0.15", "redis") == "Redis 7.0.15"
     assert status_counts([finding(sev=Severity.CRITICAL), finding(), finding()]) == "1 crit 2 warn"
     assert status_counts([]) == "no findings"
     assert reachability_message("cannot connect to postgresql://u:***@h:1/x: connection failed: "
