@@ -1,4 +1,4 @@
-"""Memory fragmentation, swapping, allocator/RSS overhead and peak: MEMORY DOCTOR's signals with its size gates."""
+"""MEMORY DOCTOR's signals with its size gates: fragmentation, swapping, allocator/RSS overhead, peak, cached scripts."""
 
 from advisor.model import Severity
 from advisor.registry import Threshold, check
@@ -158,4 +158,29 @@ def peak(ctx):
                   "threshold_pct": ctx.threshold("peak_pct")},
         recommendation="Size the host (and maxmemory headroom) for the peak, find what caused it, and "
                        "watch fragmentation: freed memory may not have returned to the OS.",
+    )
+
+
+@check(id="redis.memory.cached_scripts", title="Many cached Lua scripts (EVAL with inlined values)",
+       category="memory", severity=Severity.WARNING, facts=["redis.info"], reference=DOCTOR_REF,
+       thresholds={"scripts": Threshold(1000, "scripts", DOCTOR_REF + " (more than 1000 cached scripts)")})
+def cached_scripts(ctx):
+    """Every distinct EVAL body is compiled and cached until SCRIPT FLUSH or a restart. Thousands of
+    cached scripts mean the application builds scripts with values inlined instead of passing
+    them as KEYS/ARGV: memory grows without bound and each new body is compiled again.
+    MEMORY DOCTOR reports more than 1000. Fix: parameterize the script (EVALSHA, or Functions in
+    Redis 7), then SCRIPT FLUSH ASYNC."""
+    m = info(ctx, "memory")
+    n = m.get("number_of_cached_scripts", 0)
+    if n <= ctx.threshold("scripts"):
+        return
+    used = m.get("used_memory_scripts_eval", m.get("used_memory_lua", 0))
+    yield ctx.finding(
+        object="number_of_cached_scripts",
+        summary=f"{n} Lua scripts are cached ({human_bytes(used)}): scripts are built with inlined values",
+        evidence={"number_of_cached_scripts": n, "used_memory_scripts_eval": used,
+                  "threshold": ctx.threshold("scripts")},
+        recommendation="Pass changing values as KEYS/ARGV so one script is reused (EVALSHA or Redis 7 "
+                       "Functions); then drop the cache.",
+        fix="redis-cli SCRIPT FLUSH ASYNC",
     )

@@ -253,3 +253,21 @@ def test_memory_peak_after_bulk_delete(start_redis, advise):
     _, rep, _ = advise(srv.url, "--checks", "redis.memory.peak")
     f = findings(rep, "redis.memory.peak")
     assert f and f[0]["evidence"]["peak_pct"] > 150
+
+
+def test_many_cached_scripts(start_redis, advise):
+    srv = start_redis()
+    p = client(srv).pipeline(transaction=False)
+    for i in range(1100):
+        p.eval(f"return {i}", 0)  # a value inlined into the script body: a new script each time
+    p.execute()
+    _, rep, _ = advise(srv.url, "--checks", "redis.memory.cached_scripts")
+    f = findings(rep, "redis.memory.cached_scripts")
+    assert f and f[0]["evidence"]["number_of_cached_scripts"] == 1100
+    ok = start_redis()
+    p = client(ok).pipeline(transaction=False)
+    for i in range(1100):
+        p.eval("return ARGV[1]", 0, i)  # parameterized: one cached script
+    p.execute()
+    _, rep, _ = advise(ok.url, "--checks", "redis.memory.cached_scripts")
+    assert not findings(rep)
