@@ -250,14 +250,16 @@ def _merge_prefixes(cands: list[Candidate], tables: dict[str, Table], policy: Po
     whose equality columns shared with the other's lead already narrow to a few rows."""
     cands = sorted(cands, key=lambda c: (c.table, -len(c.columns), -len(c.statements), c.columns))
     kept: list[Candidate] = []
+    same_table: dict[str, list[Candidate]] = {}
     for c in cands:
-        host = next((k for k in kept if k.table == c.table and serves(k.columns, c)
-                     and k.desc[:len(c.desc)] == c.desc), None)
-        if host is None:
-            host = next((k for k in kept if k.table == c.table and c.table in tables
-                         and narrows(tables[c.table], k.columns[:k.equality], c, policy.narrow_rows)), None)
+        mine = same_table.setdefault(c.table, [])
+        host = next((k for k in mine if serves(k.columns, c) and k.desc[:len(c.desc)] == c.desc), None)
+        if host is None and c.table in tables:
+            host = next((k for k in mine if narrows(tables[c.table], k.columns[:k.equality], c,
+                                                    policy.narrow_rows)), None)
         if host is None:
             kept.append(c)
+            mine.append(c)
         else:
             host.statements += [s for s in c.statements if s not in host.statements]
     return kept
