@@ -22,7 +22,7 @@ from advisor.indexadvisor.ddl import mysql_add_index, mysql_ident
 from advisor.indexadvisor.predicates import ParseFailure, analyse
 from advisor.indexadvisor.workload import issues_to_dicts, parse_cached
 
-from .facts_server import PS_GRANT, SYSTEM_SCHEMAS, require_performance_schema
+from .facts_server import PS_GRANT, SYSTEM_SCHEMAS, in_scope, require_performance_schema
 
 PS = 1e12
 _FOLDED = re.compile(r"\(\s*(\?\s*,\s*)*\.\.\.\s*\)")
@@ -53,7 +53,7 @@ def scan_digests(s, facts) -> dict[str, Any]:
             "calls": int(r["calls"]), "total_ms": int(r["total"]) / PS * 1000,
             "rows_examined": int(r["rows_examined"]), "rows_sent": int(r["rows_sent"]),
             "no_index_used": int(r["no_index_used"]), "no_good_index_used": int(r["no_good_index_used"])}
-           for r in rows if r["schema"] not in SYSTEM_SCHEMAS]
+           for r in rows if r["schema"] not in SYSTEM_SCHEMAS and in_scope(s, facts, r["schema"])]
     return {"rows": out, "max_digest_length": max_len, "limit": limit}
 
 

@@ -8,9 +8,8 @@ from typing import Any
 
 from advisor.facts import provides
 
-from .facts_server import PS_GRANT, SYSTEM_SCHEMAS, require_performance_schema
+from .facts_server import PS_GRANT, require_performance_schema, schema_scope
 
-_NOT_SYSTEM = "NOT IN (" + ", ".join(f"'{s}'" for s in SYSTEM_SCHEMAS) + ")"
 SHOW_VIEW = "GRANT SELECT, SHOW VIEW ON *.* TO <advisor user> (information_schema shows only tables you can access)"
 
 
@@ -22,6 +21,7 @@ def tables(s, facts) -> dict[str, Any]:
     auto_increment (next value), has_pk, row_format, and the AUTO_INCREMENT column with its
     type (auto_increment_column, column_type) so checks can judge the type's headroom.
     """
+    scope = schema_scope(s, facts)
     limit = int(facts.options.get("table_limit", 20000))
     rows = s.query(f"""
         SELECT TABLE_SCHEMA AS `schema`, TABLE_NAME AS `table`, ENGINE AS engine,
@@ -29,18 +29,18 @@ def tables(s, facts) -> dict[str, Any]:
                DATA_FREE AS data_free, AUTO_INCREMENT AS auto_increment, ROW_FORMAT AS row_format,
                CREATE_OPTIONS AS create_options
         FROM information_schema.TABLES
-        WHERE TABLE_TYPE = 'BASE TABLE' AND TABLE_SCHEMA {_NOT_SYSTEM}
+        WHERE TABLE_TYPE = 'BASE TABLE' AND TABLE_SCHEMA {scope}
         ORDER BY DATA_LENGTH + INDEX_LENGTH DESC, TABLE_SCHEMA, TABLE_NAME
         LIMIT %s
     """, (limit + 1,), enable=SHOW_VIEW)
     pks = {(r["schema"], r["table"]) for r in s.query(f"""
         SELECT TABLE_SCHEMA AS `schema`, TABLE_NAME AS `table` FROM information_schema.TABLE_CONSTRAINTS
-        WHERE CONSTRAINT_TYPE = 'PRIMARY KEY' AND TABLE_SCHEMA {_NOT_SYSTEM}""")}
+        WHERE CONSTRAINT_TYPE = 'PRIMARY KEY' AND TABLE_SCHEMA {scope}""")}
     auto = {(r["schema"], r["table"]): r for r in s.query(f"""
         SELECT TABLE_SCHEMA AS `schema`, TABLE_NAME AS `table`, COLUMN_NAME AS `column`,
                DATA_TYPE AS data_type, COLUMN_TYPE AS column_type
         FROM information_schema.COLUMNS
-        WHERE EXTRA LIKE '%auto_increment%' AND TABLE_SCHEMA {_NOT_SYSTEM}""")}
+        WHERE EXTRA LIKE '%auto_increment%' AND TABLE_SCHEMA {scope}""")}
     out = []
     for r in rows[:limit]:
         key = (r["schema"], r["table"])
@@ -59,6 +59,7 @@ def indexes(s, facts) -> dict[str, Any]:
     MySQL 8.0.13+ functional key parts have no column: they appear as "(expression)" and
     carry `expressions`; MySQL invisible / MariaDB ignored indexes carry `visible` = false.
     """
+    scope = schema_scope(s, facts)
     server = facts.get("mysql.server")
     ver = tuple(server["version_tuple"])
     mariadb = server["vendor"] == "mariadb"
@@ -73,7 +74,7 @@ def indexes(s, facts) -> dict[str, Any]:
                s.NON_UNIQUE AS non_unique, s.SEQ_IN_INDEX AS seq, s.COLUMN_NAME AS `column`,
                s.SUB_PART AS sub_part, s.INDEX_TYPE AS type, s.NULLABLE AS nullable {extra}
         FROM information_schema.STATISTICS s
-        WHERE s.TABLE_SCHEMA {_NOT_SYSTEM}
+        WHERE s.TABLE_SCHEMA {scope}
         ORDER BY s.TABLE_SCHEMA, s.TABLE_NAME, s.INDEX_NAME, s.SEQ_IN_INDEX
         LIMIT %s
     """, (limit + 1,), enable=SHOW_VIEW)
@@ -81,7 +82,7 @@ def indexes(s, facts) -> dict[str, Any]:
     # which would inflate the Select_full_join counter the advisor itself judges
     engines = {(r["schema"], r["table"]): r["engine"] for r in s.query(f"""
         SELECT TABLE_SCHEMA AS `schema`, TABLE_NAME AS `table`, ENGINE AS engine
-        FROM information_schema.TABLES WHERE TABLE_SCHEMA {_NOT_SYSTEM}""")}
+        FROM information_schema.TABLES WHERE TABLE_SCHEMA {scope}""")}
     grouped: dict[tuple, dict[str, Any]] = {}
     for r in rows[:limit]:
         key = (r["schema"], r["table"], r["index"])
@@ -104,12 +105,13 @@ def indexes(s, facts) -> dict[str, Any]:
 @provides("mysql", "mysql.index_sizes")
 def index_sizes(s, facts) -> dict[str, Any]:
     """InnoDB index sizes in bytes from mysql.innodb_index_stats ('size' pages * page size)."""
+    scope = schema_scope(s, facts)
     page = int(facts.get("mysql.variables").get("innodb_page_size", 16384))
     rows = s.query(f"""
         SELECT database_name AS `schema`, table_name AS `table`, index_name AS `index`,
                stat_value AS pages
         FROM mysql.innodb_index_stats
-        WHERE stat_name = 'size' AND database_name {_NOT_SYSTEM}
+        WHERE stat_name = 'size' AND database_name {scope}
     """, enable="GRANT SELECT ON mysql.innodb_index_stats TO <advisor user>")
     return {f"{r['schema']}.{r['table']}.{r['index']}": int(r["pages"]) * page for r in rows}
 
@@ -122,6 +124,7 @@ def index_usage(s, facts) -> dict[str, Any]:
     Per table: {"schema.table": {"indexes": {name: {reads, writes}}, "full_scan_rows": n}}.
     Only tables the server has opened since startup have rows here.
     """
+    scope = schema_scope(s, facts)
     require_performance_schema(facts, "index usage")
     limit = int(facts.options.get("index_usage_limit", 100000))
     rows = s.query(f"""
@@ -129,7 +132,7 @@ def index_usage(s, facts) -> dict[str, Any]:
                COUNT_STAR AS count_star, COUNT_READ AS count_read, COUNT_FETCH AS count_fetch,
                COUNT_INSERT + COUNT_UPDATE + COUNT_DELETE AS count_write
         FROM performance_schema.table_io_waits_summary_by_index_usage
-        WHERE OBJECT_TYPE = 'TABLE' AND OBJECT_SCHEMA {_NOT_SYSTEM}
+        WHERE OBJECT_TYPE = 'TABLE' AND OBJECT_SCHEMA {scope}
         LIMIT %s
     """, (limit + 1,), enable=PS_GRANT)
     tables_: dict[str, dict[str, Any]] = defaultdict(lambda: {"indexes": {}, "full_scan_rows": 0,

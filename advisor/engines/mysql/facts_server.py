@@ -9,6 +9,24 @@ from advisor.errors import FactUnavailable
 from advisor.facts import provides
 
 SYSTEM_SCHEMAS = ("mysql", "information_schema", "performance_schema", "sys")
+
+
+def schema_scope(s, facts) -> str:
+    """SQL condition on a schema column: the URL's database when it names one (mysql://h/app
+    inspects `app`), else every schema but the system ones. Option all_schemas = true widens a
+    database URL to the whole server. Server-wide checks (variables, status) are not scoped."""
+    if getattr(s, "database", None) and not facts.options.get("all_schemas"):
+        return "= " + s.conn.escape(s.database)
+    return "NOT IN (" + ", ".join(f"'{x}'" for x in SYSTEM_SCHEMAS) + ")"
+
+
+def in_scope(s, facts, schema: str | None) -> bool:
+    """The same rule as schema_scope, for rows filtered in Python."""
+    if getattr(s, "database", None) and not facts.options.get("all_schemas"):
+        return schema == s.database
+    return schema not in SYSTEM_SCHEMAS
+
+
 PS_ENABLE = ("set performance_schema = ON under [mysqld] in my.cnf and restart the server "
              "(not dynamic; OFF by default on MariaDB)")
 PS_GRANT = "GRANT SELECT ON performance_schema.* TO <advisor user>"

@@ -43,6 +43,7 @@ class MySession:
         self.version = version          # (10, 11, 6)
         self.version_text = version_text
         self.queries = 0
+        self.database: str | None = None
 
     @property
     def mariadb(self) -> bool:
@@ -107,8 +108,9 @@ def _connect_kwargs(target: Target, timeout: float) -> dict[str, Any]:
 
 def connect(target: Target, options: dict[str, Any]) -> MySession:
     timeout = float(options.get("timeout", 10.0))
+    kwargs = _connect_kwargs(target, timeout)
     try:
-        conn = pymysql.connect(**_connect_kwargs(target, timeout))
+        conn = pymysql.connect(**kwargs)
     except pymysql.err.MySQLError as e:
         raise TargetUnreachable(f"cannot connect to {target.redacted}: {_message(e)}") from None
     except (OSError, ValueError, UnicodeError) as e:
@@ -137,7 +139,9 @@ def connect(target: Target, options: dict[str, Any]) -> MySession:
     except pymysql.err.MySQLError as e:
         conn.close()
         raise TargetUnreachable(f"cannot connect to {target.redacted}: {_message(e)}") from None
-    return MySession(conn, timeout, target, vendor, version, version_text)
+    session = MySession(conn, timeout, target, vendor, version, version_text)
+    session.database = kwargs["database"]  # the URL's database scopes schema-level facts
+    return session
 
 
 def close(session: MySession) -> None:
