@@ -59,22 +59,18 @@ class RedisSession:
     def run(self, *args: Any, db: int | None = None, **options: Any) -> Any:
         """One command; unknown/forbidden commands -> FactUnavailable, broken link -> TargetLost."""
         self.commands += 1
-        with errors(args[0]):
+        with errors(_acl_name(args)):
             return self.client(db).execute_command(*args, **options)
 
-    def batch(self, commands: list[tuple], what: str, db: int | None = None) -> list:
-        """Send many commands in one write and read every reply (a pipeline without redis-py's
-        per-reply overhead); a command's error comes back as a ResponseError object in the list."""
-        return self._exchange(b"".join(_pack(c) for c in commands), len(commands), what, db)
-
     def batch_keys(self, commands: list[tuple[tuple, bytes]], what: str, db: int | None = None) -> list:
-        """Like batch() for (template, key) pairs: a template is a command with KEY where the key goes."""
-        return self._exchange(b"".join(_pack_key(t, k) for t, k in commands), len(commands), what, db)
-
-    def _exchange(self, payload: bytes, n: int, what: str, db: int | None) -> list:
+        """Send many (template, key) commands in one write and read every reply: a pipeline
+        without redis-py's per-command cost. A template is a command with KEY where the key goes.
+        A command's error comes back as a ResponseError object in the list."""
+        n = len(commands)
         self.commands += n
         if not n:
             return []
+        payload = b"".join(_pack_key(t, k) for t, k in commands)
         pool = self.client(db).connection_pool
         with errors(what):
             conn = pool.get_connection()
@@ -97,11 +93,22 @@ class RedisSession:
                 pass
 
 
+_CONTAINERS = {"CONFIG", "SLOWLOG", "CLIENT", "LATENCY", "ACL", "CLUSTER", "MEMORY", "OBJECT"}
+
+
+def _acl_name(args: tuple) -> str:
+    """'CONFIG GET' -> 'config|get' (the name ACL rules use); 'SCAN' -> 'scan'."""
+    name = str(args[0]).upper()
+    if name in _CONTAINERS and len(args) > 1:
+        return f"{name}|{str(args[1]).upper()}".lower()
+    return name.lower()
+
+
 class errors:
     """Context manager translating redis-py errors for one command (name for messages)."""
 
     def __init__(self, command: str):
-        self.command = str(command).upper()
+        self.command = command
 
     def __enter__(self) -> None:
         return None
@@ -110,8 +117,9 @@ class errors:
         if e is None:
             return False
         if isinstance(e, rex.NoPermissionError):
+            grant = self.command if "/" not in self.command and " " not in self.command else "<command>"
             raise FactUnavailable(f"{self.command} is not permitted for this user: {_line(e)}",
-                                  f"ACL SETUSER <advisor user> +{self.command.split()[0].lower()}") from None
+                                  f"ACL SETUSER <advisor user> +{grant}") from None
         if isinstance(e, rex.ResponseError):
             text = _line(e)
             if "unknown command" in text.lower() or "unknown subcommand" in text.lower():
@@ -130,12 +138,6 @@ KEY = object()  # where the key goes in a batch_keys() template
 def _arg(a: Any) -> bytes:
     b = str(a).encode()
     return b"$%d\r\n%s\r\n" % (len(b), b)
-
-
-def _pack(args: tuple) -> bytes:
-    """One command in RESP: *<n> then $<len> <bytes> per argument."""
-    return b"*%d\r\n" % len(args) + b"".join(
-        b"$%d\r\n%s\r\n" % (len(a), a) if isinstance(a, bytes) else _arg(a) for a in args)
 
 
 @functools.lru_cache(maxsize=256)
