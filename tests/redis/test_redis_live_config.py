@@ -150,10 +150,12 @@ def test_least_privilege_acl_user(start_redis, advise):
     assert prefixes[0]["memory_bytes"] > 0  # MEMORY USAGE allowed with read-only key access
     assert state(r) == before
     # without +config|get: the settings are skipped with the grant that would fix it
-    r.execute_command("ACL", "SETUSER", "advisor", "-config|get")
+    r.execute_command("ACL", "SETUSER", "advisor", "-config|get", "-slowlog|get")
     _, rep, _ = advise(f"redis://advisor:advisorpw@127.0.0.1:{srv.port}/0")
     reason = skipped(rep)["redis.persistence.none"]
     assert "not permitted" in reason and "+config|get" in reason
+    assert "ACL SETUSER <advisor user> +slowlog|get" in skipped(rep)["redis.slowlog.slow_commands"]
+    assert "redis.memory.maxmemory_unset" in _ids(rep)  # judged from INFO all the same
 
 
 def test_nopass_acl_user_is_reported(start_redis, advise):
