@@ -91,6 +91,7 @@ DIALECTS = {"postgres": "postgres", "mysql": "mysql"}
 
 _QUERY_START = re.compile(r"^\s*(?:/\*.*?\*/\s*|--[^\n]*\n\s*)*\(*\s*(select|with|update|delete|table|values)\b",
                           re.I | re.S)
+_ARRAY_CAST = re.compile(r'::\s*(?:"[^"]+"|[A-Za-z_][\w.]*)(?:\s*\(\s*\d+(?:\s*,\s*\d+)?\s*\))?(?:\s*\[\s*\])+')
 logging.getLogger("sqlglot").setLevel(logging.ERROR)   # its fallback warnings are not ours to print
 
 
@@ -100,10 +101,14 @@ def parse(text: str, dialect: str) -> Parsed:
     if not m:
         word = (re.findall(r"[A-Za-z]+", text[:200]) or ["empty"])[0].upper()
         raise ParseFailure(f"{word} statement")
+    if dialect == "postgres":   # sqlglot rejects some array casts ($1::oid[]); the type is not needed
+        text = _ARRAY_CAST.sub("::text", text)
     try:
         trees = [t for t in sqlglot.parse(text, read=dialect) if t is not None]
     except (SqlglotError, RecursionError, ValueError) as e:
-        raise ParseFailure(f"not parsable: {str(e).splitlines()[0][:120]}") from None
+        raise ParseFailure(f"not parsable: {(str(e).splitlines() or [''])[0][:120]}") from None
+    except Exception as e:  # sqlglot bugs on odd input cost one statement, not the run
+        raise ParseFailure(f"not parsable ({type(e).__name__})") from None
     if len(trees) != 1:
         raise ParseFailure("not a single statement")
     tree = trees[0]
@@ -421,6 +426,8 @@ def analyse(parsed: Parsed, catalog: Catalog) -> Shape:
     try:
         return _Analyser(parsed, catalog).run()
     except (SqlglotError, RecursionError) as e:
-        raise ParseFailure(f"cannot resolve: {str(e).splitlines()[0][:120]}") from None
+        raise ParseFailure(f"cannot resolve: {(str(e).splitlines() or [''])[0][:120]}") from None
+    except Exception as e:  # an unforeseen tree shape must cost one statement, not the run
+        raise ParseFailure(f"cannot analyse ({type(e).__name__})") from None
 
 

@@ -90,3 +90,15 @@ def test_statements_without_index_questions_fail_cleanly(sql):
 def test_unknown_table_is_reported_unresolved(shop_catalog):
     _, shape = uses("SELECT * FROM nowhere WHERE a = $1", shop_catalog)
     assert shape.uses == [] and shape.unresolved == ["nowhere"]
+
+
+def test_array_casts_on_parameters_parse(shop_catalog):
+    u, _ = uses("SELECT * FROM orders WHERE id = ANY($1::bigint[]) AND status = ANY($2::varchar(10)[])",
+                shop_catalog)
+    assert set(u["public.orders"].preds["in"]) == {"id", "status"}
+
+
+def test_odd_input_costs_one_statement_not_the_run(shop_catalog):
+    for text in ["SELECT (((", "\x00", "SELECT * FROM orders WHERE " + "(" * 3000 + "1" + ")" * 3000]:
+        with pytest.raises(ParseFailure):
+            analyse(parse(text, "postgres"), shop_catalog)
