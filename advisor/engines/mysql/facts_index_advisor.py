@@ -183,6 +183,7 @@ def index_candidates(s, facts) -> dict[str, Any]:
     cat_fact = facts.get("mysql.index_catalog")
     policy = Policy(min_table_rows=float(facts.options.get("index_min_table_rows", Policy.min_table_rows)),
                     max_selectivity=float(facts.options.get("index_max_selectivity", Policy.max_selectivity)),
+                    narrow_rows=float(facts.options.get("index_narrow_rows", Policy.narrow_rows)),
                     pattern_ops=False)
     size = int(facts.options.get("index_sample_rows", 10000))
 
@@ -197,7 +198,7 @@ def index_candidates(s, facts) -> dict[str, Any]:
 
     catalog = Catalog.from_fact(cat_fact, case_sensitive=False)
     shapes = shapes_for(catalog)
-    first = plan(shapes, catalog.tables_by_key(), Policy(0, 1.0, False))
+    first = plan(shapes, catalog.tables_by_key(), Policy(min_table_rows=0, max_selectivity=1.0, pattern_ops=False))
     wanted: dict[str, set[str]] = {}
     for c in first.candidates:
         wanted.setdefault(c.table, set()).update(c.columns)
