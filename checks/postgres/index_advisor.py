@@ -148,6 +148,8 @@ def suggested_index(ctx):
     thresholds={
         "min_time_share": Threshold(0.005, "ratio", "db-advisor: ignore statements under 0.5% of the "
                                                       "time of the database's SELECT/UPDATE/DELETE statements"),
+        "min_cost_reduction": Threshold(0.5, "ratio", "Dexter: a hypothetical index counts when the cost "
+                                                      "drops >= 50%"),
     },
 )
 def unindexable(ctx):
@@ -157,7 +159,9 @@ def unindexable(ctx):
     pattern, which the generic plan cannot use). Suggesting a column index there would be
     useless. Fix: an expression index for the function, a trigram (pg_trgm GIN) index for
     substring matches, a UNION of per-column queries (or per-column indexes combined by a
-    BitmapOr) for the OR, or rewrite the predicate to compare a bare column.
+    BitmapOr) for the OR, or rewrite the predicate to compare a bare column. With HypoPG
+    installed the expression index is validated like pg.index.suggested's candidates: when the
+    planner uses it and the cost drops by min_cost_reduction, the finding is a warning.
     """
     data = ctx.fact("pg.index_candidates")
     stmts = {s["queryid"]: s for s in data["statements"]}
@@ -169,12 +173,20 @@ def unindexable(ctx):
         st = stmts[i["statement"]]
         rec, fix = recommendation(i, "postgres")
         where = i["table"] or "several tables"
+        v = i.get("validation") or {}
+        proven = bool(v.get("used")) and v["cost_before"] > 0 and \
+            1 - v["cost_after"] / v["cost_before"] >= ctx.threshold("min_cost_reduction")
+        evidence = {"kind": i["kind"], "table": i["table"], "columns": i["columns"],
+                    "predicate": i["expression"], "queryid": i["statement"], "calls": st["calls"],
+                    "total_ms": st["total_ms"], "query": st["query"][:300],
+                    "min_time_share": ctx.threshold("min_time_share")}
+        if v:
+            evidence["expression_index_validation"] = v
         yield ctx.finding(
             object=f"{where}: {i['expression'][:80]}",
+            severity=Severity.WARNING if proven else None,
             summary=f"{SUMMARY.get(i['kind'], i['kind'])} ({where}; statement takes "
-                    f"{human_duration((st.get('total_ms') or 0) / 1000)} in {st['calls']} calls)",
-            evidence={"kind": i["kind"], "table": i["table"], "columns": i["columns"],
-                      "predicate": i["expression"], "queryid": i["statement"], "calls": st["calls"],
-                      "total_ms": st["total_ms"], "query": st["query"][:300],
-                      "min_time_share": ctx.threshold("min_time_share")},
-            recommendation=rec, fix=fix)
+                    f"{human_duration((st.get('total_ms') or 0) / 1000)} in {st['calls']} calls)"
+                    + (f"; the expression index cuts its cost {v['cost_before']:.0f} -> {v['cost_after']:.0f} "
+                       "(HypoPG)" if proven else ""),
+            evidence=evidence, recommendation=rec, fix=fix)

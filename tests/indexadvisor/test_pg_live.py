@@ -78,7 +78,12 @@ def test_function_on_column_reported_with_expression_index(pg_db, run_cli_json):
     found, _ = findings(run_cli_json, pg_db.url, "pg.query.unindexable")
     kinds = {(f["evidence"]["kind"], f["evidence"]["table"]) for f in found}
     assert kinds == {("function_on_column", "public.orders")}
-    assert "((LOWER(note)))" in found[0]["fix"]
+    assert "((LOWER(note)))" in found[0]["fix"] and found[0]["severity"] == "info"
+    # with HypoPG the expression index is validated: the planner uses it, the cost collapses
+    pg_db.sql("CREATE EXTENSION hypopg")
+    (f,) = findings(run_cli_json, pg_db.url, "pg.query.unindexable")[0]
+    v = f["evidence"]["expression_index_validation"]
+    assert f["severity"] == "warning" and v["used"] and v["cost_after"] < v["cost_before"] / 2
 
 
 def test_healthy_database_has_no_unindexable_finding(pg_db, run_cli_json):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import time
+from contextlib import contextmanager
 from typing import Any
 
 import psycopg
@@ -166,8 +167,10 @@ def index_candidates(s, facts) -> dict[str, Any]:
     budget = float(facts.options.get("index_validation_seconds", 30))
     limit = int(facts.options.get("index_validation_statements", 200))
     order = sorted(plan.by_statement, key=lambda k: -(by_id.get(k, {}).get("total_ms") or 0))
+    deadline = time.monotonic() + budget
     out["validation"] = _validate(s, order[:limit], by_id, analysis.shapes, plan.candidates, plan.by_statement,
-                                  catalog, budget)
+                                  catalog, deadline)
+    _validate_expressions(s, out["issues"], by_id, analysis.shapes, catalog, deadline)
     out["validated"] = True
     if len(order) > limit:
         out["validation_note"] = f"only the {limit} most expensive statements with candidates were validated"
@@ -285,17 +288,29 @@ def _with_indexes(s, ex: _Explainer, cands: dict[int, Candidate]) -> tuple[float
     return cost, {names[n] for n in used if n in names}
 
 
-def _validate(s, keys, by_id, shapes, candidates, by_statement, catalog, budget: float) -> dict[str, Any]:
-    results: dict[str, Any] = {}
-    deadline = time.monotonic() + budget
+@contextmanager
+def _generic_plans(s):
+    """force_generic_plan for the session while validating; hypothetical indexes dropped after."""
     try:
         _run(s, "SET plan_cache_mode = force_generic_plan")
     except _StatementError:
         pass
     try:
+        yield
+    finally:
+        for sql in ("SELECT hypopg_reset()", "RESET plan_cache_mode"):
+            try:
+                _run(s, sql)
+            except _StatementError:
+                pass
+
+
+def _validate(s, keys, by_id, shapes, candidates, by_statement, catalog, deadline: float) -> dict[str, Any]:
+    results: dict[str, Any] = {}
+    with _generic_plans(s):
         for k in keys:
             if time.monotonic() > deadline:
-                results[k] = {"error": f"not validated: time budget of {budget:g}s used up"}
+                results[k] = {"error": "not validated: time budget used up (index_validation_seconds)"}
                 continue
             query = by_id[k]["query"]
             ex = _Explainer(s, query, _param_types(shapes[k], query, catalog))
@@ -312,10 +327,25 @@ def _validate(s, keys, by_id, shapes, candidates, by_statement, catalog, budget:
                               "cost_without": without}
             except _StatementError as e:
                 results[k] = {"error": str(e)}
-    finally:
-        for sql in ("SELECT hypopg_reset()", "RESET plan_cache_mode"):
-            try:
-                _run(s, sql)
-            except _StatementError:
-                pass
     return results
+
+
+def _validate_expressions(s, issues, by_id, shapes, catalog, deadline: float) -> None:
+    """Cost of each function-on-column statement with the suggested expression index
+    (hypothetical); stored in the issue as "validation"."""
+    with _generic_plans(s):
+        for i in issues:
+            if i["kind"] != "function_on_column" or not i.get("index_expression") or not i.get("table") \
+                    or i["statement"] not in by_id or time.monotonic() > deadline:
+                continue
+            query = by_id[i["statement"]]["query"]
+            ex = _Explainer(s, query, _param_types(shapes[i["statement"]], query, catalog))
+            ddl = pg_create_index(i["table"], [], expression=i["index_expression"]).replace(" CONCURRENTLY", "")
+            try:
+                _run(s, "SELECT hypopg_reset()")
+                before, _ = ex.cost()
+                name = _run(s, "SELECT indexname FROM hypopg_create_index(%s)", (ddl.rstrip(";"),))[0]["indexname"]
+                after, used = ex.cost()
+                i["validation"] = {"cost_before": before, "cost_after": after, "used": name in used}
+            except _StatementError as e:
+                i["validation"] = {"error": str(e)}
