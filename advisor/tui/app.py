@@ -243,17 +243,17 @@ class AdvisorApp(App[int]):
             table.update_cell(state.key, col, _cell(value, w))
 
     def on_resize(self) -> None:
-        self.refresh_tables()
+        self.call_after_refresh(self.refresh_tables)  # once the new size is known
 
     def refresh_tables(self) -> None:
         targets = self.query_one("#targets", DataTable)
         row = targets.cursor_row
         rows = [self._target_cells(s) for s in self.states.values()]
         if self.size.width >= 100:
-            _set_columns(targets, ["Target", "Engine", "Score", "Status"], rows, [36, 18, 5, None])
+            _set_columns(targets, ["Target", "Engine", "Score", "Status"], rows, [36, 18, 5, None], inset=4)
         else:  # the id starts with the engine (postgres://, mysql://...): leave the version out
             rows = [[c[0], c[2], c[3]] for c in rows]
-            _set_columns(targets, ["Target", "Score", "Status"], rows, [30, 5, None])
+            _set_columns(targets, ["Target", "Score", "Status"], rows, [30, 5, None], inset=4)
         for s, cells in zip(self.states.values(), rows):
             cells[0] = middle_cut(cells[0], targets.columns[next(iter(targets.columns))].width)
             targets.add_row(*_fit(cells, targets), key=s.key)
@@ -424,11 +424,13 @@ def _cell(value, width: int) -> Text:
     return text
 
 
-def _set_columns(table: DataTable, header: list[str], rows: list[list], caps: list[int | None]) -> None:
-    """Reset `table` with widths that fit its current width (no sideways scrolling)."""
+def _set_columns(table: DataTable, header: list[str], rows: list[list], caps: list[int | None],
+                 inset: int = 2) -> None:
+    """Reset `table` with widths that fit the window (no sideways scrolling); `inset` = the
+    cells around the table (borders, vertical scrollbar)."""
     natural = [max([len(h)] + [Text(str(r[i])).cell_len if not isinstance(r[i], Text) else r[i].cell_len
                                for r in rows]) for i, h in enumerate(header)]
-    available = (table.size.width or table.app.size.width) - 2  # room for the vertical scrollbar
+    available = table.app.size.width - inset
     table.clear(columns=True)
     for h, w in zip(header, fit_widths(available, natural, caps)):
         table.add_column(h, width=w)

@@ -176,12 +176,12 @@ class ConnectScreen(Screen[str | None]):
                         id="url")
             yield Static(id="connect-error")
             yield Label("Recent targets (passwords are never stored: retype them where *** stands)",
-                        classes="section")
+                        classes="section", id="recent-title")
             yield OptionList(*[Option(u, id=str(i)) for i, u in enumerate(self.recent)], id="recent")
         yield Footer()
 
     def on_mount(self) -> None:
-        self.query_one("#recent").display = bool(self.recent)
+        self.query_one("#recent").display = self.query_one("#recent-title").display = bool(self.recent)
         self.query_one("#url", Input).focus()
 
     @on(Input.Submitted, "#url")

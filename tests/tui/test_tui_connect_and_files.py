@@ -135,3 +135,28 @@ def test_a_file_that_is_neither_snapshot_nor_report(run_cli, tmp_path):
     bad.write_text('{"hello": 1}')
     code, _, err = run_cli("tui", "--snapshot", bad)
     assert code == 2 and "not a db-advisor snapshot" in err
+
+
+def test_columns_follow_a_resize():
+    from pathlib import Path
+    path = Path(__file__).parent / "data" / "report.json"
+
+    async def scenario():
+        opts = RunOptions()
+        app = AdvisorApp(load_sources(str(path), opts), opts, remember=False)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await pilot.pause()
+            targets = app.query_one("#targets")
+            findings = app.query_one("#findings")
+            assert [str(c.label) for c in targets.columns.values()] == ["Target", "Score", "Status"]
+            narrow = list(findings.columns.values())[-1].width
+            await pilot.resize_terminal(130, 30)
+            await pilot.pause()
+            await pilot.pause()
+            assert [str(c.label) for c in targets.columns.values()] == ["Target", "Engine", "Score", "Status"]
+            assert "Target" in [str(c.label) for c in findings.columns.values()]
+            assert list(findings.columns.values())[-1].width > narrow
+            total = sum(c.width + 2 for c in findings.columns.values())
+            assert total <= 130  # never wider than the window: no sideways scrolling
+
+    asyncio.run(scenario())
