@@ -151,7 +151,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     t = sub.add_parser("tui", help="interactive terminal UI")
     t.add_argument("urls", nargs="*", metavar="URL")
-    t.add_argument("--snapshot", metavar="FILE")
+    t.add_argument("--snapshot", metavar="FILE", help="a snapshot file, or a saved JSON report")
+    t.add_argument("--inventory", metavar="FILE", help="TOML file naming the targets of a fleet")
     _add_selection(t)
     t.add_argument("--timeout", type=_positive_float, metavar="SECONDS")
     return p
@@ -368,11 +369,14 @@ def cmd_analyze(args: argparse.Namespace) -> int:
 
 
 def cmd_tui(args: argparse.Namespace) -> int:
-    from . import config
+    from . import config, inventory
     cfg = config.load(args.config)
+    inv = inventory.load(args.inventory) if args.inventory else None
     opts = _options(args, cfg)
+    _check_selection(opts)
     from .tui import run_app  # textual is imported only here
-    return run_app(args.urls, opts, snapshot=args.snapshot)
+    return run_app(args.urls, opts, snapshot=args.snapshot, inventory=inv,
+                   mute=lambda report: _apply_mutes(report, cfg))
 
 
 def cmd_size(args: argparse.Namespace) -> int:

@@ -6,7 +6,7 @@ headless commands (tests/tui/test_headless.py enforces it).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable
 
 from advisor.runner import RunOptions
 
@@ -35,13 +35,25 @@ def load_sources(path: str, opts: RunOptions) -> list[Source]:
     return [Source(label=e["id"], engine=e["engine"], entry=e) for e in doc["targets"]]
 
 
-def run_app(urls: list[str], opts: RunOptions, snapshot: str | None = None) -> int:
+def build_sources(urls: list[str], opts: RunOptions, snapshot: str | None = None,
+                  inventory: Any = None) -> list[Source]:
+    """URLs, an inventory's targets and a snapshot/report file, side by side."""
     from advisor.targets import parse_target
 
-    sources = [Source(label=t.id, engine=t.engine, target=t) for t in map(parse_target, urls)]
+    targets = [parse_target(u) for u in urls] + (list(inventory.targets) if inventory else [])
+    sources = [Source(label=t.id, engine=t.engine, target=t) for t in targets]
+    if inventory:  # targets the inventory could not use (unset url_env...) show why, in place
+        sources += [Source(label=r.id, engine=r.engine, fixed=r) for r in inventory.unusable]
     if snapshot:
         sources += load_sources(snapshot, opts)
+    return sources
+
+
+def run_app(urls: list[str], opts: RunOptions, snapshot: str | None = None, inventory: Any = None,
+            mute: Callable[[Any], None] | None = None) -> int:
+    """`advisor tui`. `mute(report)` drops the findings muted in advisor.toml, as `advisor run` does."""
+    sources = build_sources(urls, opts, snapshot, inventory)
     from .app import AdvisorApp
 
-    app = AdvisorApp(sources, opts)
+    app = AdvisorApp(sources, opts, mute=mute)
     return app.run() or 0

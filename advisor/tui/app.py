@@ -94,11 +94,14 @@ class AdvisorApp(App[int]):
     ]
 
     def __init__(self, sources: list[Source], opts: RunOptions, *,
-                 describe: Callable[[str], str | None] = check_doc, remember: bool = True) -> None:
+                 describe: Callable[[str], str | None] = check_doc, remember: bool = True,
+                 mute: Callable[[Report], None] | None = None) -> None:
         super().__init__()
         self.opts = opts
         self.describe = describe
         self.remember = remember
+        self.mute = mute  # drops findings muted in advisor.toml (as advisor run does)
+        self.muted: dict[str, int] = {}  # per target key
         self.states: dict[str, TargetState] = {}
         self.filter = FindingFilter()
         self.shown: list[Finding] = []
@@ -164,6 +167,7 @@ class AdvisorApp(App[int]):
         if not state.source.rerunnable:
             return
         registry.all_checks()  # import every check here, once, before worker threads ask for them
+        self.muted.pop(state.key, None)
         state.gen += 1
         state.status, state.done, state.total, state.current, state.result = "running", 0, 0, "", None
         # exclusive: starting a run for this target cancels the one in progress
@@ -203,6 +207,10 @@ class AdvisorApp(App[int]):
         state = self.states.get(msg.key)
         if state is None or state.gen != msg.gen:
             return
+        if self.mute:
+            report = Report(targets=[msg.result])
+            self.mute(report)
+            self.muted[msg.key] = len(report.muted)
         state.result, state.status = msg.result, _final_status(msg.result)
         self.refresh_tables()
 
@@ -298,7 +306,8 @@ class AdvisorApp(App[int]):
 
     def _filter_line(self, total: int) -> Text:
         running = sum(s.status == "running" for s in self.states.values())
-        parts = [f"{total} finding(s)"]
+        muted = sum(self.muted.values())
+        parts = [f"{total} finding(s)" + (f" ({muted} muted in the config)" if muted else "")]
         if self.filter.active:
             parts.append(f"showing {len(self.shown)} — {self.filter.describe()}")
         if running:

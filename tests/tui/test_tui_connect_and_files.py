@@ -122,6 +122,8 @@ def test_saved_report_shows_its_unreachable_target_and_cannot_rerun():
     (["tui", "nonsense"], "not a database URL"),
     (["tui", "postgresql://u:topsecret@h:99999/x"], "malformed URL"),
     (["tui", "--snapshot", "/nonexistent/snap.json"], "snapshot file not found"),
+    (["tui", "--inventory", "/nonexistent/fleet.toml"], "inventory file not found"),
+    (["tui", "--checks", "pg.nothing_like_this.*", "postgresql://h/db"], "matches no check"),
 ])
 def test_bad_input_is_one_line_and_exit_2(run_cli, args, message):
     code, out, err = run_cli(*args)
@@ -158,5 +160,38 @@ def test_columns_follow_a_resize():
             assert list(findings.columns.values())[-1].width > narrow
             total = sum(c.width + 2 for c in findings.columns.values())
             assert total <= 130  # never wider than the window: no sideways scrolling
+
+    asyncio.run(scenario())
+
+
+def test_inventory_targets_and_config_mutes(pg_db, tmp_path, monkeypatch):
+    """--inventory: named targets run live, an unusable one shows why; advisor.toml mutes apply."""
+    from advisor import cli, config, inventory
+    from advisor.tui import build_sources
+    plant(pg_db)
+    pg_db.sql("CREATE TABLE public.events (at timestamptz)")
+    monkeypatch.setenv("SHOP_PG_URL", pg_db.url)
+    monkeypatch.delenv("BILLING_PG_URL", raising=False)
+    inv_file = tmp_path / "fleet.toml"
+    inv_file.write_text('[[target]]\nname = "shop"\nurl_env = "SHOP_PG_URL"\n\n'
+                        '[[target]]\nname = "billing"\nurl_env = "BILLING_PG_URL"\n')
+    cfg_file = tmp_path / "advisor.toml"
+    cfg_file.write_text('[[mute]]\ncheck = "pg.schema.no_primary_key"\nreason = "append-only log"\n')
+    cfg = config.load(str(cfg_file))
+    opts = RunOptions(include=["pg.config.*", "pg.schema.*"])
+    sources = build_sources([], opts, inventory=inventory.load(str(inv_file)))
+    assert [s.label for s in sources] == ["shop", "billing"] and sources[1].fixed is not None
+
+    async def scenario():
+        app = AdvisorApp(sources, opts, mute=lambda report: cli._apply_mutes(report, cfg))
+        async with app.run_test(size=(120, 40)) as pilot:
+            await wait_finished(pilot, app)
+            rows = {r[0]: r for r in table_rows(app, "#targets")}
+            assert rows["billing"][3].startswith("✗") and "BILLING_PG_URL" in rows["billing"][3]
+            assert rows["shop"][3].startswith("✓")
+            checks = {(f.target, f.check, f.object) for f in app.shown}
+            assert ("shop", "pg.config.dangerous", "enable_*") in checks
+            assert not any(c == "pg.schema.no_primary_key" for _, c, _ in checks)  # muted
+            assert "1 muted in the config" in str(app.query_one("#filter-bar").render())
 
     asyncio.run(scenario())
