@@ -11,12 +11,17 @@ database measured just before (the ratio is what to compare across machines).
 
     python bench/pg_catalog.py [--url postgresql://postgres@127.0.0.1:5432/postgres]
                                [--tables 5000] [--statements 2000] [--checks 'pg.*'] [--keep]
+                               [--findings FILE]
+
+--findings writes the big catalog's findings (check, object, severity, summary, evidence, fix)
+as sorted JSON lines, to compare two versions of the facts: same findings, by check and object.
 """
 
 from __future__ import annotations
 
 import argparse
 import collections
+import json
 import resource
 import sys
 import time
@@ -79,7 +84,7 @@ def _fill(url: str, tables: int, statements: int) -> None:
             c.execute(f"SELECT count(*) FROM t{i % tables} WHERE w = %s AND v < {i}", (i,))
 
 
-def measure(url: str, include: list[str]) -> tuple[float, int]:
+def measure(url: str, include: list[str], findings_file: str | None = None) -> tuple[float, int]:
     """Run the checks once; print the figures; return (wall seconds, SQL queries)."""
     target = parse_target(url)
     opts = RunOptions(include=include, host=Host(memory_bytes=16 * 1024**3))  # sizing checks run too
@@ -113,7 +118,17 @@ def measure(url: str, include: list[str]) -> tuple[float, int]:
     print("findings: " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
     if result.errors:
         print("errors: " + "; ".join(e.message for e in result.errors))
+    if findings_file:
+        _write_findings(result, findings_file)
     return wall, session.queries
+
+
+def _write_findings(result: TargetResult, path: str) -> None:
+    lines = sorted(json.dumps({"check": f.check, "object": f.object, "severity": str(f.severity),
+                               "summary": f.summary, "evidence": f.evidence, "fix": f.fix},
+                              sort_keys=True, default=str) for f in result.findings)
+    Path(path).write_text("\n".join(lines) + "\n")
+    print(f"findings written to {path}")
 
 
 def baseline(admin_url: str, include: list[str]) -> tuple[float, int]:
@@ -142,6 +157,7 @@ def main() -> None:
     ap.add_argument("--checks", action="append", help="check glob (default: pg.*)")
     ap.add_argument("--keep", action="store_true",
                     help="keep the database (and its pg_stat_statements entries) for the next run")
+    ap.add_argument("--findings", metavar="FILE", help="write the big catalog's findings as JSON lines")
     a = ap.parse_args()
     db = f"advisor_bench_{a.tables}t_{a.statements}s_v2"
     url = build(a.url, db, a.tables, a.statements)
@@ -150,7 +166,7 @@ def main() -> None:
     try:
         base_wall, base_queries = baseline(a.url, include)
         print(f"-- {a.tables} tables, {a.statements} statements")
-        wall, queries = measure(url, include)
+        wall, queries = measure(url, include, a.findings)
         print(f"ratio: {wall / base_wall:.1f}x the empty database's wall time "
               f"({wall:.2f} s vs {base_wall:.2f} s); SQL queries {queries} vs {base_queries}")
     finally:
