@@ -44,6 +44,8 @@ def build_sources(urls: list[str], opts: RunOptions, snapshot: str | None = None
     sources = [Source(label=t.id, engine=t.engine, target=t) for t in targets]
     if inventory:  # targets the inventory could not use (unset url_env...) show why, in place
         sources += [Source(label=r.id, engine=r.engine, fixed=r) for r in inventory.unusable]
+        if inventory.parallel:
+            opts.max_parallel = inventory.parallel
     if snapshot:
         sources += load_sources(snapshot, opts)
     return sources

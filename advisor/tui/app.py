@@ -161,18 +161,36 @@ class AdvisorApp(App[int]):
         if self.remember:
             recent.remember([s.source.target.url for s in self.states.values() if s.source.live])
         for state in self.states.values():
-            self.start(state)
+            self._queue(state)
+        self._launch_queued()
 
     def start(self, state: TargetState) -> None:
+        self._queue(state)
+        self._launch_queued()
+
+    def _queue(self, state: TargetState) -> None:
+        """Forget the target's result and put it in line; a run in progress is cancelled."""
         if not state.source.rerunnable:
             return
-        registry.all_checks()  # import every check here, once, before worker threads ask for them
+        state.gen += 1  # messages of the replaced run are dropped from now on
+        if state.worker is not None and not state.worker.is_finished:
+            state.worker.cancel()
         self.muted.pop(state.key, None)
-        state.gen += 1
-        state.status, state.done, state.total, state.current, state.result = "running", 0, 0, "", None
-        # exclusive: starting a run for this target cancels the one in progress
-        state.worker = self.run_worker(partial(self._work, state.key, state.gen, state.source), name=state.source.label,
-                        group=f"target:{state.key}", exclusive=True, thread=True, exit_on_error=False)
+        state.status, state.done, state.total, state.current, state.result = "queued", 0, 0, "", None
+
+    def _launch_queued(self) -> None:
+        """Start queued targets, at most opts.max_parallel at a time (as `advisor run`)."""
+        registry.all_checks()  # import every check here, once, before worker threads ask for them
+        running = sum(s.status == "running" for s in self.states.values())
+        for state in self.states.values():
+            if state.status != "queued" or running >= max(1, self.opts.max_parallel):
+                continue
+            running += 1
+            state.status = "running"
+            # exclusive: a new run of this target cancels the one in progress
+            state.worker = self.run_worker(partial(self._work, state.key, state.gen, state.source),
+                                           name=state.source.label, group=f"target:{state.key}",
+                                           exclusive=True, thread=True, exit_on_error=False)
         self.refresh_tables()
 
     def _work(self, key: str, gen: int, source: Source) -> None:
@@ -212,7 +230,7 @@ class AdvisorApp(App[int]):
             self.mute(report)
             self.muted[msg.key] = len(report.muted)
         state.result, state.status = msg.result, _final_status(msg.result)
-        self.refresh_tables()
+        self._launch_queued()
 
     # --- tables -----------------------------------------------------------------
 
@@ -306,12 +324,13 @@ class AdvisorApp(App[int]):
 
     def _filter_line(self, total: int) -> Text:
         running = sum(s.status == "running" for s in self.states.values())
+        queued = sum(s.status == "queued" for s in self.states.values())
         muted = sum(self.muted.values())
         parts = [f"{total} finding(s)" + (f" ({muted} muted in the config)" if muted else "")]
         if self.filter.active:
             parts.append(f"showing {len(self.shown)} — {self.filter.describe()}")
-        if running:
-            parts.append(f"{running} target(s) running")
+        if running or queued:
+            parts.append(f"{running} target(s) running" + (f", {queued} queued" if queued else ""))
         if not self.states:
             parts = ["no target yet: press a to add one"]
         return Text(" · ".join(parts))

@@ -352,3 +352,30 @@ def test_redis_target_with_planted_problem_and_healthy_twin(make_app, redis_serv
         asyncio.run(scenario())
     finally:
         healthy.stop()
+
+
+def test_at_most_max_parallel_targets_run_at_once(pg_db):
+    """max_parallel=1: the second target waits in line behind a hung one, then runs."""
+    from advisor.runner import RunOptions
+    from tui_helpers import live_sources
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(8)
+    hung = f"postgresql://postgres@127.0.0.1:{silent.getsockname()[1]}/postgres"
+
+    async def scenario():
+        app = AdvisorApp(live_sources(hung, pg_db.url), RunOptions(timeout=60, max_parallel=1,
+                                                                    include=["pg.config.*"]), remember=False)
+        async with app.run_test() as pilot:
+            await pilot.pause(0.3)
+            assert [s.status for s in app.states.values()] == ["running", "queued"]
+            assert table_rows(app, "#targets")[1][2] == "queued"
+            assert "1 queued" in str(app.query_one("#filter-bar").render())
+            silent.close()  # the hung target fails, the queued one starts
+            await wait_finished(pilot, app, timeout=20)
+            assert [s.status for s in app.states.values()] == ["unreachable", "done"]
+
+    try:
+        asyncio.run(scenario())
+    finally:
+        silent.close()

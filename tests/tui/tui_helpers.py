@@ -24,7 +24,7 @@ async def wait_until(pilot, condition, timeout: float = 30.0, what: str = "condi
 
 
 async def wait_finished(pilot, app, timeout: float = 30.0) -> None:
-    await wait_until(pilot, lambda: app.states and all(s.status != "running" for s in app.states.values()),
+    await wait_until(pilot, lambda: app.states and all(s.status not in ("running", "queued") for s in app.states.values()),
                      timeout, "every target to finish")
     await pilot.pause()
 
