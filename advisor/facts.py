@@ -8,6 +8,8 @@ written to JSON and read back offline.
 
 from __future__ import annotations
 
+import datetime as dt
+import decimal
 import time
 from typing import Any, Callable
 
@@ -31,13 +33,22 @@ def providers(engine: str) -> dict[str, Provider]:
     return _PROVIDERS.get(engine, {})
 
 
+_PLAIN = frozenset({type(None), bool, int, float, str})  # exact types JSON keeps as they are
+
+
 def jsonable(v: Any) -> Any:
     """Normalize a provider's value to what JSON gives back, so that live and
     snapshot runs judge identical data (Decimal -> float, datetime -> ISO text,
     timedelta -> seconds, bytes -> text, tuples -> lists)."""
-    import datetime as dt
-    import decimal
-
+    # fast paths by exact type: facts of big catalogs hold hundreds of thousands of values
+    t = type(v)
+    if t in _PLAIN:
+        return v
+    if t is dict:
+        return {k if type(k) is str else str(k): x if type(x) in _PLAIN else jsonable(x)
+                for k, x in v.items()}
+    if t is list:
+        return [x if type(x) in _PLAIN else jsonable(x) for x in v]
     if v is None or isinstance(v, (bool, int, float, str)):
         return v
     if isinstance(v, dict):
