@@ -7,6 +7,7 @@ import importlib
 import inspect
 import pkgutil
 import re
+import threading
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable
 
@@ -127,12 +128,17 @@ def load_plugins() -> None:
             plugin_errors.append(f"plugin {ep.name!r} ({ep.value}) failed to load: {type(e).__name__}: {e}")
 
 
+_load_lock = threading.Lock()
+
+
 def all_checks() -> list[Check]:
+    """Every registered check; the first call imports them (once, even from several threads)."""
     global _loaded
-    if not _loaded:
-        _loaded = True
-        load_builtin()
-        load_plugins()
+    with _load_lock:
+        if not _loaded:
+            load_builtin()
+            load_plugins()
+            _loaded = True
     return sorted(_REGISTRY.values(), key=lambda c: c.id)
 
 

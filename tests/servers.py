@@ -81,7 +81,7 @@ def _local_up(engine: str) -> bool:
     if port is None:
         return False
     try:
-        with socket.create_connection(("127.0.0.1", port), timeout=1):
+        with socket.create_connection(("127.0.0.1", port), timeout=5):
             return True
     except OSError:
         return False
