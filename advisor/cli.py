@@ -198,6 +198,19 @@ def _emit(report: Any, args: argparse.Namespace) -> None:
         sys.stdout.write(text)
 
 
+def _check_writable(*paths: str | None) -> None:
+    """Fail before connecting anywhere when an output file could not be written later."""
+    for path in filter(None, paths):
+        p = Path(path)
+        parent = p.parent if str(p.parent) else Path(".")
+        if p.is_dir():
+            raise UsageError(f"cannot write {path}: Is a directory")
+        if not parent.is_dir():
+            raise UsageError(f"cannot write {path}: No such directory {str(parent)!r}")
+        if not os.access(p if p.exists() else parent, os.W_OK):
+            raise UsageError(f"cannot write {path}: Permission denied")
+
+
 def _fail_on(args: argparse.Namespace, cfg: Any) -> Severity | None:
     if hasattr(args, "fail_on"):
         return args.fail_on
@@ -252,6 +265,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     if not args.urls and inv is None:
         raise UsageError("no URL given (e.g. advisor run postgresql://user@host:5432/db, or --inventory FILE)")
     targets = [parse_target(u) for u in args.urls] + (inv.targets if inv else [])
+    _check_writable(args.output, args.write_baseline)
     old = _load_baseline(args)
     opts = _options(args, cfg)
     _check_selection(opts)
@@ -307,6 +321,7 @@ def cmd_snapshot(args: argparse.Namespace) -> int:
 
     cfg = config.load(args.config)
     targets = [parse_target(u) for u in args.urls]
+    _check_writable(args.output)
     opts = _options(args, cfg)
     _check_selection(opts)
     entries = [runner.collect(t, opts) for t in targets]
@@ -334,9 +349,36 @@ def load_snapshot(path: str) -> dict[str, Any]:
         raise UsageError(f"snapshot file not found: {path}") from None
     except (OSError, ValueError) as e:
         raise UsageError(f"{path}: not a snapshot file: {e}") from None
+    if isinstance(doc, dict) and "findings" in doc and "schema_version" in doc:
+        raise UsageError(f"{path}: this is a report (advisor run --json), not a snapshot: "
+                         "take one with 'advisor snapshot URL -o FILE'")
     if not isinstance(doc, dict) or doc.get("snapshot_version") != runner.SNAPSHOT_VERSION:
         raise UsageError(f"{path}: not a db-advisor snapshot (snapshot_version {runner.SNAPSHOT_VERSION})")
+    problem = _snapshot_problem(doc)
+    if problem:
+        raise UsageError(f"{path}: damaged snapshot: {problem}")
     return doc
+
+
+def _snapshot_problem(doc: dict[str, Any]) -> str | None:
+    """The first structural defect of a snapshot document, or None."""
+    from .engines import NAMES
+    targets = doc.get("targets")
+    if not isinstance(targets, list) or not targets:
+        return "'targets' must be a non-empty list"
+    if not isinstance(doc.get("host", {}), dict):
+        return "'host' must be an object"
+    for i, t in enumerate(targets):
+        if not isinstance(t, dict) or not all(isinstance(t.get(k), str) for k in ("id", "engine", "url")):
+            return f"target #{i + 1} needs 'id', 'engine' and 'url' strings"
+        if t["engine"] not in NAMES:
+            return f"target {t['id']!r}: unknown engine {t['engine']!r} (known: {', '.join(NAMES)})"
+        for key in ("facts", "unavailable", "options"):
+            if not isinstance(t.get(key, {}), dict):
+                return f"target {t['id']!r}: {key!r} must be an object"
+        if not isinstance(t.get("errors", []), list):
+            return f"target {t['id']!r}: 'errors' must be a list"
+    return None
 
 
 def apply_snapshot_host(opts: Any, doc: dict[str, Any]) -> None:
@@ -353,6 +395,7 @@ def cmd_analyze(args: argparse.Namespace) -> int:
     from .report import Report
 
     cfg = config.load(args.config)
+    _check_writable(args.output, args.write_baseline)
     old = _load_baseline(args)
     opts = _options(args, cfg)
     _check_selection(opts)
@@ -403,10 +446,33 @@ COMMANDS = {"run": cmd_run, "checks": cmd_checks, "snapshot": cmd_snapshot,
             "analyze": cmd_analyze, "tui": cmd_tui, "size": cmd_size}
 
 
+def configure_logging(verbose: bool = False) -> None:
+    """Library log records and Python warnings (sqlglot's 'Falling back to parsing as a
+    Command', driver notices) stay off the user's stderr unless --verbose or
+    ADVISOR_DEBUG=1 asks for them; called once per command."""
+    import logging
+    root = logging.getLogger()
+    debug = bool(os.environ.get("ADVISOR_DEBUG"))
+    if verbose or debug:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("advisor: %(name)s: %(levelname)s: %(message)s"))
+        handler.set_name("advisor")
+        root.addHandler(handler)
+        root.setLevel(logging.DEBUG if debug else logging.WARNING)
+    else:
+        handler = logging.NullHandler()  # found instead of logging.lastResort (stderr)
+        handler.set_name("advisor")
+        logging.captureWarnings(True)
+        root.addHandler(handler)
+    for old in [h for h in root.handlers if h.get_name() == "advisor" and h is not handler]:
+        root.removeHandler(old)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
+        configure_logging(getattr(args, "verbose", False))
         if not args.command:
             parser.print_help()
             return EXIT_USAGE

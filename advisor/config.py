@@ -17,6 +17,7 @@ else:  # pragma: no cover
 from .errors import UsageError
 from .model import Finding, Severity
 
+ENGINES = ("mongo", "mysql", "postgres", "redis")  # the names [options.<engine>] accepts
 _TOP_KEYS = {"fail_on", "checks", "skip", "timeout", "memory", "cpus", "thresholds", "options", "mute"}
 
 
@@ -91,15 +92,20 @@ def parse(data: dict[str, Any], where: str = "config") -> Config:
     cfg = Config(path=where)
     try:
         if "fail_on" in data:
-            cfg.fail_on = None if data["fail_on"] == "never" else Severity.parse(data["fail_on"])
+            cfg.fail_on = None if data["fail_on"] == "never" else Severity.parse(_text(data["fail_on"], "fail_on"))
             cfg.fail_on_set = True
         cfg.checks = _str_list(data.get("checks", []), "checks")
         cfg.skip = _str_list(data.get("skip", []), "skip")
-        cfg.timeout = float(data["timeout"]) if "timeout" in data else None
-        cfg.memory = str(data["memory"]) if "memory" in data else None
-        cfg.cpus = int(data["cpus"]) if "cpus" in data else None
+        cfg.timeout = _positive(data["timeout"], "timeout", float) if "timeout" in data else None
+        cfg.memory = _text(data["memory"], "memory") if "memory" in data else None
+        cfg.cpus = _positive(data["cpus"], "cpus", int) if "cpus" in data else None
     except (ValueError, TypeError) as e:
         raise UsageError(f"{where}: {e}") from None
+    for name in ("thresholds", "options"):
+        if not isinstance(data.get(name, {}), dict):
+            raise UsageError(f"{where}: {name} must be a table ([{name}.<...>])")
+    if not isinstance(data.get("mute", []), list):
+        raise UsageError(f"{where}: mute must be an array of tables ([[mute]])")
     known = {c.id: c for c in registry.all_checks()}
     for check_id, values in (data.get("thresholds") or {}).items():
         c = known.get(check_id)
@@ -111,15 +117,28 @@ def parse(data: dict[str, Any], where: str = "config") -> Config:
             if name not in c.thresholds:
                 raise UsageError(f"{where}: check {check_id!r} has no threshold {name!r} "
                                  f"(it has: {', '.join(sorted(c.thresholds)) or 'none'})")
-            default = c.thresholds[name].default
-            if isinstance(default, (int, float)) and not isinstance(default, bool) and not isinstance(value, (int, float)):
-                raise UsageError(f"{where}: threshold {check_id}.{name} must be a number")
+            expected = _kind(c.thresholds[name].default)
+            if expected and _kind(value) != expected:
+                raise UsageError(f"{where}: threshold {check_id}.{name} must be a {expected}, not {value!r}")
         cfg.thresholds[check_id] = dict(values)
-    cfg.options = {k: dict(v) for k, v in (data.get("options") or {}).items()}
+    for engine, values in (data.get("options") or {}).items():
+        if engine not in ENGINES:
+            raise UsageError(f"{where}: options for unknown engine {engine!r} (known: {', '.join(ENGINES)})")
+        if not isinstance(values, dict):
+            raise UsageError(f"{where}: options.{engine} must be a table ([options.{engine}])")
+        bad = [k for k, v in values.items() if isinstance(v, (dict, list))]
+        if bad:
+            raise UsageError(f"{where}: options.{engine}.{bad[0]} must be a number, string or boolean")
+        cfg.options[engine] = dict(values)
     for i, m in enumerate(data.get("mute") or []):
         if not isinstance(m, dict) or "check" not in m or not m.get("reason"):
             raise UsageError(f"{where}: mute #{i + 1} needs at least check = ... and reason = ...")
+        texts = [k for k in ("check", "reason", "object", "target") if k in m and not isinstance(m[k], str)]
+        if texts:
+            raise UsageError(f"{where}: mute #{i + 1}: {texts[0]} must be a string")
         expires = m.get("expires")
+        if expires is not None and not isinstance(expires, (str, dt.date)) or isinstance(expires, dt.datetime):
+            raise UsageError(f"{where}: mute #{i + 1}: expires must be a date (YYYY-MM-DD)")
         if isinstance(expires, str):
             try:
                 expires = dt.date.fromisoformat(expires)
@@ -128,6 +147,29 @@ def parse(data: dict[str, Any], where: str = "config") -> Config:
         cfg.mutes.append(Mute(check=m["check"], reason=m["reason"], object=m.get("object"),
                               target=m.get("target"), expires=expires))
     return cfg
+
+
+def _kind(v: Any) -> str | None:
+    """The type name a threshold value must have to replace a default of this type."""
+    if isinstance(v, bool):
+        return "boolean"
+    if isinstance(v, (int, float)):
+        return "number"
+    return {str: "string", list: "list"}.get(type(v))
+
+
+def _text(v: Any, name: str) -> str:
+    if not isinstance(v, str):
+        raise ValueError(f"{name} must be a string, not {v!r}")
+    return v
+
+
+def _positive(v: Any, name: str, kind: type) -> Any:
+    if isinstance(v, bool) or not isinstance(v, (int, float)) or (kind is int and not isinstance(v, int)):
+        raise ValueError(f"{name} must be a {'whole ' if kind is int else ''}number, not {v!r}")
+    if v <= 0:
+        raise ValueError(f"{name} must be > 0, not {v!r}")
+    return kind(v)
 
 
 def _str_list(v: Any, name: str) -> list[str]:

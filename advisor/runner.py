@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, Callable
 
 from . import engines, registry, scoring
 from .context import CheckContext
@@ -95,14 +95,43 @@ def inspect_target(target: Target, opts: RunOptions) -> TargetResult:
     return result
 
 
+def _parallel_map(fn: Callable[[Any], Any], items: list[Any], workers: int) -> list[Any]:
+    """fn over items in `workers` daemon threads, results in order. Unlike a
+    ThreadPoolExecutor, Ctrl-C ends the command at once: nothing waits at exit for
+    a thread stuck in a connect to a silent server."""
+    results: list[Any] = [None] * len(items)
+    failures: list[BaseException] = []
+    todo = iter(enumerate(items))
+    lock = threading.Lock()
+
+    def work() -> None:
+        while not failures:
+            with lock:
+                nxt = next(todo, None)
+            if nxt is None:
+                return
+            try:
+                results[nxt[0]] = fn(nxt[1])
+            except BaseException as e:  # re-raised in the calling thread
+                failures.append(e)
+
+    threads = [threading.Thread(target=work, name=f"advisor-target-{i}", daemon=True) for i in range(workers)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    if failures:
+        raise failures[0]
+    return results
+
+
 def run(targets: list[Target], opts: RunOptions) -> Report:
     """Inspect targets concurrently; one slow or dead target never stops the others."""
     workers = max(1, min(opts.max_parallel, len(targets)))
     if workers == 1:
         results = [inspect_target(t, opts.for_target(t)) for t in targets]
     else:
-        with ThreadPoolExecutor(max_workers=workers) as pool:
-            results = list(pool.map(lambda t: inspect_target(t, opts.for_target(t)), targets))
+        results = _parallel_map(lambda t: inspect_target(t, opts.for_target(t)), targets, workers)
     report = Report(targets=results)
     report.extra_errors.extend(TargetError("plugins", m) for m in registry.plugin_errors)
     return report

@@ -85,7 +85,23 @@ def parse_target(url: str, name: str | None = None) -> Target:
         raise UsageError(f"malformed URL {redact(url)!r}: {e}") from None
     if scheme != "mongodb" and "," in (p.netloc or ""):
         raise UsageError(f"malformed URL {redact(url)!r}: several hosts are only allowed for mongodb://")
+    problem = _problem(scheme, p)
+    if problem:
+        raise UsageError(f"malformed URL {redact(url)!r}: {problem}")
     return Target(url=url, engine=SCHEMES[scheme], scheme=scheme, name=name)
+
+
+def _problem(scheme: str, p: SplitResult) -> str | None:
+    """What drivers would misread (or silently replace with a default) in a parsed URL."""
+    if any(c.isspace() for c in p.geturl()):
+        return "it contains a space (percent-encode it as %20)"
+    if _port(p) == 0:
+        return "port 0 (ports are 1-65535)"
+    if SCHEMES[scheme] == "mongo" and not p.hostname:
+        return "no host (e.g. mongodb://user@host:27017/db)"
+    if SCHEMES[scheme] == "redis" and p.path.strip("/") and not p.path.strip("/").isdigit():
+        return f"the path names database {unquote(p.path.strip('/'))!r}: Redis databases are numbers (redis://host:6379/0)"
+    return None
 
 
 def redact(url: str) -> str:
@@ -100,6 +116,9 @@ def redact(url: str) -> str:
     def _q(mm: re.Match) -> str:
         return f"{mm.group(1)}={'***' if mm.group(1).lower() in _SECRET_PARAMS else mm.group(2)}"
 
+    if not re.match(r"^[A-Za-z][A-Za-z0-9+.-]*://", url):
+        # not even a URL (e.g. 'postgresql:/u:pw@h'): hide whatever sits between ':' and '@'
+        url = re.sub(r"(^|[/\s])([^:/@\s]*):[^@\s]*@", r"\1\2:***@", url)
     if "?" in url:
         base, _, q = url.partition("?")
         url = base + "?" + re.sub(r"([^&=]+)=([^&]*)", _q, q)

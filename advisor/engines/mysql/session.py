@@ -124,7 +124,7 @@ def connect(target: Target, options: dict[str, Any]) -> MySession:
             # every later statement runs in a read-only transaction, bounded in time; the
             # server-side bound is shorter than the socket read_timeout, so a slow query
             # becomes a skip (the session survives) instead of a lost connection
-            bound = timeout * 0.75
+            bound = max(0.001, timeout * 0.75)  # 0 would mean no bound at all
             cur.execute("SET SESSION TRANSACTION READ ONLY")
             cur.execute("SET SESSION lock_wait_timeout = %s", (max(1, int(timeout)),))
             if vendor == "mariadb":

@@ -83,7 +83,7 @@ def connect(target: Target, options: dict[str, Any]) -> PgSession:
     except UnicodeDecodeError as e:  # pragma: no cover - server messages in odd encodings
         raise TargetUnreachable(f"cannot connect to {target.redacted}: {e}") from None
     try:
-        ms = int(timeout * 1000)
+        ms = max(1, int(timeout * 1000))  # 0 would mean no timeout at all
         with conn.cursor() as cur:
             # SET, not startup options: works through PgBouncer too
             cur.execute(f"SET statement_timeout = {ms}")
