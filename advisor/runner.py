@@ -74,9 +74,10 @@ def inspect_target(target: Target, opts: RunOptions) -> TargetResult:
     secrets = [target.password]
     try:
         engine, session = _connect(target, opts)
-    except AdvisorError as e:
+    except Exception as e:  # a driver's surprise on one target must not end the others' runs
+        msg = str(e) if isinstance(e, AdvisorError) else f"cannot connect: {type(e).__name__}: {e}"
         result.reachable = False
-        result.errors.append(TargetError(result.id, scrub(str(e), secrets)))
+        result.errors.append(TargetError(result.id, scrub(msg, secrets)))
         result.duration_ms = int((time.monotonic() - t0) * 1000)
         return result
     try:

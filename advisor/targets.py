@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 from urllib.parse import SplitResult, parse_qsl, unquote, urlsplit
@@ -101,7 +102,23 @@ def _problem(scheme: str, p: SplitResult) -> str | None:
         return "no host (e.g. mongodb://user@host:27017/db)"
     if SCHEMES[scheme] == "redis" and p.path.strip("/") and not p.path.strip("/").isdigit():
         return f"the path names database {unquote(p.path.strip('/'))!r}: Redis databases are numbers (redis://host:6379/0)"
+    if SCHEMES[scheme] == "redis":
+        unknown = sorted(set(dict(parse_qsl(p.query))) - _redis_url_options())
+        if unknown:
+            return f"unknown option {unknown[0]!r} (redis-py passes URL options to its connection)"
     return None
+
+
+@functools.lru_cache(maxsize=1)
+def _redis_url_options() -> frozenset[str]:
+    """Query options redis-py's from_url accepts: its parsed ones and connection arguments."""
+    import inspect
+
+    from redis import connection as rc
+    names = set(getattr(rc, "URL_QUERY_ARGUMENT_PARSERS", {}))
+    for cls in (rc.AbstractConnection, rc.Connection, rc.SSLConnection):
+        names |= {n for n in inspect.signature(cls.__init__).parameters if n not in ("self", "args", "kwargs")}
+    return frozenset(names)
 
 
 def redact(url: str) -> str:

@@ -38,6 +38,7 @@ def test_malformed_url_exits_2(scheme, url, fragment):
     ("mongodb://u:{pw}@/db", "no host"),
     ("redis://:{pw}@127.0.0.1:1/zero", "Redis databases are numbers"),
     ("mysql://u:{pw}@h1,h2/db", "several hosts"),
+    ("redis://:{pw}@127.0.0.1:1/0?socket_timout=3", "unknown option 'socket_timout'"),
 ])
 def test_engine_specific_url_mistakes_exit_2(url, fragment):
     assert_contract(subprocess_cli("run", url.format(pw=SECRET)), 2, fragment)
