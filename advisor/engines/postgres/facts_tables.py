@@ -11,23 +11,46 @@ from advisor.facts import provides
 def tables(s, facts) -> dict[str, Any]:
     """User tables, biggest first, bounded by options.table_limit (default 20000).
 
-    Each row: schema, name, qualified (quoted schema.name), relid, size bytes (heap exact;
-    total = heap + TOAST and indexes from relpages, as of their last VACUUM/ANALYZE/CREATE
-    INDEX: pg_total_relation_size would open every index, seconds on big catalogs), row estimate,
+    Each row: schema, name, qualified (quoted schema.name), relid, size bytes, row estimate,
     scan counters, dead/live tuples, last (auto)vacuum/analyze, per-table
     reloptions, relfrozenxid age, whether it has a primary key, partitioning, and
     whether it belongs to an extension (`extension_member`: its schema is not the user's to change).
+
+    Sizes: heap_bytes is exact (pg_relation_size) for every table that the catalog or the
+    statistics show as ever holding a row (`heap_bytes_exact`); the others (relpages and
+    reltuples 0, no live, dead, inserted, updated, deleted or modified rows counted) carry relpages * block_size = 0
+    without opening their files: pg_relation_size locks and builds a relcache entry per
+    table (150 ms on 5,000 tables). total_bytes = heap_bytes + TOAST and indexes from
+    relpages, as of their last VACUUM/ANALYZE/CREATE INDEX (pg_total_relation_size
+    would open every index).
     """
     limit = int(facts.options.get("table_limit", 20000))
     rows = s.query("""
-        SELECT n.nspname AS schema, c.relname AS name, c.oid::bigint AS relid, c.relkind::text AS kind,
-               format('%%I.%%I', n.nspname, c.relname) AS qualified,
+        WITH tab AS (
+            SELECT c.*, n.nspname, current_setting('block_size')::bigint AS block,
+                   c.relpages > 0 OR c.reltuples > 0 OR pg_stat_get_live_tuples(c.oid) > 0
+                       OR pg_stat_get_dead_tuples(c.oid) > 0 OR pg_stat_get_tuples_inserted(c.oid) > 0
+                       OR pg_stat_get_tuples_updated(c.oid) > 0 OR pg_stat_get_tuples_deleted(c.oid) > 0
+                       OR pg_stat_get_mod_since_analyze(c.oid) > 0 AS used
+            FROM pg_class c
+            JOIN pg_namespace n ON n.oid = c.relnamespace
+            WHERE c.relkind IN ('r', 'p', 'm')
+              AND n.nspname NOT IN ('pg_catalog', 'information_schema')
+              AND n.nspname NOT LIKE 'pg_toast%%' AND n.nspname NOT LIKE 'pg_temp%%'
+        ), sized AS (
+            SELECT tab.*, CASE WHEN used THEN pg_relation_size(tab.oid) ELSE tab.relpages * block END AS heap
+            FROM tab
+        ), index_pages AS (
+            SELECT x.indrelid, sum(ic.relpages)::bigint AS pages
+            FROM pg_index x JOIN pg_class ic ON ic.oid = x.indexrelid
+            WHERE x.indrelid IN (SELECT oid FROM tab)
+            GROUP BY x.indrelid
+        )
+        SELECT c.nspname AS schema, c.relname AS name, c.oid::bigint AS relid, c.relkind::text AS kind,
+               format('%%I.%%I', c.nspname, c.relname) AS qualified,
                c.relispartition AS is_partition,
-               pg_relation_size(c.oid) AS heap_bytes,
-               pg_relation_size(c.oid) + current_setting('block_size')::bigint * (
-                   coalesce(t.relpages, 0) + (SELECT coalesce(sum(ic.relpages), 0) FROM pg_index x
-                                              JOIN pg_class ic ON ic.oid = x.indexrelid
-                                              WHERE x.indrelid = c.oid))::bigint AS total_bytes,
+               c.heap AS heap_bytes, c.used AS heap_bytes_exact,
+               c.heap + c.block * (coalesce(t.relpages, 0) + coalesce(ip.pages, 0)) AS total_bytes,
                c.reltuples::float8 AS reltuples, c.relpages::bigint AS relpages,
                st.seq_scan, st.seq_tup_read, st.idx_scan, st.idx_tup_fetch,
                st.n_tup_ins, st.n_tup_upd, st.n_tup_del, st.n_tup_hot_upd,
@@ -37,19 +60,14 @@ def tables(s, facts) -> dict[str, Any]:
                age(c.relfrozenxid)::bigint AS xid_age,
                coalesce(age(t.relfrozenxid), 0)::bigint AS toast_xid_age,
                c.reloptions,
-               EXISTS (SELECT 1 FROM pg_constraint p WHERE p.conrelid = c.oid AND p.contype = 'p')
-                   AS has_pk,
-               EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = c.oid AND i.indisunique)
-                   AS has_unique,
-               EXISTS (SELECT 1 FROM pg_depend e WHERE e.classid = 'pg_class'::regclass
-                       AND e.objid = c.oid AND e.deptype = 'e') AS extension_member
-        FROM pg_class c
-        JOIN pg_namespace n ON n.oid = c.relnamespace
+               c.oid IN (SELECT p.conrelid FROM pg_constraint p WHERE p.contype = 'p') AS has_pk,
+               c.oid IN (SELECT i.indrelid FROM pg_index i WHERE i.indisunique) AS has_unique,
+               c.oid IN (SELECT e.objid FROM pg_depend e WHERE e.classid = 'pg_class'::regclass
+                         AND e.deptype = 'e') AS extension_member
+        FROM sized c
         LEFT JOIN pg_stat_user_tables st ON st.relid = c.oid
         LEFT JOIN pg_class t ON t.oid = c.reltoastrelid
-        WHERE c.relkind IN ('r', 'p', 'm')
-          AND n.nspname NOT IN ('pg_catalog', 'information_schema')
-          AND n.nspname NOT LIKE 'pg_toast%%' AND n.nspname NOT LIKE 'pg_temp%%'
+        LEFT JOIN index_pages ip ON ip.indrelid = c.oid
         ORDER BY total_bytes DESC, c.oid
         LIMIT %s
     """, (limit + 1,))
