@@ -101,3 +101,15 @@ def test_sequence_without_select_privilege_is_not_misjudged(pg_judge):
             "readable": True}
     out = pg_judge("pg.schema.sequence_exhaustion", {"pg.sequences": {"rows": [desc]}})
     assert out.of("pg.schema.sequence_exhaustion")["public.s"].severity.name == "CRITICAL"
+
+
+def test_standalone_sequence_near_its_max(pg_db, pg_twin, pg_advise):
+    """A sequence no column owns (nextval() called by the application) is judged on its own
+    type; the fact once failed on it (format('%I') of the missing owner's NULL name)."""
+    pg_db.sql("CREATE SEQUENCE orphan AS integer")
+    pg_db.sql("SELECT setval('orphan', 2100000000)")
+    out = pg_advise(pg_db.url, ["pg.schema.sequence_exhaustion"]).of("pg.schema.sequence_exhaustion")
+    assert set(out) == {"public.orphan"} and out["public.orphan"].severity.name == "CRITICAL"
+    assert out["public.orphan"].fix == "ALTER SEQUENCE public.orphan AS bigint;"
+    pg_twin.sql("CREATE SEQUENCE orphan AS integer")
+    assert not pg_advise(pg_twin.url, ["pg.schema.sequence_exhaustion"]).of("pg.schema.sequence_exhaustion")

@@ -26,7 +26,8 @@ def sequences(s, facts) -> dict[str, Any]:
                CASE WHEN has_sequence_privilege(c.oid, 'SELECT,USAGE')
                     THEN pg_sequence_last_value(c.oid) END AS last_value,
                has_sequence_privilege(c.oid, 'SELECT,USAGE') AS readable,
-               format('%%I.%%I', tn.nspname, t.relname) AS table_qualified,
+               CASE WHEN t.oid IS NOT NULL THEN format('%%I.%%I', tn.nspname, t.relname) END
+                   AS table_qualified,
                quote_ident(a.attname) AS column_name,
                format_type(a.atttypid, NULL) AS column_type,
                d.deptype::text AS dependency
