@@ -175,3 +175,25 @@ def test_redis_lost_mid_run(redis_server):
     finally:
         proxy.close()
     assert proxy.cuts >= 1
+
+
+# ---- secrets the server itself recorded -----------------------------------------------------------
+
+def test_pg_role_passwords_in_pg_stat_statements_never_reach_snapshot_or_report(pg_db, tmp_path):
+    """Utility statements keep their literals in pg_stat_statements: CREATE/ALTER ROLE ...
+    PASSWORD '...' must be masked before it is written anywhere."""
+    role = "qa_pw_" + uuid.uuid4().hex[:8]
+    pg_db.sql("CREATE EXTENSION pg_stat_statements")
+    try:
+        pg_db.sql(f"CREATE ROLE {role} LOGIN PASSWORD '{SECRET}'")
+        pg_db.sql(f"ALTER ROLE {role} ENCRYPTED PASSWORD '{SECRET}''quoted' VALID UNTIL 'infinity'")
+        snap = tmp_path / "snap.json"
+        p = subprocess_cli("snapshot", pg_db.url, "-o", snap)
+        assert p.returncode == 0, p.stderr
+        text = snap.read_text()
+        assert f"{role} login password '***'" in text.lower()  # the statement is there, masked
+        assert SECRET not in text
+        run = subprocess_cli("run", "--json", "--fail-on", "never", pg_db.url)
+        assert SECRET not in run.stdout + run.stderr
+    finally:
+        pg_db.sql(f"DROP ROLE IF EXISTS {role}")

@@ -49,6 +49,13 @@ def status(s, facts) -> dict[str, Any]:
     return out
 
 
+# Utility statements keep their literals in pg_stat_statements: a password set with
+# CREATE/ALTER ROLE ... PASSWORD '...' (or a user mapping's password option) is masked
+# server-side, so it never reaches a report, a snapshot or the index advisor.
+QUERY_TEXT = ("regexp_replace(s.query, '(PASSWORD\\s+)(''(?:[^'']|'''')*''|\\S+)', "
+              "'\\1''***''', 'gi')")
+
+
 def _columns(ver: tuple[int, ...]) -> str:
     if ver >= (1, 8):
         time_cols = ("s.total_exec_time + s.total_plan_time AS total_ms, s.total_exec_time AS exec_ms, "
@@ -60,7 +67,7 @@ def _columns(ver: tuple[int, ...]) -> str:
     toplevel = "s.toplevel" if ver >= (1, 9) else "true AS toplevel"
     temp = "s.temp_blks_written"
     return (f"s.queryid::text AS queryid, s.userid::regrole::text AS role, d.datname AS database, "
-            f"s.query, s.calls, s.rows, {time_cols}, s.shared_blks_hit, s.shared_blks_read, "
+            f"{QUERY_TEXT} AS query, s.calls, s.rows, {time_cols}, s.shared_blks_hit, s.shared_blks_read, "
             f"{temp}, {io_time}, {toplevel}")
 
 
