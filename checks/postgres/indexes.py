@@ -10,6 +10,7 @@ from advisor.registry import Threshold, check
 from advisor.units import human_bytes, human_duration
 
 from advisor.indexadvisor.columns import filter_columns
+from advisor.indexadvisor.ddl import pg_create_index
 
 from .table_refs import brief, statements_for_table
 
@@ -84,6 +85,13 @@ def missing(ctx):
                            "check the plan with EXPLAIN (ANALYZE, BUFFERS) before and after.",
             fix=f"CREATE INDEX CONCURRENTLY ON {t['qualified']} ({', '.join(evidence['filter_columns'])});"
             if evidence.get("filter_columns") else None)
+
+
+def _unquote(ident: str) -> str:
+    """quote_ident's output back to the plain name ('"Mixed"' -> 'Mixed')."""
+    if len(ident) >= 2 and ident[0] == ident[-1] == '"':
+        return ident[1:-1].replace('""', '"')
+    return ident
 
 
 # ---- unused indexes ----------------------------------------------------------
@@ -327,4 +335,5 @@ def fk_missing(ctx):
                       "table_size": human_bytes(fk["table_bytes"]), "min_rows_for_warning": min_rows},
             recommendation=f"Index {fk['table_qualified']} ({cols}) so deletes/updates on "
                            f"{fk['referenced_table']} and joins do not scan the whole table.",
-            fix=f"CREATE INDEX CONCURRENTLY ON {fk['table_qualified']} ({cols});")
+            # named like pg.index.suggested's DDL: running both fixes cannot build the index twice
+            fix=pg_create_index(f"{fk['schema']}.{fk['table']}", [_unquote(c) for c in fk["columns"]]))

@@ -111,8 +111,9 @@ def test_foreign_keys_without_leading_index(pg_db, pg_twin, pg_advise):
     pg_twin.sql('CREATE INDEX ON "Mixed" ("PId")')
     out = pg_advise(pg_db.url, ["pg.index.fk_missing"]).of("pg.index.fk_missing")
     assert set(out) == {"public.c1.c1_x_y_fkey", "public.c2.c2_pid_fkey", 'public."Mixed"."Mixed_PId_fkey"'}
-    assert out["public.c1.c1_x_y_fkey"].fix == "CREATE INDEX CONCURRENTLY ON public.c1 (x, y);"
-    assert out['public."Mixed"."Mixed_PId_fkey"'].fix == 'CREATE INDEX CONCURRENTLY ON public."Mixed" ("PId");'
+    assert out["public.c1.c1_x_y_fkey"].fix == "CREATE INDEX CONCURRENTLY idx_c1_x_y ON public.c1 (x, y);"
+    assert out['public."Mixed"."Mixed_PId_fkey"'].fix == \
+        'CREATE INDEX CONCURRENTLY idx_mixed_pid ON public."Mixed" ("PId");'
     assert out["public.c2.c2_pid_fkey"].severity.name == "INFO"  # empty table
     big = pg_advise(pg_db.url, ["pg.index.fk_missing"], thresholds={"pg.index.fk_missing": {"min_rows": 0}})
     assert big.of("pg.index.fk_missing")["public.c2.c2_pid_fkey"].severity.name == "WARNING"

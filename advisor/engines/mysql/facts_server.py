@@ -15,14 +15,21 @@ def schema_scope(s, facts) -> str:
     """SQL condition on a schema column: the URL's database when it names one (mysql://h/app
     inspects `app`), else every schema but the system ones. Option all_schemas = true widens a
     database URL to the whole server. Server-wide checks (variables, status) are not scoped."""
-    if getattr(s, "database", None) and not facts.options.get("all_schemas"):
+    if _one_schema(s, facts):
         return "= " + s.conn.escape(s.database)
     return "NOT IN (" + ", ".join(f"'{x}'" for x in SYSTEM_SCHEMAS) + ")"
 
 
+def _one_schema(s, facts) -> bool:
+    """The URL names a user database (a URL naming a system schema, e.g. the usual admin URL
+    mysql://root@h/mysql, inspects the user schemas: nobody tunes mysql.* tables)."""
+    db = getattr(s, "database", None)
+    return bool(db) and db.lower() not in SYSTEM_SCHEMAS and not facts.options.get("all_schemas")
+
+
 def in_scope(s, facts, schema: str | None) -> bool:
     """The same rule as schema_scope, for rows filtered in Python."""
-    if getattr(s, "database", None) and not facts.options.get("all_schemas"):
+    if _one_schema(s, facts):
         return schema == s.database
     return schema not in SYSTEM_SCHEMAS
 

@@ -15,6 +15,8 @@ from advisor.facts import provides
 
 ENABLE = ("add pg_stat_statements to shared_preload_libraries, restart, then "
           "CREATE EXTENSION pg_stat_statements; in the database the advisor connects to")
+CREATE_ONLY = ("CREATE EXTENSION pg_stat_statements; in the database the advisor connects to "
+               "(already in shared_preload_libraries: no restart needed)")
 
 
 def _version_tuple(v: str) -> tuple[int, ...]:
@@ -82,7 +84,8 @@ def statements(s, facts) -> dict[str, Any]:
     """
     st = facts.get("pg.stat_statements_status")
     if not st["installed_version"]:
-        raise FactUnavailable("pg_stat_statements is not installed in this database", ENABLE)
+        raise FactUnavailable("pg_stat_statements is not installed in this database",
+                              CREATE_ONLY if st["preloaded"] else ENABLE)
     if not st["preloaded"]:
         raise FactUnavailable("pg_stat_statements is installed but not in shared_preload_libraries", ENABLE)
     ver = _version_tuple(st["installed_version"])
