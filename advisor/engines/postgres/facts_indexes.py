@@ -10,6 +10,8 @@ from typing import Any
 
 from advisor.facts import provides
 
+from .facts_tables import ever_held_rows
+
 _USER_SCHEMAS = """n.nspname NOT IN ('pg_catalog', 'information_schema')
           AND n.nspname NOT LIKE 'pg_toast%%' AND n.nspname NOT LIKE 'pg_temp%%'"""
 
@@ -24,10 +26,11 @@ def indexes(s, facts) -> dict[str, Any]:
     constraint (p/u/x) it backs, if any, and whether it is a partition's index
     attached to a partitioned index (`attached`).
 
-    pg_get_indexdef and pg_relation_size cost a relcache build each (seconds on
-    tens of thousands of indexes), so `definition` and the exact `bytes` are read
-    only for indexes some check may report (see `_reportable`); the others carry
-    definition None and bytes estimated from relpages (`bytes_exact` false).
+    pg_get_indexdef and pg_relation_size cost catalog lookups and a relcache build
+    each (seconds on tens of thousands of indexes), so `definition` and the exact
+    `bytes` are read only for indexes some check may report (see `_reportable` and
+    `_DETAIL`); the others carry definition None and bytes estimated from relpages
+    (`bytes_exact` false).
     """
     limit = int(facts.options.get("index_limit", 20000))
     # The biggest `limit` indexes are chosen on narrow rows; the wide rows are sorted in
@@ -74,21 +77,61 @@ def indexes(s, facts) -> dict[str, Any]:
     """, (limit + 1,))
     rows.sort(key=lambda r: (-r["bytes"], r["indexrelid"]))
     rows, truncated = rows[:limit], len(rows) > limit
-    wanted = _reportable(rows)
-    detail = {}
-    for chunk in range(0, len(wanted), 5000):
-        for r in s.query("""
-                SELECT oid::bigint AS indexrelid, pg_get_indexdef(oid) AS definition,
-                       pg_relation_size(oid) AS bytes
-                FROM pg_class WHERE oid = ANY(%s::oid[])
-            """, (wanted[chunk:chunk + 5000],)):
-            detail[r["indexrelid"]] = r
+    detail = index_details(s, _reportable(rows))
     for r in rows:
         d = detail.get(r["indexrelid"])
         r["definition"] = d["definition"] if d else None
-        r["bytes"] = d["bytes"] if d else r["bytes"]
-        r["bytes_exact"] = d is not None
+        r["bytes"] = d["bytes"] if d and d["bytes"] is not None else r["bytes"]
+        r["bytes_exact"] = d is not None and d["bytes"] is not None
     return {"rows": rows, "truncated": truncated, "limit": limit}
+
+
+# Definition and size of the indexes some check may report. pg_get_indexdef costs ~40-70 us
+# a call in catalog cache misses; an index on plain columns with default opclasses,
+# collations and sort order, no predicate, expression, storage option or NULLS NOT
+# DISTINCT gets the same text composed here from one pass over its columns (checked
+# against pg_get_indexdef in tests/postgres/test_catalog_speed.py); the rest call it.
+# pg_relation_size locks the index and builds its relcache entry: it is skipped for
+# indexes of tables that never held a row (see ever_held_rows) whose last known size
+# (relpages) is at most one page, their metapage.
+_DETAIL = """
+    SELECT c.oid::bigint AS indexrelid,
+           CASE WHEN cols.simple AND c.relkind = 'i' AND i.indexprs IS NULL AND i.indpred IS NULL
+                     AND c.reloptions IS NULL {nulls_distinct}
+                THEN format('CREATE %%sINDEX %%I ON %%I.%%I USING %%I (%%s)',
+                            CASE WHEN i.indisunique THEN 'UNIQUE ' ELSE '' END,
+                            c.relname, n.nspname, t.relname, am.amname, cols.list)
+                ELSE pg_get_indexdef(c.oid) END AS definition,
+           CASE WHEN c.relpages > 1 OR {held} THEN pg_relation_size(c.oid) END AS bytes
+    FROM pg_class c
+    JOIN pg_index i ON i.indexrelid = c.oid
+    JOIN pg_class t ON t.oid = i.indrelid
+    JOIN pg_namespace n ON n.oid = t.relnamespace
+    JOIN pg_am am ON am.oid = c.relam
+    CROSS JOIN LATERAL (
+        SELECT string_agg(CASE WHEN k.ord = i.indnkeyatts + 1 THEN ') INCLUDE (' WHEN k.ord > 1 THEN ', '
+                               ELSE '' END || quote_ident(a.attname), '' ORDER BY k.ord) AS list,
+               bool_and(a.attnum IS NOT NULL AND (k.ord > i.indnkeyatts OR (
+                   k.opt = 0 AND k.coll = a.attcollation
+                   AND EXISTS (SELECT 1 FROM pg_opclass o WHERE o.oid = k.cls AND o.opcdefault
+                               AND o.opcintype = a.atttypid)))) AS simple
+        FROM unnest(i.indkey::int2[], i.indclass::oid[], i.indcollation::oid[], i.indoption::int2[])
+             WITH ORDINALITY k(attnum, cls, coll, opt, ord)
+        LEFT JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum AND k.attnum > 0
+    ) cols
+    WHERE c.oid = ANY(%s::oid[])
+"""
+
+
+def index_details(s, oids: list[int]) -> dict[int, dict[str, Any]]:
+    """{indexrelid: {definition, bytes}} of these indexes (bytes None: not measured)."""
+    sql = _DETAIL.format(nulls_distinct="AND NOT i.indnullsnotdistinct" if s.version_num >= 150000 else "",
+                         held=ever_held_rows("t"))
+    out = {}
+    for chunk in range(0, len(oids), 5000):
+        for r in s.query(sql, (oids[chunk:chunk + 5000],)):
+            out[r["indexrelid"]] = r
+    return out
 
 
 def _reportable(rows: list[dict[str, Any]]) -> list[int]:
@@ -127,7 +170,8 @@ def foreign_keys(s, facts) -> dict[str, Any]:
 
     `indexed` is true when some valid, non-partial btree index of the
     referencing table has exactly the FK columns as its leading key columns,
-    in any order. Bounded by options.fk_limit (default 20000).
+    in any order. table_bytes is exact for tables that ever held a row (pg.tables).
+    Bounded by options.fk_limit (default 20000).
     """
     limit = int(facts.options.get("fk_limit", 20000))
     rows = s.query(f"""
@@ -142,7 +186,8 @@ def foreign_keys(s, facts) -> dict[str, Any]:
                      ORDER BY k.ord) AS columns,
                pg_get_constraintdef(con.oid) AS definition,
                greatest(t.reltuples, 0)::float8 AS reltuples,
-               pg_relation_size(t.oid) AS table_bytes,
+               CASE WHEN {ever_held_rows("t")} THEN pg_relation_size(t.oid)
+                    ELSE t.relpages::bigint * current_setting('block_size')::bigint END AS table_bytes,
                EXISTS (
                    SELECT 1 FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid
                    JOIN pg_am am ON am.oid = ic.relam

@@ -7,6 +7,17 @@ from typing import Any
 from advisor.facts import provides
 
 
+def ever_held_rows(c: str) -> str:
+    """SQL: true when the catalog or the statistics show that table `c` ever held a row.
+    A false one has relpages and reltuples 0 and no row counted live, dead, inserted,
+    updated, deleted or modified: its files are not opened to measure it (a blind spot:
+    a table bulk-loaded since its last ANALYZE whose statistics were reset since)."""
+    return f"""({c}.relpages > 0 OR {c}.reltuples > 0 OR pg_stat_get_live_tuples({c}.oid) > 0
+                OR pg_stat_get_dead_tuples({c}.oid) > 0 OR pg_stat_get_tuples_inserted({c}.oid) > 0
+                OR pg_stat_get_tuples_updated({c}.oid) > 0 OR pg_stat_get_tuples_deleted({c}.oid) > 0
+                OR pg_stat_get_mod_since_analyze({c}.oid) > 0)"""
+
+
 @provides("postgres", "pg.tables")
 def tables(s, facts) -> dict[str, Any]:
     """User tables, biggest first, bounded by options.table_limit (default 20000).
@@ -17,8 +28,7 @@ def tables(s, facts) -> dict[str, Any]:
     whether it belongs to an extension (`extension_member`: its schema is not the user's to change).
 
     Sizes: heap_bytes is exact (pg_relation_size) for every table that the catalog or the
-    statistics show as ever holding a row (`heap_bytes_exact`); the others (relpages and
-    reltuples 0, no live, dead, inserted, updated, deleted or modified rows counted) carry relpages * block_size = 0
+    statistics show as ever holding a row (`heap_bytes_exact`, see ever_held_rows); the others carry relpages * block_size = 0
     without opening their files: pg_relation_size locks and builds a relcache entry per
     table (150 ms on 5,000 tables). total_bytes = heap_bytes + TOAST and indexes from
     relpages, as of their last VACUUM/ANALYZE/CREATE INDEX (pg_total_relation_size
@@ -28,10 +38,7 @@ def tables(s, facts) -> dict[str, Any]:
     rows = s.query("""
         WITH tab AS (
             SELECT c.*, n.nspname, current_setting('block_size')::bigint AS block,
-                   c.relpages > 0 OR c.reltuples > 0 OR pg_stat_get_live_tuples(c.oid) > 0
-                       OR pg_stat_get_dead_tuples(c.oid) > 0 OR pg_stat_get_tuples_inserted(c.oid) > 0
-                       OR pg_stat_get_tuples_updated(c.oid) > 0 OR pg_stat_get_tuples_deleted(c.oid) > 0
-                       OR pg_stat_get_mod_since_analyze(c.oid) > 0 AS used
+                   """ + ever_held_rows("c") + """ AS used
             FROM pg_class c
             JOIN pg_namespace n ON n.oid = c.relnamespace
             WHERE c.relkind IN ('r', 'p', 'm')
