@@ -47,9 +47,12 @@ def _positive_float(text: str) -> float:
 def _size(text: str) -> int:
     from .units import parse_size
     try:
-        return parse_size(text)
+        v = parse_size(text)
     except ValueError as e:
         raise argparse.ArgumentTypeError(str(e)) from None
+    if v <= 0:  # 0 would silently mean "unknown"
+        raise argparse.ArgumentTypeError(f"must be > 0: {text!r}")
+    return v
 
 
 def _positive_int(text: str) -> int:
@@ -168,6 +171,8 @@ def _options(args: argparse.Namespace, cfg: Any):
             memory = parse_size(cfg.memory)
         except ValueError as e:
             raise UsageError(f"{cfg.path}: memory: {e}") from None
+        if memory <= 0:
+            raise UsageError(f"{cfg.path}: memory must be > 0, not {cfg.memory!r}")
     return RunOptions(
         timeout=getattr(args, "timeout", None) or cfg.timeout or 10.0,
         host=Host(memory_bytes=memory, cpus=args.cpus or cfg.cpus),

@@ -33,6 +33,7 @@ def _dead_url() -> str:
     ("cpus = 2.5\n", "cpus must be a whole number"),
     ("memory = 'lots'\n", "not a size"),
     ("memory = 16\n", "memory must be a string"),
+    ("memory = '0GiB'\n", "memory must be > 0"),
     ("checks = 5\n", "checks must be a list of strings"),
     ("thresholds = 1\n", "thresholds must be a table"),
     ("[thresholds.'pg.nothing']\nx = 1\n", "unknown check 'pg.nothing'"),
@@ -54,6 +55,14 @@ def test_bad_config_exits_2_before_connecting(tmp_path, toml, fragment):
     cfg.write_bytes(toml.encode("latin-1") if "\xff" in toml else toml.encode())
     p = subprocess_cli("run", "--config", cfg, _dead_url())
     assert_contract(p, 2, str(cfg), fragment)   # 2, not 3: the dead URL was never tried
+
+
+@pytest.mark.parametrize("args", [["run", "--memory", "0"], ["size", "postgresql", "--memory", "0B"],
+                                  ["run", "--timeout", "0"], ["run", "--cpus", "0"]])
+def test_zero_sizes_are_refused(args):
+    """0 would silently mean 'unknown' (no sizing) or 'no timeout'."""
+    p = subprocess_cli(*args, *([_dead_url()] if args[0] == "run" else []))
+    assert_contract(p, 2, "must be > 0")
 
 
 @pytest.mark.parametrize("content, fragment", [
