@@ -92,13 +92,14 @@ def parse(data: dict[str, Any], where: str = "config") -> Config:
     cfg = Config(path=where)
     try:
         if "fail_on" in data:
-            cfg.fail_on = None if data["fail_on"] == "never" else Severity.parse(_text(data["fail_on"], "fail_on"))
+            fail_on = text_value(data["fail_on"], "fail_on")
+            cfg.fail_on = None if fail_on == "never" else Severity.parse(fail_on)
             cfg.fail_on_set = True
         cfg.checks = _str_list(data.get("checks", []), "checks")
         cfg.skip = _str_list(data.get("skip", []), "skip")
-        cfg.timeout = _positive(data["timeout"], "timeout", float) if "timeout" in data else None
-        cfg.memory = _text(data["memory"], "memory") if "memory" in data else None
-        cfg.cpus = _positive(data["cpus"], "cpus", int) if "cpus" in data else None
+        cfg.timeout = positive_number(data["timeout"], "timeout", float) if "timeout" in data else None
+        cfg.memory = text_value(data["memory"], "memory") if "memory" in data else None
+        cfg.cpus = positive_number(data["cpus"], "cpus", int) if "cpus" in data else None
     except (ValueError, TypeError) as e:
         raise UsageError(f"{where}: {e}") from None
     for name in ("thresholds", "options"):
@@ -137,7 +138,7 @@ def parse(data: dict[str, Any], where: str = "config") -> Config:
         if texts:
             raise UsageError(f"{where}: mute #{i + 1}: {texts[0]} must be a string")
         expires = m.get("expires")
-        if expires is not None and not isinstance(expires, (str, dt.date)) or isinstance(expires, dt.datetime):
+        if isinstance(expires, dt.datetime) or not isinstance(expires, (str, dt.date, type(None))):
             raise UsageError(f"{where}: mute #{i + 1}: expires must be a date (YYYY-MM-DD)")
         if isinstance(expires, str):
             try:
@@ -158,13 +159,13 @@ def _kind(v: Any) -> str | None:
     return {str: "string", list: "list"}.get(type(v))
 
 
-def _text(v: Any, name: str) -> str:
+def text_value(v: Any, name: str) -> str:
     if not isinstance(v, str):
         raise ValueError(f"{name} must be a string, not {v!r}")
     return v
 
 
-def _positive(v: Any, name: str, kind: type) -> Any:
+def positive_number(v: Any, name: str, kind: type) -> Any:
     if isinstance(v, bool) or not isinstance(v, (int, float)) or (kind is int and not isinstance(v, int)):
         raise ValueError(f"{name} must be a {'whole ' if kind is int else ''}number, not {v!r}")
     if v <= 0:

@@ -130,18 +130,15 @@ def _engine_guess(url: str) -> str:
 
 def _settings(d: dict[str, Any], label: str) -> dict[str, Any]:
     """timeout / memory / cpus / options of a target (or the file's defaults), validated."""
+    from .config import positive_number, text_value
     out: dict[str, Any] = {}
     try:
         if "timeout" in d:
-            out["timeout"] = float(d["timeout"])
-            if out["timeout"] <= 0:
-                raise ValueError("timeout must be > 0")
+            out["timeout"] = positive_number(d["timeout"], "timeout", float)
         if "memory" in d:
-            out["memory_bytes"] = parse_size(d["memory"])
+            out["memory_bytes"] = positive_number(parse_size(text_value(d["memory"], "memory")), "memory", int)
         if "cpus" in d:
-            out["cpus"] = int(d["cpus"])
-            if out["cpus"] <= 0:
-                raise ValueError("cpus must be > 0")
+            out["cpus"] = positive_number(d["cpus"], "cpus", int)
     except (TypeError, ValueError) as e:
         raise UsageError(f"{label}: {e}") from None
     if "options" in d:

@@ -101,7 +101,8 @@ def _problem(scheme: str, p: SplitResult) -> str | None:
     if SCHEMES[scheme] == "mongo" and not p.hostname:
         return "no host (e.g. mongodb://user@host:27017/db)"
     if SCHEMES[scheme] == "redis" and p.path.strip("/") and not p.path.strip("/").isdigit():
-        return f"the path names database {unquote(p.path.strip('/'))!r}: Redis databases are numbers (redis://host:6379/0)"
+        db = unquote(p.path.strip("/"))
+        return f"the path names database {db!r}: Redis databases are numbers (redis://host:6379/0)"
     if SCHEMES[scheme] == "redis":
         unknown = sorted(set(dict(parse_qsl(p.query))) - _redis_url_options())
         if unknown:

@@ -133,3 +133,16 @@ def test_ctrl_c_ends_at_once_with_130(urls):
     p.stdout, p.stderr = out, err
     assert_contract(p, 130, "interrupted")
     assert elapsed < 5, elapsed
+
+
+@pytest.mark.parametrize("entry, fragment", [
+    ('timeout = "x"', "timeout must be a number, not 'x'"),
+    ("memory = 5", "memory must be a string"),
+    ('memory = "0B"', "memory must be > 0"),
+    ("cpus = -2", "cpus must be > 0"),
+    ("options = 3", "options must be a table"),
+])
+def test_bad_inventory_settings_exit_2(tmp_path, entry, fragment):
+    inv = tmp_path / "fleet.toml"
+    inv.write_text(f'[[target]]\nname = "a"\nurl = "{_dead_url()}"\n{entry}\n')
+    assert_contract(subprocess_cli("run", "--inventory", inv), 2, "target 'a'", fragment)
