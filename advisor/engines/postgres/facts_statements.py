@@ -53,8 +53,9 @@ def status(s, facts) -> dict[str, Any]:
 
 # Utility statements keep their literals in pg_stat_statements: a password set with
 # CREATE/ALTER ROLE ... PASSWORD '...' (or a user mapping's password option) is masked
-# server-side, so it never reaches a report, a snapshot or the index advisor.
-QUERY_TEXT = ("regexp_replace(s.query, '(PASSWORD\\s+)(''(?:[^'']|'''')*''|\\S+)', "
+# server-side, so it never reaches a report, a snapshot or the index advisor. Texts are cut
+# at 20,000 characters: 500 rows stay a few MB however long the application's SQL is.
+QUERY_TEXT = ("regexp_replace(left(s.query, 20000), '(PASSWORD\\s+)(''(?:[^'']|'''')*''|\\S+)', "
               "'\\1''***''', 'gi')")
 
 
