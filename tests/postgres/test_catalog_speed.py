@@ -122,3 +122,22 @@ def test_table_sizes_exact_wherever_a_row_ever_was(pg_db, pg_live, pg_flush):
     assert rows["emptied"]["heap_bytes_exact"] and rows["never"]["heap_bytes_exact"] is False
     assert rows["loaded"]["total_bytes"] >= rows["loaded"]["heap_bytes"]
     assert [r["name"] for r in facts.get("pg.tables")["rows"]][0] == "loaded"  # biggest first
+
+
+def test_cache_totals_equal_the_statio_views(pg_db, pg_live, pg_flush):
+    pg_db.sql("CREATE TABLE t (id int PRIMARY KEY, note text)")
+    pg_db.sql("INSERT INTO t SELECT g, repeat('y', 3000) FROM generate_series(1, 2000) g")  # TOAST too
+    pg_db.sql("CREATE MATERIALIZED VIEW mv AS SELECT id FROM t")
+    pg_db.sql("CREATE INDEX mv_id ON mv (id)")
+    pg_db.sql("SELECT count(*) FROM t WHERE id < 100")
+    pg_db.sql("SELECT count(*) FROM mv WHERE id = 7")
+    pg_flush(pg_db)
+    _, facts = pg_live
+    cache = facts.get("pg.cache")
+    [view] = pg_db.sql("""
+        SELECT coalesce(sum(heap_blks_hit), 0), coalesce(sum(heap_blks_read), 0),
+               (SELECT coalesce(sum(idx_blks_hit), 0) FROM pg_statio_user_indexes),
+               (SELECT coalesce(sum(idx_blks_read), 0) FROM pg_statio_user_indexes)
+        FROM pg_statio_user_tables""")
+    assert (cache["heap_hit"], cache["heap_read"], cache["idx_hit"], cache["idx_read"]) == tuple(map(int, view))
+    assert cache["heap_hit"] + cache["heap_read"] > 0 and cache["idx_hit"] + cache["idx_read"] > 0
