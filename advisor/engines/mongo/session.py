@@ -4,6 +4,7 @@ direct connection to every data-bearing replica-set member the driver sees
 
 from __future__ import annotations
 
+import socket
 from typing import Any
 
 import pymongo
@@ -146,8 +147,26 @@ def _first_line(e: BaseException) -> str:
     return " ".join(text.split())[:300]
 
 
+def _refused(target: Target, timeout: float) -> str | None:
+    """A single-host mongodb:// URL whose port refuses TCP: say so at once (the driver would
+    retry server selection for the whole timeout first). Seed lists and SRV are left to it."""
+    p = target.parts
+    if target.scheme != "mongodb" or "," in p.netloc or not p.hostname:
+        return None
+    try:
+        socket.create_connection((p.hostname, p.port or 27017), timeout=min(timeout, 5)).close()
+    except ConnectionRefusedError as e:
+        return f"{p.hostname}:{p.port or 27017}: {e.strerror or 'connection refused'}"
+    except OSError:
+        return None  # unresolvable or silent: the driver reports it within the timeout
+    return None
+
+
 def connect(target: Target, options: dict[str, Any]) -> MongoSession:
     timeout = float(options.get("timeout", 10.0))
+    refused = _refused(target, timeout)
+    if refused:
+        raise TargetUnreachable(f"cannot connect to {target.redacted}: {refused}")
     try:
         client = pymongo.MongoClient(target.url, readPreference="primaryPreferred",
                                      **_kwargs(timeout))
