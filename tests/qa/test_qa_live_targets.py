@@ -197,3 +197,19 @@ def test_pg_role_passwords_in_pg_stat_statements_never_reach_snapshot_or_report(
         assert SECRET not in run.stdout + run.stderr
     finally:
         pg_db.sql(f"DROP ROLE IF EXISTS {role}")
+
+
+def test_snapshots_and_reports_never_hold_the_url_password(mysql_low_user, redis_auth, tmp_path):
+    """The password of every target URL stays out of snapshot files and JSON reports
+    (Redis: CONFIG GET * holds requirepass, reduced to '(set)')."""
+    _, mysql_url = mysql_low_user
+    redis_url = f"redis://:{SECRET}@127.0.0.1:{redis_auth.port}/0"
+    snap = tmp_path / "snap.json"
+    p = subprocess_cli("snapshot", mysql_url + "/", redis_url, "-o", snap)
+    assert p.returncode == 0, p.stderr
+    text = snap.read_text()
+    assert SECRET not in text + p.stderr
+    assert json.loads(text)["targets"][1]["facts"]["redis.config"]["requirepass"] == "(set)"
+    out = tmp_path / "report.json"
+    p = subprocess_cli("analyze", snap, "--json", "-o", out)
+    assert p.returncode in (0, 1) and SECRET not in out.read_text() + p.stdout + p.stderr
