@@ -141,3 +141,23 @@ def test_cache_totals_equal_the_statio_views(pg_db, pg_live, pg_flush):
         FROM pg_statio_user_tables""")
     assert (cache["heap_hit"], cache["heap_read"], cache["idx_hit"], cache["idx_read"]) == tuple(map(int, view))
     assert cache["heap_hit"] + cache["heap_read"] > 0 and cache["idx_hit"] + cache["idx_read"] > 0
+
+
+def test_sizes_are_read_a_batch_of_relations_per_statement(pg_db, pg_live, pg_flush, monkeypatch):
+    """pg_relation_size holds a lock per relation until its statement ends: at most
+    SIZE_BATCH relations are measured by one statement (the shared lock table is small)."""
+    from advisor.engines.postgres import facts_tables
+    monkeypatch.setattr(facts_tables, "SIZE_BATCH", 2)
+    for i in range(5):
+        pg_db.sql(f"CREATE TABLE t{i} (id int)")
+        pg_db.sql(f"INSERT INTO t{i} SELECT generate_series(1, {1000 * (i + 1)})")
+    pg_flush(pg_db)
+    session, facts = pg_live
+    statements = []
+    real_query = session.query
+    monkeypatch.setattr(session, "query", lambda sql, *a, **kw: statements.append(sql) or real_query(sql, *a, **kw))
+    rows = facts.get("pg.tables")["rows"]
+    exact = dict(pg_db.sql("SELECT relname, pg_relation_size(oid) FROM pg_class WHERE relname LIKE 't_'"))
+    assert {r["name"]: r["heap_bytes"] for r in rows} == exact
+    assert [r["name"] for r in rows] == ["t4", "t3", "t2", "t1", "t0"]  # biggest first, by exact size
+    assert sum("pg_relation_size" in sql for sql in statements) == 3  # 5 tables, 2 a statement

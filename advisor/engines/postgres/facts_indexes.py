@@ -10,7 +10,7 @@ from typing import Any
 
 from advisor.facts import provides
 
-from .facts_tables import ever_held_rows
+from .facts_tables import SIZE_BATCH, ever_held_rows, relation_sizes
 
 _USER_SCHEMAS = """n.nspname NOT IN ('pg_catalog', 'information_schema')
           AND n.nspname NOT LIKE 'pg_toast%%' AND n.nspname NOT LIKE 'pg_temp%%'"""
@@ -128,8 +128,8 @@ def index_details(s, oids: list[int]) -> dict[int, dict[str, Any]]:
     sql = _DETAIL.format(nulls_distinct="AND NOT i.indnullsnotdistinct" if s.version_num >= 150000 else "",
                          held=ever_held_rows("t"))
     out = {}
-    for chunk in range(0, len(oids), 5000):
-        for r in s.query(sql, (oids[chunk:chunk + 5000],)):
+    for chunk in range(0, len(oids), SIZE_BATCH):  # pg_relation_size: a lock per index
+        for r in s.query(sql, (oids[chunk:chunk + SIZE_BATCH],)):
             out[r["indexrelid"]] = r
     return out
 
@@ -170,7 +170,7 @@ def foreign_keys(s, facts) -> dict[str, Any]:
 
     `indexed` is true when some valid, non-partial btree index of the
     referencing table has exactly the FK columns as its leading key columns,
-    in any order. table_bytes is exact for tables that ever held a row (pg.tables).
+    in any order. table_bytes is exact for tables that ever held a row (as in pg.tables).
     Bounded by options.fk_limit (default 20000).
     """
     limit = int(facts.options.get("fk_limit", 20000))
@@ -186,8 +186,8 @@ def foreign_keys(s, facts) -> dict[str, Any]:
                      ORDER BY k.ord) AS columns,
                pg_get_constraintdef(con.oid) AS definition,
                greatest(t.reltuples, 0)::float8 AS reltuples,
-               CASE WHEN {ever_held_rows("t")} THEN pg_relation_size(t.oid)
-                    ELSE t.relpages::bigint * current_setting('block_size')::bigint END AS table_bytes,
+               t.relpages::bigint * current_setting('block_size')::bigint AS table_bytes,
+               {ever_held_rows("t")} AS table_held_rows,
                EXISTS (
                    SELECT 1 FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid
                    JOIN pg_am am ON am.oid = ic.relam
@@ -209,4 +209,9 @@ def foreign_keys(s, facts) -> dict[str, Any]:
         ORDER BY t.reltuples DESC, con.oid
         LIMIT %s
     """, (limit + 1,))
-    return {"rows": rows[:limit], "truncated": len(rows) > limit, "limit": limit}
+    rows, truncated = rows[:limit], len(rows) > limit
+    sizes = relation_sizes(s, sorted({r["relid"] for r in rows if r["table_held_rows"]}))
+    for r in rows:
+        if r.pop("table_held_rows") and sizes.get(r["relid"]) is not None:
+            r["table_bytes"] = sizes[r["relid"]]
+    return {"rows": rows, "truncated": truncated, "limit": limit}

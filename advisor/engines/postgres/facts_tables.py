@@ -18,6 +18,22 @@ def ever_held_rows(c: str) -> str:
                 OR pg_stat_get_mod_since_analyze({c}.oid) > 0)"""
 
 
+# pg_relation_size holds a lock on each relation it measures until its statement ends;
+# the shared lock table has max_locks_per_transaction * max_connections slots (~6,400 by
+# default) for every session: a few thousand at once could make others fail.
+SIZE_BATCH = 1000
+
+
+def relation_sizes(s, oids: list[int]) -> dict[int, int | None]:
+    """{oid: pg_relation_size} of these relations (None: dropped since), SIZE_BATCH a statement."""
+    out: dict[int, int | None] = {}
+    for i in range(0, len(oids), SIZE_BATCH):
+        for r in s.query("SELECT r::bigint AS oid, pg_relation_size(r) AS bytes FROM unnest(%s::oid[]) r",
+                         (oids[i:i + SIZE_BATCH],)):
+            out[r["oid"]] = r["bytes"]
+    return out
+
+
 @provides("postgres", "pg.tables")
 def tables(s, facts) -> dict[str, Any]:
     """User tables, biggest first, bounded by options.table_limit (default 20000).
@@ -27,12 +43,13 @@ def tables(s, facts) -> dict[str, Any]:
     reloptions, relfrozenxid age, whether it has a primary key, partitioning, and
     whether it belongs to an extension (`extension_member`: its schema is not the user's to change).
 
-    Sizes: heap_bytes is exact (pg_relation_size) for every table that the catalog or the
-    statistics show as ever holding a row (`heap_bytes_exact`, see ever_held_rows); the others carry relpages * block_size = 0
-    without opening their files: pg_relation_size locks and builds a relcache entry per
-    table (150 ms on 5,000 tables). total_bytes = heap_bytes + TOAST and indexes from
-    relpages, as of their last VACUUM/ANALYZE/CREATE INDEX (pg_total_relation_size
-    would open every index).
+    Sizes: heap_bytes is exact (pg_relation_size, see relation_sizes) for every table that
+    the catalog or the statistics show as ever holding a row (`heap_bytes_exact`, see
+    ever_held_rows); the others carry relpages * block_size = 0 without opening their
+    files: pg_relation_size locks and builds a relcache entry per table (150 ms on 5,000
+    tables). total_bytes = heap_bytes + TOAST and indexes from relpages, as of their last
+    VACUUM/ANALYZE/CREATE INDEX (pg_total_relation_size would open every index). The
+    `limit` biggest are chosen by relpages.
     """
     limit = int(facts.options.get("table_limit", 20000))
     rows = s.query("""
@@ -44,9 +61,6 @@ def tables(s, facts) -> dict[str, Any]:
             WHERE c.relkind IN ('r', 'p', 'm')
               AND n.nspname NOT IN ('pg_catalog', 'information_schema')
               AND n.nspname NOT LIKE 'pg_toast%%' AND n.nspname NOT LIKE 'pg_temp%%'
-        ), sized AS (
-            SELECT tab.*, CASE WHEN used THEN pg_relation_size(tab.oid) ELSE tab.relpages * block END AS heap
-            FROM tab
         ), index_pages AS (
             SELECT x.indrelid, sum(ic.relpages)::bigint AS pages
             FROM pg_index x JOIN pg_class ic ON ic.oid = x.indexrelid
@@ -56,8 +70,8 @@ def tables(s, facts) -> dict[str, Any]:
         SELECT c.nspname AS schema, c.relname AS name, c.oid::bigint AS relid, c.relkind::text AS kind,
                format('%%I.%%I', c.nspname, c.relname) AS qualified,
                c.relispartition AS is_partition,
-               c.heap AS heap_bytes, c.used AS heap_bytes_exact,
-               c.heap + c.block * (coalesce(t.relpages, 0) + coalesce(ip.pages, 0)) AS total_bytes,
+               c.relpages::bigint * c.block AS heap_bytes, c.used AS heap_bytes_exact,
+               c.block * (coalesce(t.relpages, 0) + coalesce(ip.pages, 0)) AS other_bytes,
                c.reltuples::float8 AS reltuples, c.relpages::bigint AS relpages,
                st.seq_scan, st.seq_tup_read, st.idx_scan, st.idx_tup_fetch,
                st.n_tup_ins, st.n_tup_upd, st.n_tup_del, st.n_tup_hot_upd,
@@ -71,12 +85,22 @@ def tables(s, facts) -> dict[str, Any]:
                c.oid IN (SELECT i.indrelid FROM pg_index i WHERE i.indisunique) AS has_unique,
                c.oid IN (SELECT e.objid FROM pg_depend e WHERE e.classid = 'pg_class'::regclass
                          AND e.deptype = 'e') AS extension_member
-        FROM sized c
+        FROM tab c
         LEFT JOIN pg_stat_user_tables st ON st.relid = c.oid
         LEFT JOIN pg_class t ON t.oid = c.reltoastrelid
         LEFT JOIN index_pages ip ON ip.indrelid = c.oid
-        ORDER BY total_bytes DESC, c.oid
+        ORDER BY c.relpages::bigint * c.block + c.block * (coalesce(t.relpages, 0) + coalesce(ip.pages, 0)) DESC,
+                 c.oid
         LIMIT %s
     """, (limit + 1,))
     truncated = len(rows) > limit
-    return {"rows": rows[:limit], "truncated": truncated, "limit": limit}
+    rows = rows[:limit]
+    sizes = relation_sizes(s, [r["relid"] for r in rows if r["heap_bytes_exact"]])
+    for r in rows:
+        if sizes.get(r["relid"]) is not None:
+            r["heap_bytes"] = sizes[r["relid"]]
+        else:
+            r["heap_bytes_exact"] = False
+        r["total_bytes"] = r["heap_bytes"] + r.pop("other_bytes")
+    rows.sort(key=lambda r: (-r["total_bytes"], r["relid"]))
+    return {"rows": rows, "truncated": truncated, "limit": limit}
