@@ -1,0 +1,83 @@
+"""advisor.toml / [tool.advisor] thresholds and selection, and entry-point plugins."""
+
+from __future__ import annotations
+
+import json
+import sys
+import textwrap
+import types
+from importlib import metadata
+
+import pytest
+
+from advisor import registry
+
+
+def _checks_json(run_cli, *args):
+    code, out, err = run_cli("checks", "--json", *args)
+    assert code == 0, err
+    return {c["id"]: c for c in json.loads(out)["checks"]}
+
+
+def test_threshold_override_from_advisor_toml(tmp_path, monkeypatch, run_cli):
+    monkeypatch.chdir(tmp_path)
+    default = _checks_json(run_cli)["pg.statements.slow"]["thresholds"]
+    (name, t), = [(k, v) for k, v in default.items() if isinstance(v["default"], (int, float))][:1]
+    (tmp_path / "advisor.toml").write_text(f'[thresholds."pg.statements.slow"]\n{name} = 12345\n')
+    eff = _checks_json(run_cli)["pg.statements.slow"]["thresholds"][name]
+    assert eff["value"] == 12345 and eff["default"] == t["default"]
+
+
+def test_pyproject_tool_advisor_is_read(tmp_path, monkeypatch, run_cli):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "pyproject.toml").write_text(textwrap.dedent("""
+        [project]
+        name = "app"
+        [tool.advisor.thresholds."pg.index.unused"]
+        min_bytes = 1
+    """))
+    checks = _checks_json(run_cli)
+    assert checks["pg.index.unused"]["thresholds"]["min_bytes"]["value"] == 1
+
+
+@pytest.mark.parametrize("toml, fragment", [
+    ('[thresholds."pg.nope.nothing"]\nx = 1\n', "unknown check"),
+    ('[thresholds."pg.statements.slow"]\nnot_a_threshold = 1\n', "has no threshold"),
+    ('colour = "blue"\n', "unknown key"),
+    ('fail_on = "sometimes"\n', "unknown severity"),
+    ('[[mute]]\ncheck = "pg.*"\n', "reason"),
+    ('this is not toml', "not valid TOML"),
+])
+def test_bad_config_is_exit_2_one_line(tmp_path, run_cli, toml, fragment):
+    cfg = tmp_path / "advisor.toml"
+    cfg.write_text(toml)
+    code, out, err = run_cli("run", "--config", str(cfg), "postgresql://127.0.0.1:1/x")
+    assert code == 2, err
+    assert fragment in err and len(err.strip().splitlines()) == 1 and "Traceback" not in err
+
+
+def test_broken_plugin_is_reported_not_fatal(monkeypatch):
+    good = types.ModuleType("advisor_test_good_plugin")
+    sys.modules["advisor_test_good_plugin"] = good
+
+    def register():
+        @registry.check(id="pg.plugin.example", title="A plugin check", category="schema",
+                        severity="info", facts=["pg.settings"], reference="a test plugin")
+        def example(ctx):
+            """A check shipped by another distribution through the advisor.checks entry point."""
+            return []
+
+    good.register = register
+    eps = [metadata.EntryPoint("good", "advisor_test_good_plugin:register", "advisor.checks"),
+           metadata.EntryPoint("broken", "advisor_test_no_such_module:register", "advisor.checks")]
+    monkeypatch.setattr(metadata, "entry_points", lambda group=None: [e for e in eps if e.group == group])
+    before = list(registry.plugin_errors)
+    try:
+        registry.load_plugins()
+        assert registry.get("pg.plugin.example").title == "A plugin check"
+        new = registry.plugin_errors[len(before):]
+        assert len(new) == 1 and "broken" in new[0] and "ModuleNotFoundError" in new[0]
+    finally:
+        registry.plugin_errors[:] = before
+        registry._REGISTRY.pop("pg.plugin.example", None)
+        sys.modules.pop("advisor_test_good_plugin", None)
