@@ -10,7 +10,7 @@ from typing import Any
 
 from advisor.facts import provides
 
-from .facts_tables import SIZE_BATCH, ever_held_rows, relation_sizes
+from .facts_tables import ever_held_rows, relation_sizes
 
 _USER_SCHEMAS = """n.nspname NOT IN ('pg_catalog', 'information_schema')
           AND n.nspname NOT LIKE 'pg_toast%%' AND n.nspname NOT LIKE 'pg_temp%%'"""
@@ -91,9 +91,9 @@ def indexes(s, facts) -> dict[str, Any]:
 # collations and sort order, no predicate, expression, storage option or NULLS NOT
 # DISTINCT gets the same text composed here from one pass over its columns (checked
 # against pg_get_indexdef in tests/postgres/test_catalog_speed.py); the rest call it.
-# pg_relation_size locks the index and builds its relcache entry: it is skipped for
-# indexes of tables that never held a row (see ever_held_rows) whose last known size
-# (relpages) is at most one page, their metapage.
+# pg_relation_size locks the index and builds its relcache entry (relation_sizes, in
+# batches): it is skipped (`measure` false) for indexes of tables that never held a row
+# (see ever_held_rows) whose last known size (relpages) is at most one page, their metapage.
 _DETAIL = """
     SELECT c.oid::bigint AS indexrelid,
            CASE WHEN cols.simple AND c.relkind = 'i' AND i.indexprs IS NULL AND i.indpred IS NULL
@@ -102,7 +102,7 @@ _DETAIL = """
                             CASE WHEN i.indisunique THEN 'UNIQUE ' ELSE '' END,
                             c.relname, n.nspname, t.relname, am.amname, cols.list)
                 ELSE pg_get_indexdef(c.oid) END AS definition,
-           CASE WHEN c.relpages > 1 OR {held} THEN pg_relation_size(c.oid) END AS bytes
+           c.relpages > 1 OR {held} AS measure
     FROM pg_class c
     JOIN pg_index i ON i.indexrelid = c.oid
     JOIN pg_class t ON t.oid = i.indrelid
@@ -128,9 +128,12 @@ def index_details(s, oids: list[int]) -> dict[int, dict[str, Any]]:
     sql = _DETAIL.format(nulls_distinct="AND NOT i.indnullsnotdistinct" if s.version_num >= 150000 else "",
                          held=ever_held_rows("t"))
     out = {}
-    for chunk in range(0, len(oids), SIZE_BATCH):  # pg_relation_size: a lock per index
-        for r in s.query(sql, (oids[chunk:chunk + SIZE_BATCH],)):
+    for chunk in range(0, len(oids), 5000):
+        for r in s.query(sql, (oids[chunk:chunk + 5000],)):
             out[r["indexrelid"]] = r
+    sizes = relation_sizes(s, [oid for oid, r in out.items() if r.pop("measure")])
+    for oid, r in out.items():
+        r["bytes"] = sizes.get(oid)
     return out
 
 
