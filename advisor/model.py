@@ -86,6 +86,7 @@ class TargetResult:
     score: int | None = None
     duration_ms: int = 0
     reachable: bool = True
+    complete: bool = True   # False when the connection was lost mid-run (partial report)
     findings: list[Finding] = field(default_factory=list)
     skipped: list[Skipped] = field(default_factory=list)
     errors: list[TargetError] = field(default_factory=list)
@@ -94,7 +95,7 @@ class TargetResult:
         return {
             "id": self.id, "engine": self.engine, "url": self.url,
             "server_version": self.server_version, "score": self.score,
-            "duration_ms": self.duration_ms,
+            "duration_ms": self.duration_ms, "complete": self.reachable and self.complete,
         }
 
 

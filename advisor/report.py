@@ -55,12 +55,15 @@ class Report:
         return json.dumps(self.to_dict(), indent=2, default=_json_default) + "\n"
 
     def exit_code(self, fail_on: Severity | None) -> int:
-        """3 only if no target could be inspected; else 1 if a finding is at or above fail_on.
+        """3 only if no target could be inspected to the end; else 1 if a finding is at or
+        above fail_on.
 
         In a fleet run one dead target must not hide the findings of the others: it is
-        listed in `errors` (and on stderr) and the exit code follows the findings.
+        listed in `errors` (and on stderr) and the exit code follows the findings. A target
+        whose connection was lost mid-run counts as not inspected: a partial report must
+        not read as a clean bill of health.
         """
-        if self.targets and not any(t.reachable for t in self.targets):
+        if self.targets and not any(t.reachable and t.complete for t in self.targets):
             return EXIT_UNREACHABLE
         if fail_on is not None and any(f.severity >= fail_on for f in self.findings):
             return EXIT_FINDINGS
@@ -72,7 +75,7 @@ class Report:
         for h in d["targets"]:
             t = TargetResult(id=h["id"], engine=h["engine"], url=h["url"],
                              server_version=h.get("server_version"), score=h.get("score"),
-                             duration_ms=h.get("duration_ms", 0))
+                             duration_ms=h.get("duration_ms", 0), complete=h.get("complete", True))
             t.findings = [Finding.from_dict(f) for f in d["findings"] if f["target"] == t.id]
             t.skipped = [Skipped(**s) for s in d["skipped"] if s["target"] == t.id]
             t.errors = [TargetError(**e) for e in d["errors"] if e["target"] == t.id]

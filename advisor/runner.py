@@ -55,6 +55,7 @@ def run_checks(result: TargetResult, checks: list[Check], facts: FactStore, opts
         except FactUnavailable as e:
             result.skipped.append(Skipped(result.id, c.id, e.describe()))
         except TargetLost as e:
+            result.complete = False
             result.errors.append(TargetError(result.id, f"connection lost during {c.id}: {e}; report is partial"))
             result.skipped.extend(Skipped(result.id, rest.id, "not run: connection to the target was lost")
                                   for rest in checks[i + 1:])
@@ -182,6 +183,7 @@ def analyze_snapshot(entry: dict[str, Any], opts: RunOptions) -> TargetResult:
     facts = SnapshotFacts(entry.get("facts", {}), entry.get("unavailable", {}),
                           {**entry.get("options", {}), **opts.engine_options.get(entry["engine"], {})})
     result.errors.extend(TargetError(result.id, m) for m in entry.get("errors", []))
+    result.complete = not entry.get("errors")  # a snapshot cut short by a lost connection
     run_checks(result, opts.checks_for(entry["engine"]), facts, opts)
     result.score = scoring.score(result.findings)
     result.duration_ms = int((time.monotonic() - t0) * 1000)

@@ -71,6 +71,10 @@ def test_lost_connection_gives_partial_report():
                SnapshotFacts({}), RunOptions())
     assert "connection lost during pg.a.lost" in res.errors[0].message
     assert res.skipped[0].check == "pg.a.after"
+    assert res.complete is False
+    assert Report(targets=[res]).exit_code(None) == 3   # partial is not a clean bill of health
+    ok = TargetResult(id="u", engine="postgres", url="u")
+    assert Report(targets=[res, ok]).exit_code(None) == 0  # the fleet's other target was inspected
 
 
 def test_fact_unavailable_carries_how_to_enable():
