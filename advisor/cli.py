@@ -1,6 +1,7 @@
 """The `advisor` command line. Exit codes: 0 ok, 1 findings at/above --fail-on,
-2 usage or config error, 3 no target could be inspected (a dead target among live ones
-is an error in the report, not an exit code), 4 internal error."""
+2 usage or config error, 3 no target could be inspected to the end (a dead target among live
+ones is an error in the report, not an exit code; a connection lost mid-run leaves the target
+incomplete), 4 internal error, 130 interrupted."""
 
 from __future__ import annotations
 
