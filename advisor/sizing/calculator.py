@@ -71,6 +71,8 @@ def _mem(n: int) -> str:
 def _gb(n: float) -> str:
     """PostgreSQL/MySQL-style size: 4GB, 512MB (rounded down to whole MB)."""
     n = int(n)
+    if n < MiB:  # PostgreSQL's own floor for work_mem is 64kB
+        return f"{max(64, n // 1024)}kB"
     return f"{n // GiB}GB" if n % GiB == 0 else f"{n // MiB}MB"
 
 

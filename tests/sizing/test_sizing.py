@@ -161,3 +161,9 @@ def test_size_cli_json_and_errors(run_cli):
                       (["size", "loki", "--tier", "large", "--retention", "soon"], "not a number of days")]:
         code, _, err = run_cli(*args)
         assert code == 2 and msg in err and len(err.strip().splitlines()) == 1
+
+
+def test_work_mem_never_rounds_to_zero():
+    # 12 GiB / (99,999 * 3) = 42 kB: below PostgreSQL's 64kB minimum, so the floor applies
+    assert size("postgresql", "large", connections=99_999).settings["work_mem"] == "64kB"
+    assert size("postgresql", "large", connections=10_000).settings["work_mem"] == "419kB"
