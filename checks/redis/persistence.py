@@ -24,7 +24,10 @@ def no_persistence(ctx):
     keys = sum(v.get("keys", 0) for v in info(ctx, "keyspace").values() if isinstance(v, dict))
     yield ctx.finding(
         object="persistence",
-        summary=f"no RDB save rules and AOF off: a restart loses all {keys} keys",
+        # an empty instance has nothing to lose yet: the setting is worth knowing, not a warning
+        severity=None if keys else Severity.INFO,
+        summary=(f"no RDB save rules and AOF off: a restart loses all {keys:,} keys" if keys else
+                 "no RDB save rules and AOF off: nothing written will survive a restart"),
         evidence={"save": "", "appendonly": "no", "keys": keys},
         recommendation="Unless this is a disposable cache, enable RDB + AOF everysec (guide).",
         fix='save "900 1 300 10 60 10000"\nappendonly yes\nappendfsync everysec    # redis.conf\n'
