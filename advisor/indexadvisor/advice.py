@@ -26,6 +26,10 @@ def recommendation(issue: dict[str, Any], engine: str) -> tuple[str, str | None]
                 "on PostgreSQL separate single-column indexes can also be combined by a BitmapOr, "
                 "on MySQL by index_merge.", None)
     if kind == "function_on_column":
+        if expr and re.search(r"\$\d+|\?", expr):
+            # (id % $1): the value changes with every execution, so no index can hold it
+            return ("The expression depends on a query parameter, so no index can precompute it: "
+                    "rewrite the predicate to compare the bare column with a computed constant.", None)
         if engine == "postgres" and table and expr:
             return ("Compare the bare column (move the function to the constant side), or index the "
                     "expression itself.", pg_create_index(table, [], expression=expr))

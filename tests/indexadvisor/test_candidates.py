@@ -141,3 +141,13 @@ def test_one_sided_range_alone_is_rejected_but_between_and_sorted_ranges_are_not
     # an equality in front makes it selective again
     assert cols(run(shop_catalog, "SELECT * FROM orders WHERE status = $1 AND created_at > $2")) == \
         [("public.orders", ("status", "created_at"))]
+
+
+def test_expression_with_a_parameter_gets_no_index_fix():
+    from advisor.indexadvisor.advice import recommendation
+    rec, fix = recommendation({"kind": "function_on_column", "table": "public.t", "columns": ["id"],
+                               "index_expression": "(id % $1)"}, "postgres")
+    assert fix is None and "parameter" in rec
+    rec, fix = recommendation({"kind": "function_on_column", "table": "public.t", "columns": ["email"],
+                               "index_expression": "lower(email)"}, "postgres")
+    assert fix is not None and "lower(email)" in fix and "$" not in fix
