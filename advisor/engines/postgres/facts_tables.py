@@ -19,8 +19,8 @@ def ever_held_rows(c: str) -> str:
 
 
 # pg_relation_size holds a lock on each relation it measures until its statement ends;
-# the shared lock table has max_locks_per_transaction * max_connections slots (~6,400 by
-# default) for every session: a few thousand at once could make others fail.
+# the shared lock table is sized for max_locks_per_transaction * max_connections (~6,400
+# by default) for every session: thousands at once eat the room others' locks need.
 SIZE_BATCH = 1000
 
 
