@@ -83,7 +83,8 @@ def missing(ctx):
             evidence=evidence,
             recommendation="Index the columns these statements filter or join on (see evidence); "
                            "check the plan with EXPLAIN (ANALYZE, BUFFERS) before and after.",
-            fix=f"CREATE INDEX CONCURRENTLY ON {t['qualified']} ({', '.join(evidence['filter_columns'])});"
+            # named like pg.index.suggested's fix, so running both never builds the index twice
+            fix=pg_create_index(f"{t['schema']}.{t['name']}", evidence["filter_columns"])
             if evidence.get("filter_columns") else None)
 
 

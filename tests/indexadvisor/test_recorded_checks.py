@@ -128,7 +128,9 @@ def test_missing_index_check_names_filter_columns():
     (f,) = res.findings
     assert f.evidence["filter_columns"] == ["customer_id", "status"] or \
         f.evidence["filter_columns"] == ["status", "customer_id"]
-    assert f.fix == f"CREATE INDEX CONCURRENTLY ON public.orders ({', '.join(f.evidence['filter_columns'])});"
+    cols = f.evidence["filter_columns"]
+    # the same name pg.index.suggested gives the same index (idx_<table>_<columns>)
+    assert f.fix == f"CREATE INDEX CONCURRENTLY idx_orders_{'_'.join(cols)} ON public.orders ({', '.join(cols)});"
 
 
 def _mysql_facts(explain_rows):

@@ -31,7 +31,7 @@ def test_missing_index_names_the_table_and_its_statements(pg_db, pg_twin, pg_adv
     assert f.evidence["seq_tup_read"] >= 25 * 50_000
     assert any("FROM orders WHERE v = $1" in s["query"] and s["calls"] == 25
                for s in f.evidence["statements"]), f.evidence["statements"]
-    assert f.evidence["filter_columns"] == ["v"] and f.fix == "CREATE INDEX CONCURRENTLY ON public.orders (v);"
+    assert f.evidence["filter_columns"] == ["v"] and f.fix == "CREATE INDEX CONCURRENTLY idx_orders_v ON public.orders (v);"
     healthy = pg_advise(pg_twin.url, ["pg.index.missing"], options=opts).of("pg.index.missing")
     assert "public.orders" not in healthy
 
