@@ -2,12 +2,13 @@
 
 from advisor.errors import FactUnavailable
 from advisor.model import Severity
+from advisor.indexadvisor.columns import filter_columns
+from advisor.indexadvisor.digests import digest_sql
 from advisor.registry import Threshold, check
 from advisor.units import human_bytes, human_duration
 
 from ._common import qid, short, statement_rows
 from ._dupkeys import find_redundant, group_by_table
-from ._sqltext import filter_columns
 
 
 def _optional(ctx, name, default):
@@ -59,15 +60,14 @@ def missing(ctx):
         statements, columns, suggestion = [], [], []
         schema, table = name.split(".", 1)
         for r in sorted(digests, key=lambda r: r["rows_examined"], reverse=True):
-            if table not in r["digest_text"]:
-                continue  # cheap test before parsing
-            cols = filter_columns(r["digest_text"], r["schema"]).get(name)
-            if cols is None:
+            sql = digest_sql(r["digest_text"]) if table in r["digest_text"] else None  # cheap test first
+            cols = filter_columns([sql], schema, table, "mysql", default_schema=r["schema"]) if sql else []
+            if not cols:
                 continue
             statements.append(r)
             columns += [c for c in cols if c not in columns]
             # the index is built for the heaviest scanning statement with a usable filter
-            suggestion = suggestion or filter_columns(r["digest_text"], r["schema"], where_only=True).get(name, [])[:3]
+            suggestion = suggestion or cols[:3]
         covered = any(ix[: len(suggestion)] == [c.lower() for c in suggestion] for ix in existing.get(name, []))
         fix = None
         if suggestion and not covered:

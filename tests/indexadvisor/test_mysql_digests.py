@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from advisor.engines.mysql.facts_index_advisor import digest_sql, explainable
+from advisor.engines.mysql.facts_index_advisor import explainable
+from advisor.indexadvisor.digests import digest_sql
 from advisor.indexadvisor.predicates import parse
 
 

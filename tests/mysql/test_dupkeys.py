@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from checks.mysql._dupkeys import find_redundant
-from checks.mysql._sqltext import filter_columns
+from advisor.indexadvisor.columns import filter_columns
+from advisor.indexadvisor.digests import digest_sql
 
 
 def ix(name, cols, unique=False, primary=False, type_="BTREE", subs=None, engine="InnoDB", expr=None):
@@ -61,14 +62,21 @@ def test_functional_indexes_are_not_compared():
                    ix("f2", ["(expression)"], expr=["lower(`a`)"])) == []
 
 
+def _digest_columns(text, schema, table, default_schema):
+    return filter_columns([digest_sql(text)], schema, table, "mysql", default_schema=default_schema)
+
+
 def test_filter_columns_from_digest_text():
-    assert filter_columns("SELECT * FROM `t` WHERE `a` = ? AND `b` > ? ORDER BY `c`", "s") == {"s.t": ["a", "b", "c"]}
-    assert filter_columns("SELECT * FROM `t` WHERE `a` = ? AND `b` > ? ORDER BY `c`", "s", where_only=True) == {
-        "s.t": ["a", "b"]}
-    joined = filter_columns("SELECT `o` . `id` FROM `orders` `o` JOIN `s2` . `users` `u` ON `u` . `id` = "
-                            "`o` . `user_id` WHERE `u` . `email` IN (...) AND STATUS = ?", "s")
-    assert joined["s2.users"] == ["email", "id"]  # equality columns in order of appearance
-    assert "user_id" in joined["s.orders"]
-    assert filter_columns("SELECT * FROM t WHERE a IN ( ? , ... )", None) == {"t": ["a"]}
-    assert filter_columns("UPDATE `t` SET `x` = ? WHERE `k` = ?", "d") == {"d.t": ["k"]}
-    assert filter_columns("this is not ( sql", "d") == {}
+    # the index advisor's parser (as mysql.index.missing uses it): equality, then range; a sort
+    # column after a range cannot be read in index order, so it is not part of the index
+    assert _digest_columns("SELECT * FROM `t` WHERE `a` = ? AND `b` > ? ORDER BY `c`", "s", "t", "s") == ["a", "b"]
+    assert _digest_columns("SELECT * FROM `t` WHERE `a` = ? ORDER BY `c`", "s", "t", "s") == ["a", "c"]
+    joined = ("SELECT `o` . `id` FROM `orders` `o` JOIN `s2` . `users` `u` ON `u` . `id` = "
+              "`o` . `user_id` WHERE `u` . `email` IN (...) AND STATUS = ?")
+    assert _digest_columns(joined, "s2", "users", "s") == ["email"]  # the filter; u.id is the join's other side
+    assert _digest_columns(joined, "s", "orders", "s") == ["user_id"]
+    assert _digest_columns(joined, "s3", "orders", "s") == []  # unqualified names are in the digest's schema
+    assert _digest_columns("SELECT * FROM t WHERE a IN ( ? , ... )", "d", "t", None) == ["a"]
+    assert _digest_columns("SELECT COUNT ( * ) FROM `t` WHERE STATUS = ?", "d", "t", "d") == ["status"]
+    assert _digest_columns("UPDATE `t` SET `x` = ? WHERE `k` = ?", "d", "t", "d") == ["k"]
+    assert _digest_columns("this is not ( sql", "d", "t", "d") == []

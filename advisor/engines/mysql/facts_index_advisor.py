@@ -9,7 +9,6 @@ plan with the new index. Nothing here writes; EXPLAIN never executes the stateme
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from sqlglot import exp
@@ -19,13 +18,13 @@ from advisor.facts import provides
 from advisor.indexadvisor.candidates import Policy, plan
 from advisor.indexadvisor.catalog import Catalog
 from advisor.indexadvisor.ddl import mysql_add_index, mysql_ident
+from advisor.indexadvisor.digests import digest_sql
 from advisor.indexadvisor.predicates import ParseFailure, analyse
 from advisor.indexadvisor.workload import issues_to_dicts, parse_cached
 
 from .facts_server import PS_GRANT, SYSTEM_SCHEMAS, in_scope, require_performance_schema
 
 PS = 1e12
-_FOLDED = re.compile(r"\(\s*(\?\s*,\s*)*\.\.\.\s*\)")
 _MAX_TABLES = 2000
 
 
@@ -55,14 +54,6 @@ def scan_digests(s, facts) -> dict[str, Any]:
             "no_index_used": int(r["no_index_used"]), "no_good_index_used": int(r["no_good_index_used"])}
            for r in rows if r["schema"] not in SYSTEM_SCHEMAS and in_scope(s, facts, r["schema"])]
     return {"rows": out, "max_digest_length": max_len, "limit": limit}
-
-
-def digest_sql(text: str, max_len: int) -> str | None:
-    """Digest text made parsable ((...) folded lists -> (?)); None when it was truncated."""
-    t = text.rstrip()
-    if t.endswith("...") and not t.endswith("(...)") or len(text.encode()) >= max_len:
-        return None
-    return _FOLDED.sub("(?)", t)
 
 
 def _key(r: dict[str, Any]) -> str:
