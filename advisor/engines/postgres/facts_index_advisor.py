@@ -79,13 +79,10 @@ def index_catalog(s, facts) -> dict[str, Any]:
     rows = s.query("""
         SELECT n.nspname AS schema, c.relname AS name, c.oid::bigint AS relid,
                greatest(c.reltuples, 0)::float8 AS rows, a.attname AS column,
-               format_type(a.atttypid, a.atttypmod) AS type,
-               st.n_distinct::float8 AS n_distinct, st.null_frac::float8 AS null_frac
+               format_type(a.atttypid, a.atttypmod) AS type
         FROM pg_class c
         JOIN pg_namespace n ON n.oid = c.relnamespace
         JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
-        LEFT JOIN pg_stats st ON st.schemaname = n.nspname AND st.tablename = c.relname
-                             AND st.attname = a.attname AND NOT st.inherited
         WHERE c.relname = ANY(%s) AND c.relkind IN ('r', 'p', 'm')
           AND n.nspname NOT IN ('pg_catalog', 'information_schema')
           AND n.nspname NOT LIKE 'pg\\_%%'
@@ -106,18 +103,34 @@ def index_catalog(s, facts) -> dict[str, Any]:
         WHERE c.relname = ANY(%s)
         LIMIT 100000
     """, (names,))
+    stats = _column_stats(s, names)
     tables: dict[int, dict[str, Any]] = {}
     for r in rows:
         t = tables.setdefault(r["relid"], {"schema": r["schema"], "name": r["name"], "rows": r["rows"],
                                            "columns": [], "indexes": []})
-        t["columns"].append({"name": r["column"], "type": r["type"], "n_distinct": r["n_distinct"],
-                             "null_frac": r["null_frac"]})
+        n_distinct, null_frac = stats.get((r["schema"], r["name"], r["column"]), (None, None))
+        t["columns"].append({"name": r["column"], "type": r["type"], "n_distinct": n_distinct,
+                             "null_frac": null_frac})
     for ix in indexes:
         if ix["relid"] in tables:
             tables[ix["relid"]]["indexes"].append(
                 {k: ix[k] for k in ("name", "unique", "primary", "valid", "method", "partial", "columns")})
     out["tables"] = list(tables.values())
     return out
+
+
+def _column_stats(s, names: list[str]) -> dict[tuple[str, str, str], tuple[Any, Any]]:
+    """pg_stats n_distinct/null_frac by (schema, table, column), in a query of its own: a
+    LEFT JOIN of pg_stats into the catalog query is planned as a nested loop that filters
+    millions of rows on a big catalog (0.85 s at 5,000 tables)."""
+    rows = s.query("""
+        SELECT schemaname AS schema, tablename AS name, attname AS column,
+               n_distinct::float8 AS n_distinct, null_frac::float8 AS null_frac
+        FROM pg_stats
+        WHERE tablename = ANY(%s) AND NOT inherited
+        LIMIT 200000
+    """, (names,))
+    return {(r["schema"], r["name"], r["column"]): (r["n_distinct"], r["null_frac"]) for r in rows}
 
 
 def _policy(facts) -> Policy:
