@@ -231,3 +231,33 @@ def test_temp_spill_suggests_twice_the_spill_rounded_up(pg_judge):
     small = dict(row, temp_blks_written=2 * 100)
     assert not pg_judge("pg.statements.temp_spill", {"pg.statements": {"rows": [small]},
                                                      "pg.settings": {}}).of("pg.statements.temp_spill")
+
+
+def test_one_statements_fact_serves_index_advisor_with_this_databases_top(pg_db, pg_twin):
+    """pg.statements ranks this database's statements apart from the cluster's top, up to
+    the larger of statement_limit and index_statement_limit; the index advisor takes this
+    database's top index_statement_limit from it (pg_twin's statements are not its)."""
+    from advisor import engines
+    from advisor.engines.postgres.facts_index_advisor import _workload_rows
+    from advisor.facts import LiveFacts
+    from advisor.targets import parse_target
+
+    tag = uuid.uuid4().hex[:8]
+    pg_db.sql("CREATE EXTENSION pg_stat_statements")
+    for i in range(3):
+        pg_db.sql(f"CREATE TABLE w{i}_{tag} (v int)")
+        pg_db.sql(f"SELECT count(*) FROM w{i}_{tag} WHERE v = %s", (i,))
+        pg_twin.sql(f"SELECT {i} AS x_{tag}")
+    engine = engines.load("postgres")
+    session = engine.connect(parse_target(pg_db.url), {"timeout": 10})
+    try:
+        facts = LiveFacts("postgres", session, {"statement_limit": 1, "index_statement_limit": 100000})
+        mine = _workload_rows(facts)
+    finally:
+        engine.close(session)
+    assert {r["database"] for r in mine} == {pg_db.name}
+    assert sum(f"_{tag} WHERE v = $1" in r["query"] for r in mine) == 3
+    assert not any(f"x_{tag}" in r["query"] for r in mine)
+    capped = SnapshotFacts({"pg.server": {"database": pg_db.name}, "pg.statements": facts.get("pg.statements")},
+                           options={"index_statement_limit": 2})
+    assert _workload_rows(capped) == mine[:2]

@@ -16,8 +16,7 @@ from typing import Any
 import psycopg
 
 from advisor.errors import FactUnavailable, TargetLost
-from advisor.engines.postgres.facts_statements import ENABLE as STATEMENTS_ENABLE
-from advisor.engines.postgres.facts_statements import _columns, _version_tuple
+from advisor.engines.postgres.facts_statements import index_statement_limit
 from advisor.facts import provides
 from advisor.indexadvisor.candidates import Candidate, Policy
 from advisor.indexadvisor.catalog import Catalog
@@ -29,36 +28,12 @@ _MAX_TABLE_NAMES = 5000
 _PREPARED = "db_advisor_ia"
 
 
-@provides("postgres", "pg.db_statements")
-def db_statements(s, facts) -> dict[str, Any]:
-    """This database's top statements by total time (pg.statements' columns).
-
-    pg_stat_statements is cluster-wide: filtering pg.statements' top rows afterwards
-    would miss this database's statements whenever other databases are busier, so the
-    filter on dbid is in the query. Bounded by options.index_statement_limit (500).
-    """
-    st = facts.get("pg.stat_statements_status")
-    if not st["installed_version"]:
-        raise FactUnavailable("pg_stat_statements is not installed in this database", STATEMENTS_ENABLE)
-    if not st["preloaded"]:
-        raise FactUnavailable("pg_stat_statements is installed but not in shared_preload_libraries",
-                              STATEMENTS_ENABLE)
-    ver = _version_tuple(st["installed_version"])
-    order = "s.total_exec_time + s.total_plan_time" if ver >= (1, 8) else "s.total_time"
-    top = "AND s.toplevel" if ver >= (1, 9) else ""
-    limit = int(facts.options.get("index_statement_limit", 500))
-    rows = s.query(f"""
-        SELECT {_columns(ver)}
-        FROM pg_stat_statements s JOIN pg_database d ON d.oid = s.dbid
-        WHERE d.datname = current_database() {top}
-        ORDER BY {order} DESC
-        LIMIT %s
-    """, (limit,))
-    return {"rows": rows, "limit": limit}
-
-
 def _workload_rows(facts) -> list[dict[str, Any]]:
-    return [r for r in facts.get("pg.db_statements")["rows"]
+    """This database's top statements by total time, from pg.statements (which ranks this
+    database's statements in SQL, up to options.index_statement_limit)."""
+    db = facts.get("pg.server")["database"]
+    rows = [r for r in facts.get("pg.statements")["rows"] if r.get("database") == db]
+    return [r for r in rows[:index_statement_limit(facts)]
             if r.get("query") and r["query"] != "<insufficient privilege>"]
 
 

@@ -74,11 +74,20 @@ def _columns(ver: tuple[int, ...]) -> str:
             f"{temp}, {io_time}, {toplevel}")
 
 
+def index_statement_limit(facts) -> int:
+    return int(facts.options.get("index_statement_limit", 500))
+
+
 @provides("postgres", "pg.statements")
 def statements(s, facts) -> dict[str, Any]:
     """Top statements by total time (bounded by options.statement_limit, default 500):
     the top of the whole cluster plus the top of the current database, so that
     per-table advice still sees this database's statements on a busy cluster.
+
+    The one read of pg_stat_statements for both consumers: the pg.statements.* checks
+    (cluster-wide top, each row with its database) and the index advisor (this database's
+    top options.index_statement_limit, default 500: the per-database part reads that many
+    when it is the larger limit, ranked in SQL so a busier database never pushes this one out).
 
     Only top-level rows are read when `toplevel` exists, so nested statements
     are not counted twice under track = all.
@@ -91,6 +100,7 @@ def statements(s, facts) -> dict[str, Any]:
         raise FactUnavailable("pg_stat_statements is installed but not in shared_preload_libraries", ENABLE)
     ver = _version_tuple(st["installed_version"])
     limit = int(facts.options.get("statement_limit", 500))
+    db_limit = max(limit, index_statement_limit(facts))
     where = "WHERE s.toplevel" if ver >= (1, 9) else ""
     order = "s.total_exec_time + s.total_plan_time" if ver >= (1, 8) else "s.total_time"
     rows = s.query(f"""
@@ -105,7 +115,7 @@ def statements(s, facts) -> dict[str, Any]:
         ) x
         WHERE rank_cluster <= %s OR (this_database AND rank_db <= %s)
         ORDER BY rank_cluster
-    """, (limit, limit))
+    """, (limit, db_limit))
     for r in rows:
         for k in ("rank_cluster", "rank_db", "this_database"):
             r.pop(k, None)
