@@ -6,8 +6,11 @@ folders have a conftest.py, and which one the name `conftest` means depends on i
 
 from __future__ import annotations
 
+import contextlib
+import socket
 import subprocess
 import sys
+import threading
 import uuid
 from urllib.parse import urlsplit, urlunsplit
 
@@ -16,6 +19,34 @@ def subprocess_cli(*args: str, timeout: float = 120, env: dict | None = None) ->
     """Run the real `python -m advisor` (tests that need a separate process)."""
     return subprocess.run([sys.executable, "-m", "advisor", *map(str, args)], capture_output=True,
                           text=True, timeout=timeout, env=env)
+
+
+@contextlib.contextmanager
+def silent_tcp_server():
+    """A local port that accepts TCP connections and never says a word; yields the port."""
+    srv = socket.socket()
+    srv.bind(("127.0.0.1", 0))
+    srv.listen(16)
+    conns, stop = [], threading.Event()
+
+    def loop():
+        srv.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                conns.append(srv.accept()[0])
+            except OSError:
+                pass
+
+    t = threading.Thread(target=loop, daemon=True)
+    t.start()
+    try:
+        yield srv.getsockname()[1]
+    finally:
+        stop.set()
+        t.join()
+        for c in conns:
+            c.close()
+        srv.close()
 
 
 def _with_db(url: str, db: str) -> str:

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import socket
-import threading
 import time
 
 import pytest
 
-from support import subprocess_cli
+from support import silent_tcp_server, subprocess_cli
 
 
 def _one_line(err: str) -> str:
@@ -52,28 +51,8 @@ def test_refused_connection_exits_3_without_password(run_cli):
 @pytest.fixture
 def silent_server():
     """Accepts TCP connections and never says a word."""
-    srv = socket.socket()
-    srv.bind(("127.0.0.1", 0))
-    srv.listen(16)
-    conns = []
-    stop = threading.Event()
-
-    def loop():
-        srv.settimeout(0.2)
-        while not stop.is_set():
-            try:
-                conns.append(srv.accept()[0])
-            except OSError:
-                pass
-
-    t = threading.Thread(target=loop, daemon=True)
-    t.start()
-    yield srv.getsockname()[1]
-    stop.set()
-    t.join()
-    for c in conns:
-        c.close()
-    srv.close()
+    with silent_tcp_server() as port:
+        yield port
 
 
 @pytest.mark.parametrize("scheme", ["postgresql", "redis", "mysql"])

@@ -9,7 +9,6 @@ import os
 import socket
 import subprocess
 import sys
-import threading
 import time
 from contextlib import redirect_stderr, redirect_stdout
 
@@ -17,6 +16,7 @@ import pytest
 
 from advisor.cli import main
 from mockmongod import MockMongod, make_mongod, mongo_rs, mongod, reply  # noqa: F401 (fixtures)
+from support import silent_tcp_server
 
 # every command the advisor may send to MongoDB: reads only (and the driver's own handshake)
 READ_ONLY = {"hello", "ismaster", "ping", "buildinfo", "serverstatus", "hostinfo", "getcmdlineopts",
@@ -169,26 +169,9 @@ def test_closed_port_exits_3_within_timeout():
 
 @pytest.fixture
 def silent_server():
-    srv = socket.socket()
-    srv.bind(("127.0.0.1", 0))
-    srv.listen(16)
-    conns, stop = [], threading.Event()
-
-    def loop():
-        srv.settimeout(0.2)
-        while not stop.is_set():
-            try:
-                conns.append(srv.accept()[0])
-            except OSError:
-                pass
-    t = threading.Thread(target=loop, daemon=True)
-    t.start()
-    yield srv.getsockname()[1]
-    stop.set()
-    t.join()
-    for c in conns:
-        c.close()
-    srv.close()
+    """Accepts TCP connections and never says a word."""
+    with silent_tcp_server() as port:
+        yield port
 
 
 def test_silent_server_exits_3_within_timeout(silent_server):
