@@ -139,26 +139,35 @@ def seed_redis(url: str) -> None:
         client.close()
 
 
-class RedisDemoServer:
-    """A throw-away redis-server on a free loopback port."""
+def free_port() -> int:
+    """A loopback TCP port nobody listens on right now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
-    def __init__(self) -> None:
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            self.port = s.getsockname()[1]
+
+class RedisDemoServer:
+    """A throw-away redis-server on a free loopback port (no persistence; extra
+    redis-server arguments in args). The tests' RedisServer is this one with its own dir."""
+
+    def __init__(self, *args: str, dir: str = "/tmp") -> None:
+        self.port = free_port()
+        self.args = args
+        self.dir = dir
         self.proc: subprocess.Popen | None = None
 
     @property
     def url(self) -> str:
         return f"redis://127.0.0.1:{self.port}/0"
 
-    def start(self) -> "RedisDemoServer":
+    def start(self):
         exe = shutil.which("redis-server")
         if exe is None:
             raise RuntimeError("redis-server is not installed")
-        self.proc = subprocess.Popen([exe, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-                                      "--appendonly", "no", "--dir", "/tmp"],
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.proc = subprocess.Popen(
+            [exe, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+             "--daemonize", "no", "--dir", self.dir, *self.args],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
             try:

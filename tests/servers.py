@@ -12,9 +12,9 @@ import functools
 import os
 import shutil
 import socket
-import subprocess
 import tempfile
-import time
+
+from advisor.demo import RedisDemoServer, free_port  # noqa: F401 (tests import free_port from here)
 
 LOCAL = {
     "postgres": "postgresql://postgres@127.0.0.1:5432/postgres",
@@ -87,44 +87,13 @@ def _local_up(engine: str) -> bool:
         return False
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class RedisServer:
-    """A throw-away redis-server on a free loopback port (Redis tests plant problems in it)."""
+class RedisServer(RedisDemoServer):
+    """A throw-away redis-server on a free loopback port (Redis tests plant problems in it),
+    in a dir of its own: RDB/AOF files never collide."""
 
     def __init__(self, *args: str):
-        self.port = free_port()
-        self.args = args
-        self.proc: subprocess.Popen | None = None
-        self.dir = tempfile.mkdtemp(prefix="advisor-redis-")  # own dir: RDB/AOF files never collide
-
-    @property
-    def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
-
-    def start(self) -> "RedisServer":
-        exe = shutil.which("redis-server")
-        if exe is None:
-            raise RuntimeError("redis-server is not installed")
-        self.proc = subprocess.Popen(
-            [exe, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-             "--daemonize", "no", "--dir", self.dir, *self.args],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
-                    return self
-            except OSError:
-                time.sleep(0.05)
-        raise RuntimeError("redis-server did not start")
+        super().__init__(*args, dir=tempfile.mkdtemp(prefix="advisor-redis-"))
 
     def stop(self) -> None:
-        if self.proc:
-            self.proc.terminate()
-            self.proc.wait(10)
+        super().stop()
         shutil.rmtree(self.dir, ignore_errors=True)
