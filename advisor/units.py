@@ -1,4 +1,5 @@
-"""Parsing and printing sizes and durations the way people and servers write them."""
+"""Parsing and printing sizes and durations the way people and servers write them (and text
+cut to one line of evidence)."""
 
 from __future__ import annotations
 
@@ -63,3 +64,9 @@ def human_duration(seconds: float | None) -> str:
 
 def pct(part: float, whole: float) -> float | None:
     return None if not whole else 100.0 * part / whole
+
+
+def one_line(text: str | None, width: int) -> str:
+    """Whitespace runs folded to one space, cut to `width` characters with an ellipsis."""
+    text = " ".join(("" if text is None else str(text)).split())
+    return text if len(text) <= width else text[: max(0, width - 1)] + "…"

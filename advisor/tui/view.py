@@ -98,11 +98,6 @@ def evidence_rows(evidence: dict[str, Any]) -> list[tuple[str, str]]:
     return rows
 
 
-def one_line(text: str, width: int) -> str:
-    text = " ".join(str(text).split())
-    return text if len(text) <= width else text[: max(0, width - 1)] + "…"
-
-
 def middle_cut(text: str, width: int) -> str:
     """Cut the middle out: both the host and the database of a target id stay readable."""
     if len(text) <= width:

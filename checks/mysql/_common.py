@@ -6,6 +6,7 @@ import re
 from typing import Any
 
 from advisor.errors import Skip
+from advisor.units import one_line
 
 GUIDE = "guide: MySQL/MariaDB Performance Tuning"
 MYSQLTUNER = "MySQLTuner (anchors.md)"
@@ -43,8 +44,7 @@ def statement_rows(ctx) -> list[dict[str, Any]]:
 
 
 def short(text: str, n: int = 160) -> str:
-    text = " ".join((text or "").split())
-    return text if len(text) <= n else text[: n - 1] + "…"
+    return one_line(text, n)
 
 
 def require_uptime(ctx, seconds: float) -> float:

@@ -11,6 +11,8 @@ import functools
 import re
 from typing import Any, Iterable
 
+from advisor.units import one_line
+
 _HIDDEN = (None, "<insufficient privilege>")
 _PARAM = re.compile(r"\$\d+")
 
@@ -73,8 +75,7 @@ def statements_for_table(statements: Iterable[dict[str, Any]], schema: str, tabl
 
 def brief(row: dict[str, Any], width: int = 200) -> dict[str, Any]:
     """A statement as evidence: id, calls, mean/total time, rows, text cut to `width`."""
-    text = " ".join(str(row.get("query") or "").split())
     return {"queryid": row.get("queryid"), "calls": row.get("calls"),
             "mean_ms": round(float(row.get("mean_ms") or 0), 2),
             "total_ms": round(float(row.get("total_ms") or 0), 1), "rows": row.get("rows"),
-            "query": text if len(text) <= width else text[: width - 1] + "…"}
+            "query": one_line(row.get("query"), width)}
