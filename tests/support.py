@@ -21,6 +21,13 @@ def subprocess_cli(*args: str, timeout: float = 120, env: dict | None = None) ->
                           text=True, timeout=timeout, env=env)
 
 
+def one_error_line(err: str) -> str:
+    """The only non-blank line of a command's stderr (asserts there is one, and no traceback)."""
+    lines = [ln for ln in err.splitlines() if ln.strip()]
+    assert len(lines) == 1 and "Traceback" not in err, err
+    return lines[0]
+
+
 @contextlib.contextmanager
 def silent_tcp_server():
     """A local port that accepts TCP connections and never says a word; yields the port."""

@@ -7,14 +7,7 @@ import time
 
 import pytest
 
-from support import silent_tcp_server, subprocess_cli
-
-
-def _one_line(err: str) -> str:
-    lines = [ln for ln in err.splitlines() if ln.strip()]
-    assert len(lines) == 1, err
-    assert "Traceback" not in err
-    return lines[0]
+from support import one_error_line, silent_tcp_server, subprocess_cli
 
 
 @pytest.mark.parametrize("args, fragment", [
@@ -33,7 +26,7 @@ def _one_line(err: str) -> str:
 def test_usage_errors_exit_2(run_cli, args, fragment):
     code, out, err = run_cli(*args)
     assert code == 2
-    line = _one_line(err)
+    line = one_error_line(err)
     assert fragment in line
     assert "secret" not in err + out
 

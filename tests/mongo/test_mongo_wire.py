@@ -16,7 +16,7 @@ import pytest
 
 from advisor.cli import main
 from mockmongod import MockMongod, make_mongod, mongo_rs, mongod, reply  # noqa: F401 (fixtures)
-from support import silent_tcp_server
+from support import one_error_line, silent_tcp_server
 
 # every command the advisor may send to MongoDB: reads only (and the driver's own handshake)
 READ_ONLY = {"hello", "ismaster", "ping", "buildinfo", "serverstatus", "hostinfo", "getcmdlineopts",
@@ -148,12 +148,6 @@ def _subprocess(*args, timeout=60):
                           text=True, timeout=timeout, env=env)
 
 
-def _one_line(err: str) -> str:
-    lines = [ln for ln in err.splitlines() if ln.strip()]
-    assert len(lines) == 1 and "Traceback" not in err, err
-    return lines[0]
-
-
 def test_closed_port_exits_3_within_timeout():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -163,7 +157,7 @@ def test_closed_port_exits_3_within_timeout():
     elapsed = time.monotonic() - t0
     assert p.returncode == 3, p.stderr
     assert "hunter2" not in p.stderr + p.stdout
-    assert "refused" in _one_line(p.stderr).lower()
+    assert "refused" in one_error_line(p.stderr).lower()
     assert elapsed < 12
 
 
@@ -179,7 +173,7 @@ def test_silent_server_exits_3_within_timeout(silent_server):
     p = _subprocess("run", "--timeout", "2", f"mongodb://bob:hunter2@127.0.0.1:{silent_server}/admin")
     elapsed = time.monotonic() - t0
     assert p.returncode == 3, p.stderr
-    line = _one_line(p.stderr)
+    line = one_error_line(p.stderr)
     assert "hunter2" not in p.stderr + p.stdout and "bob:***@" in line
     assert elapsed < 12, elapsed
 
