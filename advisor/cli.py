@@ -35,46 +35,35 @@ def _severity_or_never(text: str) -> Severity | None:
         raise argparse.ArgumentTypeError(str(e)) from None
 
 
-def _positive_float(text: str) -> float:
-    try:
-        v = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if v <= 0:
-        raise argparse.ArgumentTypeError(f"must be > 0: {text!r}")
-    return v
+def _positive(parse, what: str | None = None):
+    """An argparse type: parse(text) must succeed and be > 0 (0 would silently mean "unknown").
+    The error names `what` (else the parser's own message) and the text given."""
+    def convert(text: str):
+        try:
+            v = parse(text)
+        except ValueError as e:
+            raise argparse.ArgumentTypeError(
+                what.format(text=repr(text)) if what else str(e)) from None
+        if v <= 0:
+            raise argparse.ArgumentTypeError(f"must be > 0: {text!r}")
+        return v
+    return convert
 
 
-def _size(text: str) -> int:
+def _parse_size(text: str) -> int:
     from .units import parse_size
-    try:
-        v = parse_size(text)
-    except ValueError as e:
-        raise argparse.ArgumentTypeError(str(e)) from None
-    if v <= 0:  # 0 would silently mean "unknown"
-        raise argparse.ArgumentTypeError(f"must be > 0: {text!r}")
-    return v
+    return parse_size(text)
 
 
-def _positive_int(text: str) -> int:
-    try:
-        v = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
-    if v <= 0:
-        raise argparse.ArgumentTypeError(f"must be > 0: {text!r}")
-    return v
-
-
-def _days(text: str) -> float:
+def _parse_days(text: str) -> float:
     t = text.strip().lower()
-    try:
-        v = float(t[:-1]) if t.endswith("d") else float(t)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number of days: {text!r} (e.g. 30d)") from None
-    if v <= 0:
-        raise argparse.ArgumentTypeError(f"must be > 0: {text!r}")
-    return v
+    return float(t[:-1]) if t.endswith("d") else float(t)
+
+
+_positive_float = _positive(float, "not a number: {text}")
+_positive_int = _positive(int, "not a whole number: {text}")
+_size = _positive(_parse_size)
+_days = _positive(_parse_days, "not a number of days: {text} (e.g. 30d)")
 
 
 def _add_selection(p: argparse.ArgumentParser) -> None:
