@@ -22,7 +22,7 @@ from advisor.indexadvisor.digests import digest_sql
 from advisor.indexadvisor.predicates import ParseFailure, analyse
 from advisor.indexadvisor.workload import issues_to_dicts, parse_cached
 
-from .facts_server import PS_GRANT, SYSTEM_SCHEMAS, in_scope, require_performance_schema
+from .facts_server import PS_GRANT, SAMPLE_ALIAS, SYSTEM_SCHEMAS, in_scope, is_monitoring, require_performance_schema
 
 PS = 1e12
 _MAX_TABLES = 2000
@@ -52,7 +52,8 @@ def scan_digests(s, facts) -> dict[str, Any]:
             "calls": int(r["calls"]), "total_ms": int(r["total"]) / PS * 1000,
             "rows_examined": int(r["rows_examined"]), "rows_sent": int(r["rows_sent"]),
             "no_index_used": int(r["no_index_used"]), "no_good_index_used": int(r["no_good_index_used"])}
-           for r in rows if r["schema"] not in SYSTEM_SCHEMAS and in_scope(s, facts, r["schema"])]
+           for r in rows if r["schema"] not in SYSTEM_SCHEMAS and in_scope(s, facts, r["schema"])
+           and not is_monitoring(r["digest_text"] or "")]
     return {"rows": out, "max_digest_length": max_len, "limit": limit}
 
 
@@ -120,9 +121,9 @@ def _sample(s, table: dict[str, Any], columns: list[str], size: int) -> None:
     cols = ", ".join(mysql_ident(c) for c in columns)
     stats = ", ".join(f"COUNT(DISTINCT {mysql_ident(c)}) AS d{i}, SUM({mysql_ident(c)} IS NULL) AS z{i}"
                       for i, c in enumerate(columns))
-    row = s.query(f"SELECT COUNT(*) AS n, {stats} FROM (SELECT {cols} FROM "
+    row = s.query(f"SELECT COUNT(*) AS {SAMPLE_ALIAS}, {stats} FROM (SELECT {cols} FROM "
                   f"{mysql_ident(table['schema'])}.{mysql_ident(table['name'])} LIMIT {int(size)}) x")[0]
-    n = int(row["n"] or 0)
+    n = int(row[SAMPLE_ALIAS] or 0)
     if n == 0:
         return
     by_name = {c["name"].lower(): c for c in table["columns"]}

@@ -34,6 +34,22 @@ def in_scope(s, facts, schema: str | None) -> bool:
     return schema not in SYSTEM_SCHEMAS
 
 
+# The advisor's own statements show up in the digest table too: its catalog reads (system
+# schemas only) and the index advisor's bounded column sample, tagged with this alias.
+SAMPLE_ALIAS = "db_advisor_sample_rows"
+_SYSTEM_REF = re.compile(r"`?(information_schema|performance_schema|mysql|sys)`?\s*\.", re.I)
+_TABLE_REF = re.compile(r"\b(FROM|JOIN|UPDATE|INTO)\s+(`[^`]+`|\w+)(\s*\.\s*(`[^`]+`|\w+))?", re.I)
+
+
+def is_monitoring(digest_text: str) -> bool:
+    """True for the advisor's own statements and for statements that read only system schemas
+    (monitoring, not application work): they are left out of the statement checks."""
+    if SAMPLE_ALIAS in digest_text:
+        return True
+    refs = _TABLE_REF.findall(digest_text)
+    return bool(refs) and all(_SYSTEM_REF.match(f"{r[1]}.") and r[2] for r in refs)
+
+
 PS_ENABLE = ("set performance_schema = ON under [mysqld] in my.cnf and restart the server "
              "(not dynamic; OFF by default on MariaDB)")
 PS_GRANT = "GRANT SELECT ON performance_schema.* TO <advisor user>"

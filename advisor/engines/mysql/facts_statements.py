@@ -11,7 +11,7 @@ from typing import Any
 
 from advisor.facts import provides
 
-from .facts_server import PS_GRANT, in_scope, require_performance_schema
+from .facts_server import PS_GRANT, in_scope, is_monitoring, require_performance_schema
 
 PS = 1e12  # picoseconds per second
 
@@ -37,7 +37,8 @@ def digests(s, facts) -> dict[str, Any]:
     """, (limit + 1,), enable=PS_GRANT)
     out = []
     for r in rows[:limit]:
-        if r["schema"] is not None and not in_scope(s, facts, r["schema"]):
+        if r["schema"] is not None and not in_scope(s, facts, r["schema"]) \
+                or is_monitoring(r["digest_text"] or ""):
             continue
         out.append({
             "schema": r["schema"], "digest": r["digest"], "digest_text": r["digest_text"] or "",

@@ -1,0 +1,37 @@
+"""The advisor's own statements (catalog reads, the index advisor's sample) are never judged."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from advisor.engines.mysql.facts_server import SAMPLE_ALIAS, is_monitoring
+from mysql_helpers import fill, run_advisor
+
+
+@pytest.mark.parametrize("text, own", [
+    ("SELECT SCHEMA_NAME AS `schema` FROM `performance_schema` . `events_statements_summary_by_digest` "
+     "WHERE `DIGEST` IS NOT NULL", True),
+    (f"SELECT COUNT ( * ) AS `{SAMPLE_ALIAS}` , COUNT ( DISTINCTROW `status` ) AS `d0` "
+     "FROM ( SELECT `status` FROM `shop` . `orders` LIMIT ? ) `x`", True),
+    ("SELECT `TABLE_SCHEMA` FROM information_schema.TABLES WHERE `TABLE_TYPE` = ?", True),
+    ("SELECT COUNT ( * ) FROM `orders` WHERE `status` = ?", False),
+    ("SELECT * FROM `information_schema` . `TABLES` `t` JOIN `orders` ON `t` . `x` = `orders` . `y`", False),
+])
+def test_is_monitoring(text, own):
+    assert is_monitoring(text) is own
+
+
+def test_a_second_run_does_not_report_the_first(mysql_db):
+    mysql_db.sql("CREATE TABLE orders (id INT PRIMARY KEY AUTO_INCREMENT, status VARCHAR(10), total INT)")
+    fill(mysql_db, "orders", 20000, "status, total", "ELT(1 + seq % 4, 'new', 'paid', 'sent', 'done'), seq % 1000")
+    for _ in range(5):
+        mysql_db.sql("SELECT COUNT(*) FROM orders WHERE status = 'paid' AND total > 500")
+    run_advisor(mysql_db.url)                       # samples columns, reads the catalog
+    second = run_advisor(mysql_db.url)
+    text = json.dumps([f.evidence for f in second.findings if f.check.startswith("mysql.queries.")
+                       or f.check.startswith("mysql.index.")])
+    assert SAMPLE_ALIAS not in text and "performance_schema" not in text and "information_schema" not in text
+    # the application's own scan is still there
+    assert any(f.check == "mysql.index.suggested" for f in second.findings)
