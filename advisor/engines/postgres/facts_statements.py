@@ -101,7 +101,9 @@ def statements(s, facts) -> dict[str, Any]:
     ver = _version_tuple(st["installed_version"])
     limit = int(facts.options.get("statement_limit", 500))
     db_limit = max(limit, index_statement_limit(facts))
-    where = "WHERE s.toplevel" if ver >= (1, 9) else ""
+    # the advisor's own statements (session.OWN_TAG) are not the workload being judged
+    own = "s.query NOT LIKE '/* db-advisor */%%'"
+    where = f"WHERE s.toplevel AND {own}" if ver >= (1, 9) else f"WHERE {own}"
     order = "s.total_exec_time + s.total_plan_time" if ver >= (1, 8) else "s.total_time"
     rows = s.query(f"""
         SELECT * FROM (

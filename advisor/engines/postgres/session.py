@@ -14,6 +14,7 @@ from advisor.errors import FactUnavailable, TargetLost, TargetUnreachable
 from advisor.targets import Target
 
 MONITOR_GRANT = "GRANT pg_monitor TO <advisor user>"
+OWN_TAG = "/* db-advisor */ "
 
 
 class PgSession:
@@ -25,11 +26,14 @@ class PgSession:
         self.queries = 0
 
     def query(self, sql: str, params: Any = None, *, limit: int | None = None) -> list[dict[str, Any]]:
-        """Rows as dicts; at most `limit` rows are read from the server."""
+        """Rows as dicts; at most `limit` rows are read from the server.
+
+        Every statement carries the OWN_TAG comment, which pg_stat_statements keeps in the
+        text it records: the statement checks leave the advisor's own catalog reads out."""
         self.queries += 1
         try:
             with self.conn.cursor(row_factory=dict_row) as cur:
-                cur.execute(sql, params)
+                cur.execute(OWN_TAG + sql, params)
                 if cur.description is None:
                     return []
                 return cur.fetchmany(limit) if limit else cur.fetchall()
