@@ -54,3 +54,24 @@ def recommendation(issue: dict[str, Any], engine: str) -> tuple[str, str | None]
         return ("Only a constant-prefix pattern can use a btree index; for substring search use a "
                 "trigram (PostgreSQL pg_trgm) or full-text index.", None)
     return ("Rewrite the predicate so that a bare column is compared with a constant.", None)
+
+
+def query_time(data: dict[str, Any]) -> float:
+    """Time of the statements the advisor can judge (those it parsed), in ms."""
+    failed = set(data.get("failed_statements") or [])
+    return sum(s.get("total_ms") or 0 for s in data["statements"] if s["queryid"] not in failed)
+
+
+def share_ok(stmt: dict[str, Any], total_ms: float, min_share: float) -> bool:
+    """Is the statement at least `min_share` of the judged time (always, when nothing was timed)?"""
+    return total_ms <= 0 or (stmt.get("total_ms") or 0) / total_ms >= min_share
+
+
+def costly_issues(data: dict[str, Any], min_share: float) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """(statements by id, unindexable issues of statements above min_share, costliest first)."""
+    stmts = {s["queryid"]: s for s in data["statements"]}
+    total = query_time(data)
+    issues = [i for i in data["issues"] if i["statement"] in stmts
+              and share_ok(stmts[i["statement"]], total, min_share)]
+    issues.sort(key=lambda i: -(stmts[i["statement"]].get("total_ms") or 0))
+    return stmts, issues

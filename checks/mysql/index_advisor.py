@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from advisor.indexadvisor.advice import SUMMARY, recommendation
+from advisor.indexadvisor.advice import SUMMARY, costly_issues, query_time, recommendation, share_ok
 from advisor.indexadvisor.candidates import Candidate, serves
 from advisor.model import Severity
 from advisor.registry import Threshold, check
@@ -15,11 +15,6 @@ FACTS = ["mysql.index_candidates"]
 _SCAN = {"ALL", "index"}
 SHARE = Threshold(0.005, "ratio", "db-advisor: ignore statements under 0.5% of the time of the "
                                   "full-scan digests")
-
-
-def _total(data: dict[str, Any]) -> float:
-    failed = set(data.get("failed_statements") or [])
-    return sum(s["total_ms"] for s in data["statements"] if s["queryid"] not in failed)
 
 
 def _scan_rows(explain: dict[str, Any] | None, table: str) -> list[dict[str, Any]] | None:
@@ -67,13 +62,13 @@ def suggested_index(ctx):
     """
     data = ctx.fact("mysql.index_candidates")
     stmts = {s["queryid"]: s for s in data["statements"]}
-    total = _total(data)
+    total = query_time(data)
     ranked = []
     for c in data["candidates"]:
         served, confirmed = [], False
         for k in c["statements"]:
             st = stmts.get(k)
-            if st is None or (total > 0 and st["total_ms"] / total < ctx.threshold("min_time_share")):
+            if st is None or not share_ok(st, total, ctx.threshold("min_time_share")):
                 continue
             rows = _scan_rows(data["explain"].get(k), c["table"])
             if rows and all(_served(r, c) for r in rows):
@@ -123,11 +118,7 @@ def unindexable(ctx):
     the OR.
     """
     data = ctx.fact("mysql.index_candidates")
-    stmts = {s["queryid"]: s for s in data["statements"]}
-    total = _total(data)
-    issues = [i for i in data["issues"] if i["statement"] in stmts and
-              (total <= 0 or stmts[i["statement"]]["total_ms"] / total >= ctx.threshold("min_time_share"))]
-    issues.sort(key=lambda i: -stmts[i["statement"]]["total_ms"])
+    stmts, issues = costly_issues(data, ctx.threshold("min_time_share"))
     for i in issues:
         st = stmts[i["statement"]]
         rec, fix = recommendation(i, "mysql")

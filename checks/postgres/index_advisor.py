@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from advisor.indexadvisor.advice import SUMMARY, recommendation
+from advisor.indexadvisor.advice import SUMMARY, costly_issues, query_time, recommendation, share_ok
 from advisor.model import Severity
 from advisor.registry import Threshold, check
 from advisor.units import human_duration
@@ -13,16 +13,6 @@ from advisor.units import human_duration
 REF = ("Dexter (HypoPG, accept at >= 50% cost drop); PgHero suggested indexes (skip tables < 500 rows); "
        "guide: Database Performance / PostgreSQL / Indexing")
 FACTS = ["pg.index_candidates"]
-
-
-def _share_ok(stmt: dict[str, Any], total_ms: float, min_share: float) -> bool:
-    return total_ms <= 0 or (stmt.get("total_ms") or 0) / total_ms >= min_share
-
-
-def query_time(data: dict[str, Any]) -> float:
-    """Time of the statements the advisor can judge (SELECT/UPDATE/DELETE of this database)."""
-    failed = set(data.get("failed_statements") or [])
-    return sum(s.get("total_ms") or 0 for s in data["statements"] if s["queryid"] not in failed)
 
 
 def judge(data: dict[str, Any], min_reduction: float, min_share: float) -> list[dict[str, Any]]:
@@ -44,7 +34,7 @@ def judge(data: dict[str, Any], min_reduction: float, min_share: float) -> list[
         entry = {**c, "serves": [], "saved_ms": 0.0, "statement_ms": 0.0}
         for k in c["statements"]:
             st = stmts.get(k)
-            if st is None or not _share_ok(st, total, min_share):
+            if st is None or not share_ok(st, total, min_share):
                 continue
             v = validation.get(k)
             if not data["validated"] or not v or "error" in v:
@@ -164,11 +154,7 @@ def unindexable(ctx):
     planner uses it and the cost drops by min_cost_reduction, the finding is a warning.
     """
     data = ctx.fact("pg.index_candidates")
-    stmts = {s["queryid"]: s for s in data["statements"]}
-    total = query_time(data)
-    issues = [i for i in data["issues"] if i["statement"] in stmts
-              and _share_ok(stmts[i["statement"]], total, ctx.threshold("min_time_share"))]
-    issues.sort(key=lambda i: -(stmts[i["statement"]].get("total_ms") or 0))
+    stmts, issues = costly_issues(data, ctx.threshold("min_time_share"))
     for i in issues:
         st = stmts[i["statement"]]
         rec, fix = recommendation(i, "postgres")
