@@ -50,9 +50,12 @@ def _positive(parse, what: str | None = None):
     return convert
 
 
-def _parse_size(text: str) -> int:
-    from .units import parse_size
-    return parse_size(text)
+def _memory(text: str) -> int:
+    from .units import parse_memory
+    try:
+        return parse_memory(text)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
 
 
 def _parse_days(text: str) -> float:
@@ -62,7 +65,6 @@ def _parse_days(text: str) -> float:
 
 _positive_float = _positive(float, "not a number: {text}")
 _positive_int = _positive(int, "not a whole number: {text}")
-_size = _positive(_parse_size)
 _days = _positive(_parse_days, "not a number of days: {text} (e.g. 30d)")
 
 
@@ -73,7 +75,8 @@ def _add_selection(p: argparse.ArgumentParser) -> None:
                    help="leave out checks whose id matches (repeatable)")
     p.add_argument("--config", metavar="FILE",
                    help="advisor.toml or pyproject.toml (default: ./advisor.toml, else [tool.advisor])")
-    p.add_argument("--memory", type=_size, metavar="SIZE", help="host memory for sizing checks, e.g. 16GiB")
+    p.add_argument("--memory", type=_memory, metavar="SIZE",
+                   help="host or pod memory for sizing checks, with a unit: 16GiB, 16Gi, 512Mi")
     p.add_argument("--cpus", type=_positive_int, metavar="N", help="host CPU count for sizing checks")
 
 
@@ -131,7 +134,8 @@ def build_parser() -> argparse.ArgumentParser:
     z.add_argument("chart", help="postgresql, mysql, mongodb, redis, elasticsearch, kafka, rabbitmq, "
                                  "prometheus, grafana, loki, keycloak, nextcloud")
     z.add_argument("--tier", choices=["small", "medium", "large", "xlarge"])
-    z.add_argument("--memory", type=_size, metavar="SIZE", help="host memory instead of a tier, e.g. 12GiB")
+    z.add_argument("--memory", type=_memory, metavar="SIZE",
+                   help="host or pod memory instead of a tier, with a unit: 12GiB, 12Gi")
     z.add_argument("--cpus", type=_positive_int, metavar="N")
     z.add_argument("--connections", type=_positive_int, metavar="N", help="max connections")
     z.add_argument("--samples-per-second", type=_positive_float, metavar="N", help="prometheus")
@@ -153,16 +157,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _options(args: argparse.Namespace, cfg: Any):
     from .runner import RunOptions
-    from .units import parse_size
+    from .units import parse_memory
 
     memory = args.memory
     if memory is None and cfg.memory:
         try:
-            memory = parse_size(cfg.memory)
+            memory = parse_memory(cfg.memory)
         except ValueError as e:
-            raise UsageError(f"{cfg.path}: memory: {e}") from None
-        if memory <= 0:
-            raise UsageError(f"{cfg.path}: memory must be > 0, not {cfg.memory!r}")
+            raise UsageError(f"{cfg.path}: {e}") from None
     return RunOptions(
         timeout=getattr(args, "timeout", None) or cfg.timeout or 10.0,
         host=Host(memory_bytes=memory, cpus=args.cpus or cfg.cpus),

@@ -34,7 +34,7 @@ else:  # pragma: no cover
 from .errors import AdvisorError, UsageError
 from .model import TargetError, TargetResult
 from .targets import Target, parse_target
-from .units import parse_size
+from .units import parse_memory
 
 _SETTINGS = {"timeout", "memory", "cpus", "options"}
 _TARGET_KEYS = {"name", "url", "url_env"} | _SETTINGS
@@ -136,7 +136,7 @@ def _settings(d: dict[str, Any], label: str) -> dict[str, Any]:
         if "timeout" in d:
             out["timeout"] = positive_number(d["timeout"], "timeout", float)
         if "memory" in d:
-            out["memory_bytes"] = positive_number(parse_size(text_value(d["memory"], "memory")), "memory", int)
+            out["memory_bytes"] = parse_memory(text_value(d["memory"], "memory"))
         if "cpus" in d:
             out["cpus"] = positive_number(d["cpus"], "cpus", int)
     except (TypeError, ValueError) as e:

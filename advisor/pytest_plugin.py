@@ -65,14 +65,14 @@ def advise(url: str, fail_on: Any = "warning", ignore: Iterable[str] = (), check
     from advisor.model import Host
     from advisor.runner import RunOptions, run
     from advisor.targets import parse_target
-    from advisor.units import parse_size
+    from advisor.units import parse_memory
 
     level = _severity(fail_on)
     ignore = [ignore] if isinstance(ignore, str) else list(ignore)
     cfg = config_mod.load(config)
     opts = RunOptions(
         timeout=timeout,
-        host=Host(memory_bytes=parse_size(memory) if memory is not None else None, cpus=cpus),
+        host=Host(memory_bytes=parse_memory(memory) if memory is not None else None, cpus=cpus),
         include=[checks] if isinstance(checks, str) else list(checks),
         exclude=([skip] if isinstance(skip, str) else list(skip)) + cfg.skip,
         thresholds={**cfg.thresholds, **(thresholds or {})},

@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import re
 from dataclasses import dataclass, field
-from urllib.parse import SplitResult, parse_qsl, unquote, urlsplit
+from urllib.parse import SplitResult, parse_qsl, quote, unquote, urlsplit
 
 from .errors import UsageError
 
@@ -69,27 +69,49 @@ def _port(p: SplitResult) -> int | None:
         return None
 
 
+ENCODE_HINT = ("percent-encode special characters in the user name and password: "
+               "@ as %40, : as %3A, / as %2F, ? as %3F, # as %23, % as %25, space as %20")
+_SCHEME_RE = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://")
+_BAD_PERCENT = re.compile(r"%(?![0-9A-Fa-f]{2})")
+
+
 def parse_target(url: str, name: str | None = None) -> Target:
-    """Validate a URL enough to fail early with a one-line message (exit 2)."""
+    """Validate a URL enough to fail early with a one-line message (exit 2).
+
+    Messages show the URL through redact() only, never a parser's own text: a password holding
+    '/', '?' or '#' makes parsers read part of it as the port or path and echo it."""
     url = url.strip()
-    m = re.match(r"^([A-Za-z][A-Za-z0-9+.-]*)://", url)
+    m = _SCHEME_RE.match(url)
     if not m:
         raise UsageError(f"not a database URL: {redact(url)!r} (expected e.g. postgresql://user@host:5432/db)")
     scheme = m.group(1).lower()
     if scheme not in SCHEMES:
         known = ", ".join(sorted(SCHEMES))
         raise UsageError(f"unknown URL scheme {scheme!r} in {redact(url)!r} (known: {known})")
+    if _userinfo_needs_encoding(url[m.end():]):
+        raise UsageError(f"malformed URL {redact(url)!r}: {ENCODE_HINT}")
     try:
         p = urlsplit(url)
         p.port  # noqa: B018 - raises on a bad port
-    except ValueError as e:
-        raise UsageError(f"malformed URL {redact(url)!r}: {e}") from None
-    if scheme != "mongodb" and "," in (p.netloc or ""):
+    except ValueError:
+        raise UsageError(f"malformed URL {redact(url)!r}: the port must be a number from 1 to 65535") from None
+    if scheme not in ("mongodb", "mongodb+srv") and "," in (p.netloc or ""):
         raise UsageError(f"malformed URL {redact(url)!r}: several hosts are only allowed for mongodb://")
     problem = _problem(scheme, p)
     if problem:
         raise UsageError(f"malformed URL {redact(url)!r}: {problem}")
     return Target(url=url, engine=SCHEMES[scheme], scheme=scheme, name=name)
+
+
+def _userinfo_needs_encoding(rest: str) -> bool:
+    """True when the part after '://' cannot be split into user, password and host the same way
+    by every driver: an '@' past the authority (a '/', '?' or '#' in the password ended it
+    early), several '@' (libpq splits at the first, others at the last), or a stray '%'."""
+    end = min((i for i in (rest.find(c) for c in "/?#") if i >= 0), default=len(rest))
+    authority, beyond = rest[:end], rest[end:]
+    if "@" in beyond or authority.count("@") > 1:
+        return True
+    return "@" in authority and bool(_BAD_PERCENT.search(authority.rsplit("@", 1)[0]))
 
 
 def _problem(scheme: str, p: SplitResult) -> str | None:
@@ -123,23 +145,34 @@ def _redis_url_options() -> frozenset[str]:
 
 
 def redact(url: str) -> str:
-    """Replace the password (userinfo and secret query parameters) with ***."""
-    url = re.sub(r"^([A-Za-z][A-Za-z0-9+.-]*://[^:/?#@]*):[^@/?#]*@", r"\1:***@", url)
-    # a password containing '@' or '/' unescaped: cut at the last '@' before the host
-    m = re.match(r"^([A-Za-z][A-Za-z0-9+.-]*://)([^/?#]*)@", url)
-    if m and ":" in m.group(2) and not m.group(2).endswith(":***"):
-        user = m.group(2).split(":", 1)[0]
-        url = f"{m.group(1)}{user}:***@{url[m.end():]}"
+    """The URL without secrets: the password (and secret query parameters) become ***.
+
+    Holds for any input, parsed or not: everything up to the last '@' is the userinfo, and
+    when that does not look like plain `user:password` (a character that should have been
+    percent-encoded), none of it is shown."""
+    m = _SCHEME_RE.match(url)
+    if not m:
+        # not even a URL (e.g. 'postgresql:/u:pw@h' or 'u:pw@h'): hide all before the last '@'
+        at = url.rfind("@")
+        return ("***@" + url[at + 1:]) if at >= 0 else url
+    rest = url[m.end():]
+    at = rest.rfind("@")
+    if at >= 0:
+        userinfo, rest = rest[:at], rest[at + 1:]
+        if any(c in userinfo for c in "/?#@") or _BAD_PERCENT.search(userinfo):
+            shown = "***"
+        else:
+            user, colon, _ = userinfo.partition(":")
+            shown = f"{user}:***" if colon else user
+        rest = f"{shown}@{rest}"
+    url = m.group(0) + rest
 
     def _q(mm: re.Match) -> str:
         return f"{mm.group(1)}={'***' if mm.group(1).lower() in _SECRET_PARAMS else mm.group(2)}"
 
-    if not re.match(r"^[A-Za-z][A-Za-z0-9+.-]*://", url):
-        # not even a URL (e.g. 'postgresql:/u:pw@h'): hide whatever sits between ':' and '@'
-        url = re.sub(r"(^|[/\s])([^:/@\s]*):[^@\s]*@", r"\1\2:***@", url)
     if "?" in url:
         base, _, q = url.partition("?")
-        url = base + "?" + re.sub(r"([^&=]+)=([^&]*)", _q, q)
+        url = base + "?" + re.sub(r"([^&=]+)=([^&#]*)", _q, q)
     return url
 
 
@@ -148,4 +181,6 @@ def scrub(text: str, secrets: list[str | None]) -> str:
     for s in secrets:
         if s:
             text = text.replace(s, "***")
+            if quote(s, safe="") != s:
+                text = text.replace(quote(s, safe=""), "***")
     return re.sub(r"://([^:/@\s]*):[^@\s]*@", r"://\1:***@", text)

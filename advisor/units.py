@@ -26,6 +26,43 @@ def parse_size(text: str | int) -> int:
     return int(float(m.group(1)) * _SIZE_UNITS[unit])
 
 
+# Host memory: what a pod limit or a machine has. Kubernetes quantities are read as Kubernetes
+# reads them (Ki/Mi/Gi/Ti binary; k/M/G/T decimal, so "16G" is 16e9 bytes, the smaller and so
+# safer reading); KB/MB/GB/TB and KiB/MiB/GiB/TiB are binary, as server configs read them.
+_MEMORY_UNITS = {
+    "b": 1, "ki": 1024, "mi": 1024**2, "gi": 1024**3, "ti": 1024**4,
+    "k": 1000, "m": 1000**2, "g": 1000**3, "t": 1000**4,
+    "kb": 1024, "mb": 1024**2, "gb": 1024**3, "tb": 1024**4,
+    "kib": 1024, "mib": 1024**2, "gib": 1024**3, "tib": 1024**4,
+}
+MEMORY_FLOOR = 256 * 1024**2  # below this no database host is real: a missing unit, most likely
+MEMORY_EXAMPLE = "e.g. 16GiB, 16Gi (Kubernetes) or 512MiB"
+
+
+def parse_memory(text: str | int) -> int:
+    """Host memory in bytes from '16GiB', '16Gi', '16G', '512Mi', '1.5 GB' (or bytes from code).
+
+    A number without a unit is refused ('16' would mean 16 bytes and size every setting to
+    nothing), and so is anything below MEMORY_FLOOR."""
+    if isinstance(text, bool):
+        raise ValueError(f"not a memory size: {text!r} ({MEMORY_EXAMPLE})")
+    if isinstance(text, int):
+        value, shown = text, f"{text} bytes"
+    else:
+        m = _SIZE_RE.match(str(text))
+        if m and float(m.group(1)) == 0:
+            raise ValueError(f"memory must be > 0, not {str(text).strip()!r} ({MEMORY_EXAMPLE})")
+        if m and not m.group(2):
+            raise ValueError(f"memory {str(text).strip()!r} has no unit ({MEMORY_EXAMPLE})")
+        unit = m.group(2).lower() if m else None
+        if not m or unit not in _MEMORY_UNITS:
+            raise ValueError(f"not a memory size: {text!r} ({MEMORY_EXAMPLE})")
+        value, shown = int(float(m.group(1)) * _MEMORY_UNITS[unit]), str(text).strip()
+    if value < MEMORY_FLOOR:
+        raise ValueError(f"memory {shown} is below 256MiB: give the host's or pod's memory ({MEMORY_EXAMPLE})")
+    return value
+
+
 def human_bytes(n: float | int | None) -> str:
     if n is None:
         return "?"

@@ -121,7 +121,7 @@ def test_per_target_settings_override_the_run_options():
     ('[[target]]\nname = "a"\nurl = "postgresql://h/db"\nurl_env = "X"\n', "needs exactly one of url"),
     ('[[target]]\nname = "a"\nurl = "postgresql://h/db"\n[[target]]\nname = "a"\nurl = "redis://h"\n', "appears twice"),
     ('[[target]]\nname = "a"\nurl = "ftp://h/db"\n', "target 'a': unknown URL scheme 'ftp'"),
-    ('[[target]]\nname = "a"\nurl = "postgresql://h/db"\nmemory = "lots"\n', "not a size"),
+    ('[[target]]\nname = "a"\nurl = "postgresql://h/db"\nmemory = "lots"\n', "not a memory size"),
     ('[[target]]\nname = "a"\nurl = "postgresql://h/db"\ntimeout = 0\n', "timeout must be > 0"),
     ('[[target]]\nname = "a"\nurl = "postgresql://h/db"\npassword = "x"\n', "unknown key(s) ['password']"),
     ('targets = 1\n', "unknown key(s) ['targets']"),

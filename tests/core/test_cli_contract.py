@@ -15,7 +15,7 @@ from support import one_error_line, silent_tcp_server, subprocess_cli
     (["run", "not a url"], "not a database URL"),
     (["run", "postgresql://u:secret@h:99999/db"], "malformed URL"),
     (["run", "--fail-on", "sometimes", "postgresql://h/db"], "unknown severity"),
-    (["run", "--memory", "lots", "postgresql://h/db"], "not a size"),
+    (["run", "--memory", "lots", "postgresql://h/db"], "not a memory size"),
     (["run", "--timeout", "-1", "postgresql://h/db"], "must be > 0"),
     (["run", "--checks", "pg.nothing.*", "postgresql://h/db"], "matches no check"),
     (["run"], "no URL given"),

@@ -31,7 +31,7 @@ def _dead_url() -> str:
     ("timeout = 0\n", "timeout must be > 0"),
     ("cpus = 0\n", "cpus must be > 0"),
     ("cpus = 2.5\n", "cpus must be a whole number"),
-    ("memory = 'lots'\n", "not a size"),
+    ("memory = 'lots'\n", "not a memory size"),
     ("memory = 16\n", "memory must be a string"),
     ("memory = '0GiB'\n", "memory must be > 0"),
     ("checks = 5\n", "checks must be a list of strings"),
