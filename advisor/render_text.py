@@ -20,10 +20,15 @@ def _wrap(text: str, indent: str) -> list[str]:
     return [indent + line for line in out]
 
 
+_PLAIN = {None: "none", True: "yes", False: "no"}
+
+
 def _evidence(ev: dict) -> str:
     parts = []
     for k, v in ev.items():
-        if isinstance(v, (dict, list)):
+        if v is None or isinstance(v, bool):
+            v = _PLAIN[v]   # not Python's None/True/False
+        elif isinstance(v, (dict, list)):
             v = json.dumps(v, default=str)
             if len(v) > 120:
                 v = v[:117] + "..."
@@ -33,13 +38,20 @@ def _evidence(ev: dict) -> str:
 
 def render(report: Report, verbose: bool = False) -> str:
     lines: list[str] = []
+    muted = {}
+    for m in report.muted:
+        muted[m["target"]] = muted.get(m["target"], 0) + 1
     for t in report.targets:
-        score = "unreachable" if not t.reachable else f"score {t.score}/100"
+        score = "unreachable" if not t.reachable else (
+            "not scored" if t.score is None else f"score {t.score}/100")
         ver = f" ({t.server_version})" if t.server_version else ""
-        lines.append(f"{t.id}{ver}: {score}, {len(t.findings)} finding(s), "
+        hidden = f" (+{muted[t.id]} muted or in the baseline)" if muted.get(t.id) else ""
+        lines.append(f"{t.id}{ver}: {score}, {len(t.findings)} finding(s){hidden}, "
                      f"{len(t.skipped)} skipped, {t.duration_ms} ms")
     if report.muted:
-        lines.append(f"{len(report.muted)} finding(s) muted or in the baseline (listed by --format json)")
+        lines.append(f"{len(report.muted)} finding(s) muted or in the baseline (listed by --format json); "
+                     "scores count them: they are known, not gone")
+    several = len(report.targets) > 1
     findings = report.findings
     for sev in SEVERITY_ORDER:
         group = [f for f in findings if f.severity == sev]
@@ -48,7 +60,8 @@ def render(report: Report, verbose: bool = False) -> str:
         lines += ["", f"== {_MARK[sev]} ({len(group)}) " + "=" * max(0, WIDTH - 8 - len(_MARK[sev]))]
         for f in group:
             where = f" {f.object}" if f.object else ""
-            lines += [""] + _wrap(f"[{f.check}]{where}", "")
+            on = f"  @ {f.target}" if several else ""
+            lines += [""] + _wrap(f"[{f.check}]{where}{on}", "")
             lines += _wrap(f.summary, "  ")
             if f.evidence:
                 lines += _wrap("evidence: " + _evidence(f.evidence), "  ")
@@ -58,12 +71,10 @@ def render(report: Report, verbose: bool = False) -> str:
                 lines += _wrap(f.fix, "    ")
             if verbose:
                 lines += _wrap("ref: " + f.reference, "  ")
-            if len(report.targets) > 1:
-                lines += _wrap("target: " + f.target, "  ")
     if report.skipped:
         lines += ["", f"== SKIPPED ({len(report.skipped)}) " + "=" * (WIDTH - 15)]
         for s in report.skipped:
-            lines += _wrap(f"{s.check}: {s.reason}", "  ")
+            lines += _wrap(f"{s.check}{f' @ {s.target}' if several else ''}: {s.reason}", "  ")
     if report.errors:
         lines += ["", f"== ERRORS ({len(report.errors)}) " + "=" * (WIDTH - 14)]
         for e in report.errors:

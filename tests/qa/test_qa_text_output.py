@@ -1,0 +1,60 @@
+"""Text output for people: with several targets each finding names its target in its header
+line; a baseline run says how many findings it holds back and that the score counts them;
+no Python literals (None, True, False) in evidence."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from support import PgScratch, subprocess_cli
+
+
+@pytest.fixture
+def pg_twin(pg_admin_url):
+    db = PgScratch(pg_admin_url)
+    yield db
+    db.drop()
+
+
+def plant(db) -> None:
+    db.sql(f'ALTER DATABASE "{db.name}" SET enable_seqscan = off')
+
+
+def test_several_targets_name_the_target_in_each_block(pg_db, pg_twin):
+    plant(pg_db)
+    plant(pg_twin)
+    p = subprocess_cli("run", "--checks", "pg.config.dangerous", "--fail-on", "never", pg_db.url, pg_twin.url)
+    assert p.returncode == 0, p.stderr
+    headers = [ln for ln in p.stdout.splitlines() if ln.startswith("[pg.config.dangerous] enable_*")]
+    assert len(headers) == 2, p.stdout
+    assert {h.split("@ ", 1)[1] for h in headers} == {f"postgres://127.0.0.1:5432/{d.name}" for d in (pg_db, pg_twin)}
+
+
+def test_one_target_keeps_short_headers(pg_db):
+    plant(pg_db)
+    p = subprocess_cli("run", "--checks", "pg.config.dangerous", "--fail-on", "never", pg_db.url)
+    assert "[pg.config.dangerous] enable_*" in p.stdout and " @ " not in p.stdout
+
+
+def test_baseline_run_says_what_it_holds_back(pg_db, tmp_path):
+    plant(pg_db)
+    base = tmp_path / "baseline.json"
+    p = subprocess_cli("run", "--checks", "pg.config.*", "--write-baseline", base, pg_db.url)
+    assert p.returncode == 0, p.stderr
+    p = subprocess_cli("run", "--checks", "pg.config.*", "--baseline", base, pg_db.url)
+    assert p.returncode == 0, p.stderr
+    first = p.stdout.splitlines()[0]
+    m = re.search(r"score (\d+)/100, 0 finding\(s\) \(\+(\d+) muted or in the baseline\)", first)
+    assert m and int(m.group(2)) >= 1 and int(m.group(1)) < 100, first
+    assert "scores count them" in p.stdout
+
+
+def test_no_python_literals_in_text_evidence(pg_db):
+    plant(pg_db)
+    p = subprocess_cli("run", "--fail-on", "never", pg_db.url)
+    evidence = [ln for ln in p.stdout.splitlines() if ln.strip().startswith("evidence:")]
+    assert evidence
+    for ln in evidence:
+        assert not re.search(r"=(None|True|False)\b", ln), ln
