@@ -13,6 +13,7 @@ FORMATS: dict[str, str] = {
     "json": "advisor.formats.json_format:render",
     "markdown": "advisor.formats.markdown:render",
     "sarif": "advisor.formats.sarif:render",
+    "openmetrics": "advisor.formats.openmetrics:render",
 }
 
 
