@@ -146,6 +146,14 @@ def build_parser() -> argparse.ArgumentParser:
     z.add_argument("--format", choices=["text", "json", "helm"], default="text")
     z.add_argument("--json", action="store_true", help="same as --format json")
 
+    d = sub.add_parser("diff", help="findings new, resolved and changed between two JSON reports")
+    d.add_argument("old", metavar="OLD.json")
+    d.add_argument("new", metavar="NEW.json")
+    d.add_argument("--json", action="store_true", help="the differences as JSON")
+    d.add_argument("--fail-on", type=_severity_or_never, default=Severity.WARNING, metavar="LEVEL",
+                   help="exit 1 when a new (or worsened) finding is at or above LEVEL: "
+                        "critical|warning|info|never (default warning)")
+
     t = sub.add_parser("tui", help="interactive terminal UI")
     t.add_argument("urls", nargs="*", metavar="URL")
     t.add_argument("--snapshot", metavar="FILE", help="a snapshot file, or a saved JSON report")
@@ -439,7 +447,15 @@ def cmd_size(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-COMMANDS = {"run": cmd_run, "checks": cmd_checks, "snapshot": cmd_snapshot,
+def cmd_diff(args: argparse.Namespace) -> int:
+    from . import diff
+    d = diff.compare(diff.load(args.old), diff.load(args.new))
+    sys.stdout.write(json.dumps(d.to_dict(), indent=2) + "\n" if args.json else diff.render_text(d))
+    worst = d.worst_new()
+    return 1 if args.fail_on is not None and worst is not None and worst >= args.fail_on else EXIT_OK
+
+
+COMMANDS = {"diff": cmd_diff, "run": cmd_run, "checks": cmd_checks, "snapshot": cmd_snapshot,
             "analyze": cmd_analyze, "tui": cmd_tui, "size": cmd_size}
 
 
