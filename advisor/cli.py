@@ -154,6 +154,12 @@ def build_parser() -> argparse.ArgumentParser:
                    help="exit 1 when a new (or worsened) finding is at or above LEVEL: "
                         "critical|warning|info|never (default warning)")
 
+    h = sub.add_parser("history", help="runs recorded with --history: new and resolved findings, trends")
+    h.add_argument("--history", metavar="FILE", required=True, help="the history file (SQLite) runs wrote")
+    h.add_argument("--target", metavar="URL_OR_NAME", help="one target: its URL (password ignored) or inventory name")
+    h.add_argument("--last", type=_positive_int, default=30, metavar="N", help="the last N runs per target (default 30)")
+    h.add_argument("--json", action="store_true")
+
     t = sub.add_parser("tui", help="interactive terminal UI")
     t.add_argument("urls", nargs="*", metavar="URL")
     t.add_argument("--snapshot", metavar="FILE", help="a snapshot file, or a saved JSON report")
@@ -455,7 +461,24 @@ def cmd_diff(args: argparse.Namespace) -> int:
     return 1 if args.fail_on is not None and worst is not None and worst >= args.fail_on else EXIT_OK
 
 
-COMMANDS = {"diff": cmd_diff, "run": cmd_run, "checks": cmd_checks, "snapshot": cmd_snapshot,
+def cmd_history(args: argparse.Namespace) -> int:
+    from . import history
+    target = args.target
+    if target and "://" in target:
+        from .targets import parse_target
+        target = parse_target(target).id
+    hist = history.open_history(args.history, create=False)
+    try:
+        s = history.summary(hist, target, args.last)
+    finally:
+        hist.close()
+    if target and not s["targets"]:
+        raise UsageError(f"{args.history}: no runs of {target!r} recorded")
+    sys.stdout.write(json.dumps(s, indent=2) + "\n" if args.json else history.render_summary(s))
+    return EXIT_OK
+
+
+COMMANDS = {"diff": cmd_diff, "history": cmd_history, "run": cmd_run, "checks": cmd_checks, "snapshot": cmd_snapshot,
             "analyze": cmd_analyze, "tui": cmd_tui, "size": cmd_size}
 
 

@@ -1,0 +1,77 @@
+"""Figures: the few numbers of a run that the history keeps, so later runs can compute rates.
+
+Read from the facts a run collected (never from the server), per engine. Names are
+`<kind>:<object>` (e.g. `seq:public.orders_id_seq`) or a plain name for the server. The
+largest tables only (TOP_TABLES), so that a file grows by a bounded amount per run.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+TOP_TABLES = 100
+
+
+def _num(v: Any) -> float | None:
+    return float(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else None
+
+
+def _pg(values: dict[str, Any]) -> dict[str, float]:
+    out: dict[str, float] = {}
+    for r in (values.get("pg.sequences") or {}).get("rows", []):
+        if _num(r.get("last_value")) is not None:
+            out[f"seq:{r['sequence']}"] = float(r["last_value"])
+    for d in values.get("pg.databases") or []:
+        for key in ("xid_age", "mxid_age"):
+            if _num(d.get(key)) is not None:
+                out[f"{key}:{d['name']}"] = float(d[key])
+    tables = (values.get("pg.tables") or {})
+    rows = tables.get("rows", []) if isinstance(tables, dict) else tables
+    sized = [(float(t.get("heap_bytes") or 0) + float(t.get("other_bytes") or 0), t["qualified"])
+             for t in rows if t.get("qualified")]
+    for size, name in sorted(sized, reverse=True)[:TOP_TABLES]:
+        out[f"table_bytes:{name}"] = size
+    if sized:
+        out["tables_bytes"] = sum(s for s, _ in sized)
+    return out
+
+
+def _mysql(values: dict[str, Any]) -> dict[str, float]:
+    out: dict[str, float] = {}
+    tables = values.get("mysql.tables") or {}
+    rows = tables.get("rows", []) if isinstance(tables, dict) else tables
+    sized = []
+    for t in rows:
+        name = f"{t.get('schema')}.{t.get('table')}"
+        if _num(t.get("auto_increment")) is not None and t.get("auto_increment_column"):
+            out[f"autoinc:{name}"] = float(t["auto_increment"])
+        sized.append((float(t.get("data_bytes") or 0) + float(t.get("index_bytes") or 0), name))
+    for size, name in sorted(sized, reverse=True)[:TOP_TABLES]:
+        out[f"table_bytes:{name}"] = size
+    if sized:
+        out["tables_bytes"] = sum(s for s, _ in sized)
+    return out
+
+
+def _redis(values: dict[str, Any]) -> dict[str, float]:
+    info = values.get("redis.info") or {}
+    out = {k: float(info[k]) for k in ("used_memory", "maxmemory") if _num(info.get(k)) is not None}
+    return out
+
+
+def _mongo(values: dict[str, Any]) -> dict[str, float]:
+    oplog = values.get("mongo.oplog") or {}
+    out = {}
+    if _num(oplog.get("window_seconds")) is not None:
+        out["oplog_window_s"] = float(oplog["window_seconds"])
+    return out
+
+
+_BY_ENGINE: dict[str, Callable[[dict[str, Any]], dict[str, float]]] = {
+    "postgres": _pg, "mysql": _mysql, "redis": _redis, "mongo": _mongo,
+}
+
+
+def figures(engine: str, values: dict[str, Any]) -> dict[str, float]:
+    fn = _BY_ENGINE.get(engine)
+    return fn(values) if fn else {}

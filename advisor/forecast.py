@@ -1,0 +1,87 @@
+"""Rates and time left, for the forecast checks: when does a counter reach its limit?
+
+A rate needs two samples of the same figure: the previous run in the history (`--history`)
+and this run's facts. The history fact every engine offers (`<prefix>.history`) holds the
+earlier sample's figures and times; checks combine it with the current facts here. Severity
+rises as the time left falls: critical below `critical_days`, warning below `warning_days`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from .errors import FactUnavailable
+from .model import Severity
+from .registry import Threshold
+from .units import human_duration
+
+HISTORY_FACT = {"postgres": "pg.history", "mysql": "mysql.history", "redis": "redis.history",
+                "mongo": "mongo.history"}
+NO_HISTORY = ("no earlier run of this target in a history file",
+              "pass --history FILE to every run (e.g. from cron): the next run forecasts from the rate")
+
+SOURCE = "db-advisor: time left at the observed rate (PgHero and check_postgres judge only today's percentage)"
+THRESHOLDS = {
+    "critical_days": Threshold(7, "days", SOURCE + "; a week is the time to plan and run a type change"),
+    "warning_days": Threshold(30, "days", SOURCE + "; a month: one release cycle"),
+}
+
+
+def no_history(session: Any, facts: Any) -> None:
+    """The provider behind every `<prefix>.history` fact: the runner puts the sample in the
+    store when a history holds one; otherwise the forecast checks are skipped with this."""
+    raise FactUnavailable(*NO_HISTORY)
+
+
+@dataclass
+class Rate:
+    per_s: float        # change per second (positive: toward the limit)
+    seconds: float      # between the two samples
+    previous: float
+    current: float
+
+    @property
+    def per_day(self) -> float:
+        return self.per_s * 86400
+
+    def evidence(self) -> dict[str, Any]:
+        return {"previous_value": self.previous, "current_value": self.current,
+                "sampled_over_s": round(self.seconds), "rate_per_day": round(self.per_day, 2)}
+
+
+def rate(history: dict[str, Any], name: str, current: float | None) -> Rate | None:
+    """The rate of figure `name` between the history's sample and now; None when unknown."""
+    prev = (history.get("figures") or {}).get(name)
+    seconds = float(history.get("now", 0)) - float(history.get("taken_at", 0))
+    if prev is None or current is None or seconds <= 0:
+        return None
+    return Rate(per_s=(float(current) - float(prev)) / seconds, seconds=seconds,
+                previous=float(prev), current=float(current))
+
+
+def time_left(remaining: float, per_s: float) -> float | None:
+    """Seconds until `remaining` is used up at `per_s`; None when not moving toward it."""
+    if per_s <= 0:
+        return None
+    return max(0.0, remaining) / per_s
+
+
+def judge(ctx: Any, seconds_left: float | None) -> Severity | None:
+    if seconds_left is None:
+        return None
+    days = seconds_left / 86400
+    if days < ctx.threshold("critical_days"):
+        return Severity.CRITICAL
+    if days < ctx.threshold("warning_days"):
+        return Severity.WARNING
+    return None
+
+
+def left_text(seconds_left: float) -> str:
+    return human_duration(seconds_left)
+
+
+def history_evidence(history: dict[str, Any], left_s: float, **more: Any) -> dict[str, Any]:
+    return {**more, "time_left_s": round(left_s), "time_left_days": round(left_s / 86400, 1),
+            "previous_run_at": history.get("taken_at"), "judged_at": history.get("now")}

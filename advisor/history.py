@@ -1,0 +1,283 @@
+"""Run history: an embedded SQLite file (`--history PATH`) that remembers each run per target.
+
+What is kept per target and run: the score, duration, the findings (by their baseline
+fingerprint, so that "new since Tuesday" survives drifting numbers) and a few figures read
+from the facts (sequence values, sizes, XID ages, memory use, the oplog window) from which
+later runs compute rates and forecasts. Nothing secret: target ids are the report's
+(redacted) ids, and no query text is stored.
+
+Cron jobs may write the same file at the same time: WAL mode, a busy timeout, and one
+IMMEDIATE transaction per run, so both runs land. A file that is not a SQLite database, or is
+another application's, is refused (UsageError, exit 2) and never written to: a failed run
+never truncates the history.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import sqlite3
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .errors import UsageError
+
+APPLICATION_ID = 0x64624176      # 'dbAv', in the SQLite header: this file is ours
+SCHEMA_VERSION = 1
+BUSY_TIMEOUT_S = 30.0
+DEFAULT_RETENTION_DAYS = 400     # a year of nightly runs, and the same month last year
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS runs (
+    id INTEGER PRIMARY KEY,
+    target TEXT NOT NULL,
+    engine TEXT NOT NULL,
+    taken_at REAL NOT NULL,          -- Unix time of the report
+    score INTEGER,
+    duration_ms INTEGER NOT NULL,
+    complete INTEGER NOT NULL,
+    sample_s REAL                    -- the --sample window, when there was one
+);
+CREATE INDEX IF NOT EXISTS runs_target ON runs (target, taken_at);
+CREATE TABLE IF NOT EXISTS findings (
+    run_id INTEGER NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+    fingerprint TEXT NOT NULL,
+    check_id TEXT NOT NULL,
+    object TEXT,
+    severity TEXT NOT NULL,
+    summary TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS findings_run ON findings (run_id);
+CREATE TABLE IF NOT EXISTS figures (
+    run_id INTEGER NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+    name TEXT NOT NULL,
+    value REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS figures_run ON figures (run_id);
+"""
+
+
+@dataclass
+class Run:
+    id: int
+    target: str
+    engine: str
+    taken_at: float
+    score: int | None
+    duration_ms: int
+    complete: bool
+
+    @property
+    def when(self) -> str:
+        return dt.datetime.fromtimestamp(self.taken_at, dt.timezone.utc).strftime("%Y-%m-%d %H:%M")
+
+
+@dataclass
+class Sample:
+    """An earlier run's figures for one target: what rates are computed from."""
+
+    taken_at: float
+    figures: dict[str, float]
+
+    def to_fact(self) -> dict[str, Any]:
+        return {"taken_at": self.taken_at, "figures": self.figures}
+
+
+class History:
+    def __init__(self, path: str, conn: sqlite3.Connection):
+        self.path = path
+        self.conn = conn
+
+    # --- writing -------------------------------------------------------------
+
+    def record(self, report: Any, figures: dict[str, dict[str, float]] | None = None,
+               retention_days: float = DEFAULT_RETENTION_DAYS, sample_s: float | None = None) -> int:
+        """Store every inspected target of a report; prune runs past the retention. Returns runs added."""
+        from .baseline import fingerprint
+        taken_at = _unix(report.generated_at)
+        added = 0
+        with self._write():
+            for t in report.targets:
+                if not t.reachable:
+                    continue   # nothing was judged: a gap, not a run with no findings
+                cur = self.conn.execute(
+                    "INSERT INTO runs (target, engine, taken_at, score, duration_ms, complete, sample_s) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    (t.id, t.engine, taken_at, t.score, t.duration_ms, int(t.complete), sample_s))
+                run_id = cur.lastrowid   # the reported findings; muted ones stay out, as in the report
+                self.conn.executemany(
+                    "INSERT INTO findings VALUES (?, ?, ?, ?, ?, ?)",
+                    [(run_id, fingerprint(f), f.check, f.object, str(f.severity), f.summary) for f in t.findings])
+                self.conn.executemany(
+                    "INSERT INTO figures VALUES (?, ?, ?)",
+                    [(run_id, k, float(v)) for k, v in sorted((figures or {}).get(t.id, {}).items())])
+                added += 1
+            self.conn.execute("DELETE FROM runs WHERE taken_at < ?", (taken_at - retention_days * 86400,))
+        return added
+
+    def _write(self):
+        conn = self.conn
+
+        class _Tx:
+            def __enter__(self_inner):
+                conn.execute("BEGIN IMMEDIATE")   # take the write lock now; waits up to the busy timeout
+
+            def __exit__(self_inner, exc_type, *_):
+                conn.execute("ROLLBACK" if exc_type else "COMMIT")
+        return _Tx()
+
+    # --- reading -------------------------------------------------------------
+
+    def previous(self, target: str, before: float | None = None) -> Sample | None:
+        """The latest complete run of `target` (before a time) that has figures."""
+        row = self.conn.execute(
+            "SELECT r.id, r.taken_at FROM runs r WHERE r.target = ? AND r.complete = 1 AND r.taken_at < ? "
+            "AND EXISTS (SELECT 1 FROM figures f WHERE f.run_id = r.id) ORDER BY r.taken_at DESC LIMIT 1",
+            (target, before if before is not None else time.time() + 1)).fetchone()
+        if row is None:
+            return None
+        figs = dict(self.conn.execute("SELECT name, value FROM figures WHERE run_id = ?", (row[0],)))
+        return Sample(taken_at=row[1], figures=figs)
+
+    def runs(self, target: str | None = None, limit: int = 1000) -> list[Run]:
+        sql = "SELECT id, target, engine, taken_at, score, duration_ms, complete FROM runs"
+        args: tuple = ()
+        if target:
+            sql, args = sql + " WHERE target = ?", (target,)
+        rows = self.conn.execute(sql + " ORDER BY taken_at DESC, id DESC LIMIT ?", (*args, limit)).fetchall()
+        return [Run(*r[:6], bool(r[6])) for r in reversed(rows)]
+
+    def findings(self, run_id: int) -> dict[str, tuple[str, str | None, str, str]]:
+        """fingerprint -> (check, object, severity, summary) of one run."""
+        return {r[0]: tuple(r[1:]) for r in self.conn.execute(
+            "SELECT fingerprint, check_id, object, severity, summary FROM findings WHERE run_id = ?", (run_id,))}
+
+    def series(self, run_ids: list[int], name: str) -> list[float | None]:
+        out = []
+        for rid in run_ids:
+            row = self.conn.execute("SELECT value FROM figures WHERE run_id = ? AND name = ?", (rid, name)).fetchone()
+            out.append(row[0] if row else None)
+        return out
+
+    def close(self) -> None:
+        self.conn.close()
+
+
+def open_history(path: str, create: bool = True) -> History:
+    """Open (or create) a history file; UsageError for anything that is not ours."""
+    p = Path(path)
+    if p.is_dir():
+        raise UsageError(f"history {path}: is a directory")
+    if not p.exists() and not create:
+        raise UsageError(f"history file not found: {path}")
+    if not p.exists() and not p.parent.is_dir():
+        raise UsageError(f"history {path}: no such directory {str(p.parent)!r}")
+    try:
+        conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
+    except sqlite3.Error as e:
+        raise UsageError(f"history {path}: cannot open: {e}") from None
+    try:
+        app_id = conn.execute("PRAGMA application_id").fetchone()[0]
+        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        if app_id != APPLICATION_ID and tables:
+            raise UsageError(f"history {path}: a SQLite database of another application, not a db-advisor history")
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+        if version > SCHEMA_VERSION:
+            raise UsageError(f"history {path}: written by a newer db-advisor (schema {version})")
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("PRAGMA foreign_keys = ON")
+        if app_id != APPLICATION_ID:
+            conn.execute("BEGIN IMMEDIATE")
+            for stmt in filter(str.strip, _SCHEMA.split(";")):
+                conn.execute(stmt)
+            conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+            conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+            conn.execute("COMMIT")
+    except UsageError:
+        conn.close()
+        raise
+    except sqlite3.DatabaseError as e:   # "file is not a database", a damaged page
+        conn.close()
+        raise UsageError(f"history {path}: not a db-advisor history file ({e})") from None
+    return History(path, conn)
+
+
+def _unix(iso: str) -> float:
+    return dt.datetime.fromisoformat(iso.replace("Z", "+00:00")).timestamp()
+
+
+SPARKS = "▁▂▃▄▅▆▇█"
+
+
+def sparkline(values: list[float | None]) -> str:
+    """One character per value, scaled between the series' min and max; a gap is a space."""
+    known = [v for v in values if v is not None]
+    if not known:
+        return ""
+    lo, hi = min(known), max(known)
+    span = (hi - lo) or 1.0
+    return "".join(" " if v is None else SPARKS[int((v - lo) / span * (len(SPARKS) - 1))] for v in values)
+
+
+# --- `advisor history`: runs, what changed between them, trends --------------------------
+
+TREND_FIGURES = ("tables_bytes", "used_memory", "oplog_window_s")
+
+
+def summary(hist: History, target: str | None = None, last: int = 30) -> dict[str, Any]:
+    """Per target: its runs (newest last), findings new and resolved between consecutive runs,
+    and the series of the score and the main figures."""
+    out: dict[str, Any] = {"history": hist.path, "targets": []}
+    targets = [target] if target else sorted({r.target for r in hist.runs(limit=100000)})
+    for t in targets:
+        runs = hist.runs(t, limit=last)
+        if not runs:
+            continue
+        changes, before = [], None
+        for r in runs:
+            now = hist.findings(r.id)
+            if before is not None:
+                changes.append({"run_at": r.when,
+                                "new": [{"check": c, "object": o, "severity": s, "summary": m}
+                                        for k, (c, o, s, m) in now.items() if k not in before],
+                                "resolved": [{"check": c, "object": o, "severity": s, "summary": m}
+                                             for k, (c, o, s, m) in before.items() if k not in now]})
+            before = now
+        ids = [r.id for r in runs]
+        trends = {"score": [r.score for r in runs]}
+        for name in TREND_FIGURES:
+            values = hist.series(ids, name)
+            if any(v is not None for v in values):
+                trends[name] = values
+        out["targets"].append({
+            "target": t, "engine": runs[-1].engine,
+            "runs": [{"at": r.when, "score": r.score, "duration_ms": r.duration_ms, "complete": r.complete,
+                      "findings": len(hist.findings(r.id))} for r in runs],
+            "changes": changes, "trends": trends})
+    return out
+
+
+def render_summary(s: dict[str, Any]) -> str:
+    from .units import human_bytes
+    if not s["targets"]:
+        return f"{s['history']}: no runs recorded\n"
+    lines = []
+    for t in s["targets"]:
+        runs = t["runs"]
+        lines.append(f"{t['target']} ({t['engine']}): {len(runs)} run(s), {runs[0]['at']} .. {runs[-1]['at']} UTC")
+        for name, values in t["trends"].items():
+            known = [v for v in values if v is not None]
+            if not known:
+                continue
+            show = (lambda v: f"{v:.0f}") if name in ("score",) else (
+                (lambda v: f"{v / 3600:.1f} h") if name.endswith("_s") else human_bytes)
+            lines.append(f"  {name:<15} {sparkline(values)}  {show(known[0])} -> {show(known[-1])}")
+        for c in t["changes"]:
+            if c["new"] or c["resolved"]:
+                lines.append(f"  {c['run_at']}: "
+                             f"{len(c['new'])} new, {len(c['resolved'])} resolved")
+                lines += [f"    + {f['severity']:<8} [{f['check']}] {f['object'] or '(server)'}" for f in c["new"]]
+                lines += [f"    - {f['severity']:<8} [{f['check']}] {f['object'] or '(server)'}" for f in c["resolved"]]
+        lines.append("")
+    return "\n".join(lines)
