@@ -17,13 +17,19 @@ from .errors import FactUnavailable, TargetLost
 
 Provider = Callable[[Any, "FactStore"], Any]
 _PROVIDERS: dict[str, dict[str, Provider]] = {}
+_COUNTERS: dict[str, dict[str, list]] = {}   # engine -> fact -> [window.Counters]
 
 
-def provides(engine: str, name: str) -> Callable[[Provider], Provider]:
-    """Register `func(session, facts)` as the provider of fact `name` for `engine`."""
+def provides(engine: str, name: str, counters: list | None = None) -> Callable[[Provider], Provider]:
+    """Register `func(session, facts)` as the provider of fact `name` for `engine`.
+
+    `counters` (advisor.window.Counters) says which fields of the value are cumulative, so
+    that a sampling window can judge their increase instead of their value."""
 
     def wrap(func: Provider) -> Provider:
         _PROVIDERS.setdefault(engine, {})[name] = func
+        if counters:
+            _COUNTERS.setdefault(engine, {})[name] = list(counters)
         return func
 
     return wrap
@@ -31,6 +37,11 @@ def provides(engine: str, name: str) -> Callable[[Provider], Provider]:
 
 def providers(engine: str) -> dict[str, Provider]:
     return _PROVIDERS.get(engine, {})
+
+
+def counters(engine: str) -> dict[str, list]:
+    """The cumulative facts of an engine and how to subtract two reads of each."""
+    return _COUNTERS.get(engine, {})
 
 
 _PLAIN = frozenset({type(None), bool, int, float, str})  # exact types JSON keeps as they are
@@ -67,14 +78,37 @@ def jsonable(v: Any) -> Any:
 
 
 class FactStore:
-    """Base: memoized facts with recorded unavailability."""
+    """Base: memoized facts with recorded unavailability.
+
+    With a sampling window (`window`), a cumulative fact read at the window's start is
+    returned as its increase over the window; `values` keeps the raw end reads (that is
+    what a snapshot stores, beside the start reads)."""
+
+    engine: str = ""
 
     def __init__(self) -> None:
         self.values: dict[str, Any] = {}
         self.unavailable: dict[str, dict[str, str | None]] = {}
         self.options: dict[str, Any] = {}
+        self.window: dict[str, Any] | None = None   # {"sample_s", "start": {fact: value}, "started_at"}
+        self._deltas: dict[str, Any] = {}
+
+    def windowed(self, name: str) -> bool:
+        return bool(self.window) and name in self.window["start"]
 
     def get(self, name: str) -> Any:
+        if self.windowed(name):
+            if name not in self._deltas:
+                from .window import delta
+                end = self.values[name] if name in self.values else self._raw(name)
+                self._deltas[name], resets = delta(counters(self.engine).get(name, []),
+                                                   self.window["start"][name], end)
+                if resets:
+                    self.window.setdefault("resets", {})[name] = resets[:20]
+            return self._deltas[name]
+        return self._raw(name)
+
+    def _raw(self, name: str) -> Any:
         if name in self.values:
             return self.values[name]
         if name in self.unavailable:
@@ -127,12 +161,34 @@ class LiveFacts(FactStore):
         return value
 
 
+    def open_window(self, names: list[str], sample_s: float, wait: Callable[[float], None] = time.sleep) -> None:
+        """Start a sampling window: read the cumulative facts among `names` now (in a store of
+        their own, so that nothing read on the way is mistaken for an end value), then wait.
+        The reads after the wait are the window's end."""
+        start = LiveFacts(self.engine, self.session, self.options)
+        cumulative = counters(self.engine)
+        values: dict[str, Any] = {}
+        for name in names:
+            if name in cumulative:
+                try:
+                    values[name] = start.get(name)
+                except FactUnavailable:
+                    pass   # unavailable at the end too; the checks say why
+        self.queries += start.queries
+        self.window = {"sample_s": float(sample_s), "start": values, "started_at": time.time()}
+        wait(sample_s)
+        self.window["ended_at"] = time.time()
+
+
 class SnapshotFacts(FactStore):
     """Facts read back from a snapshot file: nothing is queried."""
 
     def __init__(self, facts: dict[str, Any], unavailable: dict[str, dict] | None = None,
-                 options: dict[str, Any] | None = None):
+                 options: dict[str, Any] | None = None, engine: str = "",
+                 window: dict[str, Any] | None = None):
         super().__init__()
+        self.engine = engine
+        self.window = window
         self.values = dict(facts)
         self.unavailable = dict(unavailable or {})
         self.options = options or {}

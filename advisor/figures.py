@@ -54,9 +54,8 @@ def _mysql(values: dict[str, Any]) -> dict[str, float]:
 
 
 def _redis(values: dict[str, Any]) -> dict[str, float]:
-    info = values.get("redis.info") or {}
-    out = {k: float(info[k]) for k in ("used_memory", "maxmemory") if _num(info.get(k)) is not None}
-    return out
+    memory = (values.get("redis.info") or {}).get("memory") or {}
+    return {k: float(memory[k]) for k in ("used_memory", "maxmemory") if _num(memory.get(k)) is not None}
 
 
 def _mongo(values: dict[str, Any]) -> dict[str, float]:

@@ -23,8 +23,8 @@ def memory(ctx):
     says why that is a problem). Fix: raise maxmemory within the container's memory limit,
     set TTLs on keys that should expire, or shard."""
     history = ctx.fact("redis.history")
-    info = ctx.fact("redis.info")
-    used, cap = info.get("used_memory"), info.get("maxmemory") or 0
+    memory = ctx.fact("redis.info").get("memory") or {}
+    used, cap = memory.get("used_memory"), memory.get("maxmemory") or 0
     if not cap:
         return
     r = rate(history, "used_memory", used)
@@ -39,7 +39,7 @@ def memory(ctx):
         summary=f"used_memory reaches maxmemory ({human_bytes(cap)}) in {left_text(left)} at "
                 f"{human_bytes(r.per_day)} a day (now {human_bytes(used)})",
         evidence={**history_evidence(history, left, **r.evidence(), maxmemory=cap,
-                                     policy=info.get("maxmemory_policy")), "fix_kind": "manual"},
+                                     policy=memory.get("maxmemory_policy")), "fix_kind": "manual"},
         recommendation="Find which keys grow (redis.keys.* findings, `redis-cli --memkeys`), set TTLs "
                        "where data should expire, or raise maxmemory within the pod's memory limit "
                        "(and persist it in the config file or Helm values).",

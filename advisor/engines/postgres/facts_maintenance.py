@@ -5,9 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from advisor.facts import provides
+from advisor.window import Counters
 
 
-@provides("postgres", "pg.databases")
+@provides("postgres", "pg.databases", counters=[
+    Counters(("temp_files", "temp_bytes", "deadlocks", "xact_commit", "xact_rollback"), key=("name",))])
 def databases(s, facts) -> list[dict[str, Any]]:
     """Every database (oldest first, bounded by options.database_limit, default 5000): XID /
     multixact age of its oldest unfrozen row, temp files written."""
@@ -23,7 +25,8 @@ def databases(s, facts) -> list[dict[str, Any]]:
     """, (int(facts.options.get("database_limit", 5000)),))
 
 
-@provides("postgres", "pg.checkpoints")
+@provides("postgres", "pg.checkpoints", counters=[
+    Counters(("timed", "requested", "write_ms", "sync_ms", "buffers_written"))])
 def checkpoints(s, facts) -> dict[str, Any]:
     """Timed vs requested checkpoints since the stats reset.
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from advisor.facts import provides
+from advisor.window import Counters
 
 _USER_SCHEMAS = """n.nspname NOT IN ('pg_catalog', 'information_schema')
           AND n.nspname NOT LIKE 'pg_toast%%' AND n.nspname NOT LIKE 'pg_temp%%'"""
@@ -64,7 +65,11 @@ def invalid_constraints(s, facts) -> list[dict[str, Any]]:
     """, (limit,))
 
 
-@provides("postgres", "pg.cache")
+@provides("postgres", "pg.cache", counters=[
+    Counters(("heap_hit", "heap_read", "idx_hit", "idx_read")),
+    Counters(("heap_hit", "heap_read", "idx_hit", "idx_read"), key=("table_qualified",), path=("tables",),
+             bounded=True),
+    Counters(("hit", "read"), key=("database",), path=("databases",), bounded=True)])
 def cache(s, facts) -> dict[str, Any]:
     """Shared-buffer hits vs reads: tables and indexes of this database, and every database.
 

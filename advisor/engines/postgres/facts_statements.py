@@ -12,6 +12,7 @@ from typing import Any
 
 from advisor.errors import FactUnavailable
 from advisor.facts import provides
+from advisor.window import Counters
 
 ENABLE = ("add pg_stat_statements to shared_preload_libraries, restart, then "
           "CREATE EXTENSION pg_stat_statements; in the database the advisor connects to")
@@ -78,7 +79,16 @@ def index_statement_limit(facts) -> int:
     return int(facts.options.get("index_statement_limit", 500))
 
 
-@provides("postgres", "pg.statements")
+def _window_mean(row: dict) -> dict:
+    """A statement's mean over the window: its time increase over its calls increase."""
+    return {**row, "mean_ms": row["exec_ms"] / row["calls"] if row.get("calls") else 0.0}
+
+
+@provides("postgres", "pg.statements", counters=[
+    Counters(("total_ms",)),
+    Counters(("calls", "rows", "total_ms", "exec_ms", "shared_blks_hit", "shared_blks_read",
+              "temp_blks_written", "blk_read_ms"), key=("queryid", "role", "database"), path=("rows",),
+              derive=_window_mean, bounded=True)])
 def statements(s, facts) -> dict[str, Any]:
     """Top statements by total time (bounded by options.statement_limit, default 500):
     the top of the whole cluster plus the top of the current database, so that

@@ -7,6 +7,7 @@ from typing import Any
 
 from advisor.errors import FactUnavailable
 from advisor.facts import provides
+from advisor.window import Counters
 
 # CONFIG values that are secrets: we keep only whether they are set.
 _SECRET_CONFIG = re.compile(r"pass|auth|secret", re.I)
@@ -50,7 +51,15 @@ def parse_info(raw: bytes | str) -> dict[str, dict[str, Any]]:
     return sections
 
 
-@provides("redis", "redis.info")
+@provides("redis", "redis.info", counters=[
+    Counters(("keyspace_hits", "keyspace_misses", "evicted_keys", "expired_keys", "rejected_connections",
+              "total_commands_processed", "total_connections_received", "total_net_input_bytes",
+              "total_net_output_bytes", "sync_full", "sync_partial_ok", "sync_partial_err",
+              "total_error_replies", "expired_time_cap_reached_count", "total_eviction_exceeded_time",
+              "io_threaded_reads_processed", "io_threaded_writes_processed"), path=("stats",)),
+    Counters(("calls", "usec", "rejected_calls", "failed_calls"), key="*", path=("commandstats",),
+             derive=lambda r: {**r, "usec_per_call": r["usec"] / r["calls"] if r.get("calls") else 0.0}),
+    Counters(("count",), key="*", path=("errorstats",))])
 def info(s, facts) -> dict[str, dict[str, Any]]:
     """INFO everything (commandstats, errorstats, latencystats included); plain INFO before 6."""
     try:

@@ -1,0 +1,109 @@
+"""Sampling windows: judge cumulative counters on what happened between two reads.
+
+Server counters (pg_stat_*, MySQL status and digests, Redis INFO stats, MongoDB
+serverStatus) count since the server started or the statistics were reset. A ratio over
+months hides today's problem and keeps yesterday's. With `--sample SECONDS` the advisor
+reads every cumulative fact the selected checks need, waits, reads them again, and the
+checks see the differences: the same shapes, with each counter field replaced by its
+increase over the window.
+
+A provider declares which fields of its value are counters with `Counters` specs
+(advisor.facts.provides(..., counters=[...])). A spec points at a part of the value (`path`)
+that is either a flat dict of fields, a list of rows matched by `key`, or a dict of rows
+keyed by name (`key="*"`). Rules, each for a reason:
+- a row absent from the first read is new in the window (its whole value counts), unless
+  the first read was cut short by a limit (`truncated`) or is a top-N (`bounded`): then the
+  row is left out, since its starting value is unknown;
+- a counter that went down was reset during the window: its end value is the increase;
+- fields that are not counters (gauges, names, settings) keep their end value.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable
+
+
+@dataclass(frozen=True)
+class Counters:
+    fields: tuple[str, ...]
+    key: tuple[str, ...] | str | None = None   # row identity; "*" = the dict's own keys
+    path: tuple[str, ...] = ()                 # where in the fact's value
+    derive: Callable[[dict], dict] | None = None   # recompute per-row figures (a mean) from the increases
+    bounded: bool = False   # the rows are a top-N: a row absent at the start may have been cut, not new
+
+
+def _num(v: Any) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
+def _sub(start: dict, end: dict, fields: tuple[str, ...], resets: list[str], where: str,
+         derive: Callable[[dict], dict] | None = None) -> dict:
+    out = dict(end)
+    for f in fields:
+        a, b = start.get(f), end.get(f)
+        if _num(a) and _num(b):
+            if b < a:
+                resets.append(f"{where}{f}")
+                out[f] = b
+            else:
+                out[f] = b - a if not (isinstance(a, float) or isinstance(b, float)) else round(b - a, 6)
+    return derive(out) if derive else out
+
+
+def _rowkey(row: dict, key: tuple[str, ...]) -> tuple:
+    return tuple(row.get(k) for k in key)
+
+
+def _apply(spec: Counters, start: Any, end: Any, truncated: bool, resets: list[str]) -> Any:
+    if isinstance(end, list):
+        key = tuple(spec.key or ())
+        before = {_rowkey(r, key): r for r in start or [] if isinstance(r, dict)}
+        out = []
+        for r in end:
+            k = _rowkey(r, key)
+            if k in before:
+                out.append(_sub(before[k], r, spec.fields, resets, f"{k}.", spec.derive))
+            elif not truncated:
+                out.append(r)      # new in the window: all of it happened in the window
+        return out
+    if isinstance(end, dict) and spec.key == "*":
+        out = {}
+        for name, r in end.items():
+            if isinstance(r, dict) and name in (start or {}):
+                out[name] = _sub(start[name], r, spec.fields, resets, f"{name}.", spec.derive)
+            elif not truncated:
+                out[name] = r
+        return out
+    if isinstance(end, dict):
+        return _sub(start or {}, end, spec.fields, resets, "", spec.derive)
+    return end
+
+
+def _get(value: Any, path: tuple[str, ...]) -> Any:
+    for p in path:
+        value = value.get(p) if isinstance(value, dict) else None
+    return value
+
+
+def _set(value: Any, path: tuple[str, ...], part: Any) -> Any:
+    if not path:
+        return part
+    out = dict(value)
+    out[path[0]] = _set(value.get(path[0], {}), path[1:], part)
+    return out
+
+
+def delta(specs: list[Counters], start: Any, end: Any) -> tuple[Any, list[str]]:
+    """The end value with every counter replaced by its increase since start; and the
+    counters found reset during the window."""
+    resets: list[str] = []
+    out = end
+    for spec in specs:
+        s_part, e_part = _get(start, spec.path), _get(end, spec.path)
+        if e_part is None:
+            continue
+        holder = _get(start, spec.path[:-1]) if spec.path else start
+        truncated = spec.bounded or bool(isinstance(holder, dict) and holder.get("truncated"))
+        out = _set(out, spec.path, _apply(spec, s_part, e_part, truncated, resets))
+    return out, resets
