@@ -1,0 +1,43 @@
+"""Subtracting two reads of a cumulative fact: rows matched by key, new rows, top-N rows whose
+start is unknown, counters reset inside the window, derived means, gauges untouched."""
+
+from __future__ import annotations
+
+from advisor.window import Counters, delta
+
+
+def test_flat_counters_and_gauges():
+    out, resets = delta([Counters(("hits", "misses"), path=("stats",))],
+                        {"stats": {"hits": 100, "misses": 10, "clients": 5}, "memory": {"used": 1}},
+                        {"stats": {"hits": 160, "misses": 30, "clients": 7}, "memory": {"used": 2}})
+    assert out == {"stats": {"hits": 60, "misses": 20, "clients": 7}, "memory": {"used": 2}}
+    assert resets == []
+
+
+def test_rows_by_key_new_rows_and_resets():
+    spec = [Counters(("calls",), key=("id",), path=("rows",))]
+    start = {"rows": [{"id": 1, "calls": 10}, {"id": 2, "calls": 50}]}
+    end = {"rows": [{"id": 1, "calls": 15}, {"id": 2, "calls": 3}, {"id": 3, "calls": 4}]}
+    out, resets = delta(spec, start, end)
+    assert out["rows"] == [{"id": 1, "calls": 5}, {"id": 2, "calls": 3}, {"id": 3, "calls": 4}]
+    assert resets == ["(2,).calls"]
+
+
+def test_top_n_rows_absent_at_the_start_are_left_out():
+    spec = [Counters(("calls",), key=("id",), path=("rows",), bounded=True)]
+    out, _ = delta(spec, {"rows": [{"id": 1, "calls": 10}]}, {"rows": [{"id": 1, "calls": 12}, {"id": 9, "calls": 99}]})
+    assert out["rows"] == [{"id": 1, "calls": 2}]
+    spec = [Counters(("calls",), key=("id",), path=("rows",))]
+    out, _ = delta(spec, {"rows": [], "truncated": True}, {"rows": [{"id": 9, "calls": 99}], "truncated": True})
+    assert out["rows"] == []
+
+
+def test_named_rows_and_derived_mean():
+    spec = [Counters(("calls", "usec"), key="*", path=("commandstats",),
+                     derive=lambda r: {**r, "usec_per_call": r["usec"] / r["calls"] if r["calls"] else 0.0})]
+    start = {"commandstats": {"cmdstat_get": {"calls": 100, "usec": 1000, "usec_per_call": 10.0}}}
+    end = {"commandstats": {"cmdstat_get": {"calls": 110, "usec": 1500, "usec_per_call": 13.6},
+                            "cmdstat_set": {"calls": 2, "usec": 8, "usec_per_call": 4.0}}}
+    out, _ = delta(spec, start, end)
+    assert out["commandstats"]["cmdstat_get"] == {"calls": 10, "usec": 500, "usec_per_call": 50.0}
+    assert out["commandstats"]["cmdstat_set"]["calls"] == 2
