@@ -106,6 +106,7 @@ class Event:
     index: int = 0
     total: int = 0
     result: TargetResult | None = None
+    reads: Any = None  # check_finished: what the check read (context.Reads), for contract tests
 
 
 OnEvent = Callable[[Event], None]
@@ -133,10 +134,11 @@ def run_checks(result: TargetResult, checks: list[Check] | tuple[Check, ...], fa
             result.errors.append(TargetError(result.id, f"connection lost during {c.id}: {e}; report is partial"))
             result.skipped.extend(Skipped(result.id, rest.id, "not run: connection to the target was lost")
                                   for rest in checks[i + 1:])
+            on_event(Event("check_finished", result.id, c.id, i + 1, total, reads=ctx.reads))
             break
         except Exception as e:  # a bug in one check must not hide the others
             result.errors.append(TargetError(result.id, f"check {c.id} failed: {type(e).__name__}: {e}"))
-        on_event(Event("check_finished", result.id, c.id, i + 1, total))
+        on_event(Event("check_finished", result.id, c.id, i + 1, total, reads=ctx.reads))
 
 
 def _connect(target: Target, topts: TargetOptions) -> tuple[Any, Any]:
