@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from . import __version__
+from .engines import ENGINES
 from .errors import EXIT_OK, EXIT_UNREACHABLE, EXIT_USAGE, AdvisorError, TargetUnreachable, UsageError
 from .model import Host, Severity
 
@@ -91,6 +92,13 @@ def _add_output(p: argparse.ArgumentParser) -> None:
     p.add_argument("--verbose", "-v", action="store_true", help="text output: show references")
 
 
+def _add_timeout(p: argparse.ArgumentParser) -> None:
+    from .engines.options import DEFAULT_TIMEOUT
+    p.add_argument("--timeout", type=_positive_float, metavar="SECONDS",
+                   help=f"bound on connecting and on each query (default {DEFAULT_TIMEOUT:g}; "
+                        "an inventory target's own timeout wins)")
+
+
 def _add_baseline(p: argparse.ArgumentParser) -> None:
     p.add_argument("--baseline", metavar="FILE",
                    help="report and fail only on findings not recorded in FILE")
@@ -109,20 +117,24 @@ def build_parser() -> argparse.ArgumentParser:
     _add_selection(r)
     _add_output(r)
     _add_baseline(r)
-    r.add_argument("--timeout", type=_positive_float, metavar="SECONDS",
-                   help="bound on connecting and on each query (default 10)")
+    _add_timeout(r)
 
     c = sub.add_parser("checks", help="list every check with its thresholds and references")
     c.add_argument("--json", action="store_true")
     c.add_argument("--markdown", action="store_true", help="the reference page (docs/checks.md)")
     c.add_argument("--config", metavar="FILE")
-    c.add_argument("--engine", choices=["postgres", "mysql", "mongo", "redis"])
+    c.add_argument("--engine", choices=list(ENGINES))
+    c.add_argument("--options", action="store_true", help="list the engine options ([options.<engine>])")
+
+    o = sub.add_parser("options", help="list the engine options ([options.<engine>] in advisor.toml)")
+    o.add_argument("--json", action="store_true")
+    o.add_argument("--engine", choices=list(ENGINES))
 
     s = sub.add_parser("snapshot", help="collect the facts once, to analyze elsewhere")
     s.add_argument("urls", nargs="+", metavar="URL")
     s.add_argument("--output", "-o", metavar="FILE", required=True)
     _add_selection(s)
-    s.add_argument("--timeout", type=_positive_float, metavar="SECONDS")
+    _add_timeout(s)
 
     a = sub.add_parser("analyze", help="report from snapshot files, offline")
     a.add_argument("files", nargs="+", metavar="FILE")
@@ -165,7 +177,7 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--snapshot", metavar="FILE", help="a snapshot file, or a saved JSON report")
     t.add_argument("--inventory", metavar="FILE", help="TOML file naming the targets of a fleet")
     _add_selection(t)
-    t.add_argument("--timeout", type=_positive_float, metavar="SECONDS")
+    _add_timeout(t)
     return p
 
 
@@ -179,13 +191,15 @@ def _options(args: argparse.Namespace, cfg: Any):
             memory = parse_memory(cfg.memory)
         except ValueError as e:
             raise UsageError(f"{cfg.path}: {e}") from None
+    # flags > config file > defaults (an inventory entry wins over both: RunOptions.for_target)
     return RunOptions(
-        timeout=getattr(args, "timeout", None) or cfg.timeout or 10.0,
+        **({"timeout": t} if (t := getattr(args, "timeout", None) or cfg.timeout) else {}),
         host=Host(memory_bytes=memory, cpus=args.cpus or cfg.cpus),
         include=args.checks or cfg.checks,
         exclude=args.skip + cfg.skip,
         thresholds=cfg.thresholds,
         engine_options=cfg.options,
+        mutes=cfg.mutes,
     )
 
 
@@ -230,21 +244,6 @@ def _fail_on(args: argparse.Namespace, cfg: Any) -> Severity | None:
     return Severity.WARNING
 
 
-def _apply_mutes(report: Any, cfg: Any) -> None:
-    if not cfg.mutes:
-        return
-    for t in report.targets:
-        kept = []
-        for f in t.findings:
-            m = next((m for m in cfg.mutes if m.applies(f)), None)
-            if m is None:
-                kept.append(f)
-            else:
-                report.muted.append({"target": f.target, "check": f.check, "object": f.object,
-                                     "reason": m.reason})
-        t.findings = kept
-
-
 def _load_baseline(args: argparse.Namespace) -> Any:
     """Read --baseline before connecting anywhere, so a bad file fails fast."""
     from . import baseline
@@ -268,7 +267,6 @@ def _apply_baseline(report: Any, args: argparse.Namespace, old: Any, fail_on: Se
 
 def cmd_run(args: argparse.Namespace) -> int:
     from . import config, inventory, runner
-    from .report import Report
     from .targets import parse_target
 
     cfg = config.load(args.config)
@@ -282,10 +280,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     _check_selection(opts)
     if inv and inv.parallel:
         opts.max_parallel = inv.parallel
-    report = runner.run(targets, opts) if targets else Report(targets=[])
+    report = runner.inspect(targets, opts)
     if inv:
         report.targets += inv.unusable
-    _apply_mutes(report, cfg)
     fail_on = _apply_baseline(report, args, old, _fail_on(args, cfg))
     _emit(report, args)
     for e in report.errors:
@@ -297,6 +294,8 @@ def cmd_checks(args: argparse.Namespace) -> int:
     from . import config, registry
 
     cfg = config.load(args.config)
+    if args.options:
+        return cmd_options(args)
     if args.markdown:
         from . import checkdocs
         sys.stdout.write(checkdocs.render())
@@ -325,10 +324,24 @@ def cmd_checks(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_options(args: argparse.Namespace) -> int:
+    from .engines.options import OPTIONS
+    rows = {e: [{"name": o.name, "type": o.type.__name__, "default": o.default, "help": o.help}
+                for o in opts.values()]
+            for e, opts in OPTIONS.items() if not args.engine or e == args.engine}
+    if getattr(args, "json", False):
+        print(json.dumps({"options": rows}, indent=2))
+        return EXIT_OK
+    for engine, options in rows.items():
+        print(f"[options.{engine}]")
+        for o in options:
+            print(f"    {o['name']:<28} {o['type']:<5} {o['default']!r:<8} {o['help']}")
+    return EXIT_OK
+
+
 def cmd_snapshot(args: argparse.Namespace) -> int:
-    from . import config, runner
+    from . import config, runner, snapshot
     from .targets import parse_target
-    import datetime as dt
 
     cfg = config.load(args.config)
     targets = [parse_target(u) for u in args.urls]
@@ -336,87 +349,23 @@ def cmd_snapshot(args: argparse.Namespace) -> int:
     opts = _options(args, cfg)
     _check_selection(opts)
     entries = [runner.collect(t, opts) for t in targets]
-    doc = {
-        "snapshot_version": runner.SNAPSHOT_VERSION,
-        "tool": {"name": "db-advisor", "version": __version__},
-        "taken_at": dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat(),
-        "host": {"memory_bytes": opts.host.memory_bytes, "cpus": opts.host.cpus},
-        "targets": entries,
-    }
-    try:
-        Path(args.output).write_text(json.dumps(doc, indent=1, default=str))
-    except OSError as e:
-        raise UsageError(f"cannot write {args.output}: {e.strerror}") from None
+    snapshot.write(snapshot.document(entries, opts.host), args.output)
     n = sum(len(e["facts"]) for e in entries)
     print(f"advisor: wrote {args.output}: {len(entries)} target(s), {n} facts", file=sys.stderr)
     return EXIT_OK
 
 
-def load_snapshot(path: str) -> dict[str, Any]:
-    from . import runner
-    try:
-        doc = json.loads(Path(path).read_text())
-    except FileNotFoundError:
-        raise UsageError(f"snapshot file not found: {path}") from None
-    except (OSError, ValueError) as e:
-        raise UsageError(f"{path}: not a snapshot file: {e}") from None
-    if isinstance(doc, dict) and "findings" in doc and "schema_version" in doc:
-        raise UsageError(f"{path}: this is a report (advisor run --json), not a snapshot: "
-                         "take one with 'advisor snapshot URL -o FILE'")
-    if not isinstance(doc, dict) or doc.get("snapshot_version") != runner.SNAPSHOT_VERSION:
-        raise UsageError(f"{path}: not a db-advisor snapshot (snapshot_version {runner.SNAPSHOT_VERSION})")
-    problem = _snapshot_problem(doc)
-    if problem:
-        raise UsageError(f"{path}: damaged snapshot: {problem}")
-    return doc
-
-
-def _snapshot_problem(doc: dict[str, Any]) -> str | None:
-    """The first structural defect of a snapshot document, or None."""
-    from .engines import NAMES
-    targets = doc.get("targets")
-    if not isinstance(targets, list) or not targets:
-        return "'targets' must be a non-empty list"
-    if not isinstance(doc.get("host", {}), dict):
-        return "'host' must be an object"
-    for i, t in enumerate(targets):
-        if not isinstance(t, dict) or not all(isinstance(t.get(k), str) for k in ("id", "engine", "url")):
-            return f"target #{i + 1} needs 'id', 'engine' and 'url' strings"
-        if t["engine"] not in NAMES:
-            return f"target {t['id']!r}: unknown engine {t['engine']!r} (known: {', '.join(NAMES)})"
-        for key in ("facts", "unavailable", "options"):
-            if not isinstance(t.get(key, {}), dict):
-                return f"target {t['id']!r}: {key!r} must be an object"
-        if not isinstance(t.get("errors", []), list):
-            return f"target {t['id']!r}: 'errors' must be a list"
-    return None
-
-
-def apply_snapshot_host(opts: Any, doc: dict[str, Any]) -> None:
-    """Host memory/cpus recorded in the snapshot, unless given on the command line."""
-    host = doc.get("host") or {}
-    if opts.host.memory_bytes is None:
-        opts.host.memory_bytes = host.get("memory_bytes")
-    if opts.host.cpus is None:
-        opts.host.cpus = host.get("cpus")
-
-
 def cmd_analyze(args: argparse.Namespace) -> int:
-    from . import config, runner
-    from .report import Report
+    from . import config, runner, snapshot
 
     cfg = config.load(args.config)
     _check_writable(args.output, args.write_baseline)
     old = _load_baseline(args)
     opts = _options(args, cfg)
     _check_selection(opts)
-    results = []
-    for path in args.files:
-        doc = load_snapshot(path)
-        apply_snapshot_host(opts, doc)
-        results += [runner.analyze_snapshot(e, opts) for e in doc["targets"]]
-    report = Report(targets=results)
-    _apply_mutes(report, cfg)
+    sources = [s for path in args.files for s in snapshot.sources(snapshot.load(path))]
+    opts.max_parallel = 1  # offline: nothing to wait for
+    report = runner.inspect(sources, opts)
     fail_on = _apply_baseline(report, args, old, _fail_on(args, cfg))
     _emit(report, args)
     return report.exit_code(fail_on)
@@ -429,8 +378,7 @@ def cmd_tui(args: argparse.Namespace) -> int:
     opts = _options(args, cfg)
     _check_selection(opts)
     from .tui import run_app  # textual is imported only here
-    return run_app(args.urls, opts, snapshot=args.snapshot, inventory=inv,
-                   mute=lambda report: _apply_mutes(report, cfg))
+    return run_app(args.urls, opts, snapshot=args.snapshot, inventory=inv)
 
 
 def cmd_size(args: argparse.Namespace) -> int:
@@ -478,7 +426,8 @@ def cmd_history(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-COMMANDS = {"diff": cmd_diff, "history": cmd_history, "run": cmd_run, "checks": cmd_checks, "snapshot": cmd_snapshot,
+COMMANDS = {"diff": cmd_diff, "history": cmd_history, "run": cmd_run, "checks": cmd_checks, "options": cmd_options,
+            "snapshot": cmd_snapshot,
             "analyze": cmd_analyze, "tui": cmd_tui, "size": cmd_size}
 
 

@@ -17,7 +17,6 @@ else:  # pragma: no cover
 from .errors import UsageError
 from .model import Finding, Severity
 
-ENGINES = ("mongo", "mysql", "postgres", "redis")  # the names [options.<engine>] accepts
 _TOP_KEYS = {"fail_on", "checks", "skip", "timeout", "memory", "cpus", "thresholds", "options", "mute"}
 
 
@@ -122,14 +121,17 @@ def parse(data: dict[str, Any], where: str = "config") -> Config:
             if expected and _kind(value) != expected:
                 raise UsageError(f"{where}: threshold {check_id}.{name} must be a {expected}, not {value!r}")
         cfg.thresholds[check_id] = dict(values)
+    from .engines import ENGINES
+    from .engines.options import problems
     for engine, values in (data.get("options") or {}).items():
         if engine not in ENGINES:
-            raise UsageError(f"{where}: options for unknown engine {engine!r} (known: {', '.join(ENGINES)})")
+            raise UsageError(f"{where}: options for unknown engine {engine!r} "
+                             f"(known: {', '.join(sorted(ENGINES))})")
         if not isinstance(values, dict):
             raise UsageError(f"{where}: options.{engine} must be a table ([options.{engine}])")
-        bad = [k for k, v in values.items() if isinstance(v, (dict, list))]
-        if bad:
-            raise UsageError(f"{where}: options.{engine}.{bad[0]} must be a number, string or boolean")
+        found = problems(engine, values)
+        if found:
+            raise UsageError(f"{where}: {found[0]}")
         cfg.options[engine] = dict(values)
     for i, m in enumerate(data.get("mute") or []):
         if not isinstance(m, dict) or "check" not in m or not m.get("reason"):

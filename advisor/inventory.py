@@ -68,6 +68,7 @@ def parse(data: dict[str, Any], where: str = "inventory") -> Inventory:
     if not isinstance(entries, list) or not entries:
         raise UsageError(f"{where}: no [[target]] tables")
     defaults = _settings(data, where)
+    _defaults_options(defaults.get("options", {}), where)
     inv = Inventory(path=where, parallel=_parallel(data.get("parallel"), where))
     seen: set[str] = set()
     for i, entry in enumerate(entries):
@@ -97,9 +98,32 @@ def parse(data: dict[str, Any], where: str = "inventory") -> Inventory:
             target = _from_env(str(entry["url_env"]), name, inv)
             if target is None:
                 continue
+        _check_options(target.engine, settings, own.get("options", {}), label)
         target.options = settings
         inv.targets.append(target)
     return inv
+
+
+def _check_options(engine: str, settings: dict[str, Any], own: dict[str, Any], label: str) -> None:
+    """A target's own options must be declared for its engine; the file's default options apply
+    to the targets whose engine declares them (a mixed fleet shares one defaults table)."""
+    from .engines.options import OPTIONS, problems
+    found = problems(engine, own)
+    if found:
+        raise UsageError(f"{label}: {found[0]}")
+    settings["options"] = {k: v for k, v in settings.get("options", {}).items()
+                           if k in own or k in OPTIONS[engine]}
+    found = problems(engine, settings["options"])
+    if found:
+        raise UsageError(f"{label}: {found[0]}")
+
+
+def _defaults_options(values: dict[str, Any], where: str) -> None:
+    from .engines.options import OPTIONS
+    known = {name for opts in OPTIONS.values() for name in opts}
+    unknown = sorted(set(values) - known)
+    if unknown:
+        raise UsageError(f"{where}: no engine has option {unknown[0]!r} (valid: {', '.join(sorted(known))})")
 
 
 def _parallel(v: Any, where: str) -> int | None:

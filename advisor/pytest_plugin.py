@@ -56,31 +56,38 @@ def describe(findings: list, target: str, fail_on: Any) -> str:
 
 
 def advise(url: str, fail_on: Any = "warning", ignore: Iterable[str] = (), checks: Iterable[str] = (),
-           skip: Iterable[str] = (), memory: Any = None, cpus: int | None = None, timeout: float = 10.0,
+           skip: Iterable[str] = (), memory: Any = None, cpus: int | None = None, timeout: float | None = None,
            thresholds: dict | None = None, options: dict | None = None, config: str | None = None):
     """Run the advisor on `url`; raise AssertionError if findings >= fail_on remain, else return the Report."""
     __tracebackhide__ = True
     from advisor import config as config_mod
-    from advisor.cli import _apply_mutes
+    from advisor.engines.options import problems
     from advisor.model import Host
-    from advisor.runner import RunOptions, run
+    from advisor.runner import RunOptions, inspect
     from advisor.targets import parse_target
     from advisor.units import parse_memory
 
     level = _severity(fail_on)
     ignore = [ignore] if isinstance(ignore, str) else list(ignore)
     cfg = config_mod.load(config)
+    target = parse_target(url)
+    if options and isinstance(options.get(target.engine), dict):  # {"postgres": {...}} as in advisor.toml
+        options = options[target.engine]
+    if options:  # [options.<engine>] of this target's engine
+        found = problems(target.engine, options)
+        if found:
+            raise ValueError(f"db_advisor(options=...): {found[0]}")
+    # the call's arguments > the project's config file > defaults (as flags are for `advisor run`)
     opts = RunOptions(
-        timeout=timeout,
+        **({"timeout": t} if (t := timeout or cfg.timeout) else {}),
         host=Host(memory_bytes=parse_memory(memory) if memory is not None else None, cpus=cpus),
         include=[checks] if isinstance(checks, str) else list(checks),
         exclude=([skip] if isinstance(skip, str) else list(skip)) + cfg.skip,
         thresholds={**cfg.thresholds, **(thresholds or {})},
-        engine_options={**cfg.options, **(options or {})},
+        engine_options={**cfg.options, target.engine: {**cfg.options.get(target.engine, {}), **(options or {})}},
+        mutes=cfg.mutes,
     )
-    target = parse_target(url)
-    report = run([target], opts)
-    _apply_mutes(report, cfg)
+    report = inspect([target], opts)
     for t in report.targets:
         kept = []
         for f in t.findings:

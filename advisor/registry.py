@@ -11,11 +11,11 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable
 
+from .engines import ENGINE_OF_PREFIX as _ENGINE_OF_PREFIX, ENGINES as _ENGINES
 from .model import CATEGORIES, Severity
 
-ENGINES = ("postgres", "mysql", "mongo", "redis")
-_ID_RE = re.compile(r"^(pg|mysql|mongo|redis)\.[a-z0-9_]+(\.[a-z0-9_]+)+$")
-_ENGINE_OF_PREFIX = {"pg": "postgres", "mysql": "mysql", "mongo": "mongo", "redis": "redis"}
+ENGINES = tuple(_ENGINES)
+_ID_RE = re.compile(rf"^({'|'.join(_ENGINE_OF_PREFIX)})\.[a-z0-9_]+(\.[a-z0-9_]+)+$")
 
 
 @dataclass(frozen=True)
@@ -40,6 +40,7 @@ class Check:
     func: Callable
     thresholds: dict[str, Threshold] = field(default_factory=dict)
     doc: str = ""
+    options: tuple[str, ...] = ()  # engine options the check itself reads (ctx.options)
     plugin: str | None = None  # distribution name for entry-point checks
 
     def matches(self, pattern: str) -> bool:
@@ -55,7 +56,8 @@ _REGISTRY: dict[str, Check] = {}
 
 
 def check(*, id: str, title: str, category: str, severity: Severity | str, facts: Iterable[str],
-          reference: str, thresholds: dict[str, Threshold] | None = None) -> Callable:
+          reference: str, thresholds: dict[str, Threshold] | None = None,
+          options: Iterable[str] = ()) -> Callable:
     """Register a check: a function of a CheckContext that yields Findings."""
 
     def wrap(func: Callable) -> Callable:
@@ -64,7 +66,7 @@ def check(*, id: str, title: str, category: str, severity: Severity | str, facts
             id=id, title=title, engine=_ENGINE_OF_PREFIX.get(id.split(".")[0], "?"),
             category=category, severity=sev, facts=tuple(facts), reference=reference,
             func=func, thresholds=dict(thresholds or {}), doc=inspect.cleandoc(func.__doc__ or ""),
-            plugin=getattr(func, "__advisor_plugin__", None),
+            plugin=getattr(func, "__advisor_plugin__", None), options=tuple(options),
         )
         problems = validate(c)
         if problems:

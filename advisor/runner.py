@@ -1,14 +1,30 @@
-"""Run checks against targets (live or from a snapshot) and build the report."""
+"""The run pipeline: one entry point, `inspect(sources, options, on_event)`.
+
+    sources (live Targets, snapshot entries)
+      -> options resolved once per target (TargetOptions)
+      -> facts (live session or snapshot) -> selected checks -> findings
+      -> TargetResult -> Report (config mutes applied)
+
+`advisor run`, `advisor analyze`, the TUI, the pytest fixture and fleet inventories all
+go through `inspect`; `collect` (for `advisor snapshot`) shares the same resolution.
+
+Option precedence, per target (docs/architecture.md):
+    inventory entry > inventory defaults > command-line flags > config file > defaults
+and for [options.<engine>]: inventory target > inventory defaults > config file > a
+snapshot's recorded options > the declared defaults (advisor/engines/options.py).
+`timeout` is the run's own setting, never an engine option.
+"""
 
 from __future__ import annotations
 
 import threading
 import time
-from dataclasses import dataclass, field, replace
-from typing import Any, Callable
+from dataclasses import dataclass, field
+from typing import Any, Callable, Union
 
 from . import engines, registry, scoring
 from .context import CheckContext
+from .engines.options import DEFAULT_TIMEOUT
 from .errors import AdvisorError, FactUnavailable, TargetLost, TargetUnreachable
 from .facts import FactStore, LiveFacts, SnapshotFacts
 from .model import Host, Skipped, TargetError, TargetResult
@@ -19,36 +35,95 @@ from .targets import Target, scrub
 
 @dataclass
 class RunOptions:
-    timeout: float = 10.0
+    """What a command asks for (flags and config file, already merged); the same for every target."""
+
+    timeout: float = DEFAULT_TIMEOUT
     host: Host = field(default_factory=Host)
     include: list[str] = field(default_factory=list)
     exclude: list[str] = field(default_factory=list)
     thresholds: dict[str, dict[str, Any]] = field(default_factory=dict)
     engine_options: dict[str, dict[str, Any]] = field(default_factory=dict)  # [options.<engine>]
     max_parallel: int = 8
+    mutes: list[Any] = field(default_factory=list)  # config.Mute: applied to the report
 
     def checks_for(self, engine: str) -> list[Check]:
         return registry.select(engine, self.include, self.exclude)
 
-    def for_engine(self, engine: str) -> dict[str, Any]:
-        return {"timeout": self.timeout, **self.engine_options.get(engine, {})}
+    def for_target(self, source: "Source") -> "TargetOptions":
+        """The options of one target, resolved once (see the module docstring for precedence)."""
+        if isinstance(source, Target):
+            engine, own, recorded_options, recorded_host = source.engine, source.options or {}, {}, {}
+        else:
+            entry, recorded_host = (source.entry, source.host) if isinstance(source, SnapshotEntry) else (source, {})
+            engine, own, recorded_options = entry["engine"], {}, entry.get("options", {})
+        recorded_options = {k: v for k, v in recorded_options.items() if k != "timeout"}
+        return TargetOptions(
+            engine=engine,
+            timeout=own.get("timeout", self.timeout),
+            host=Host(memory_bytes=own.get("memory_bytes", self.host.memory_bytes or recorded_host.get("memory_bytes")),
+                      cpus=own.get("cpus", self.host.cpus or recorded_host.get("cpus"))),
+            options={**recorded_options, **self.engine_options.get(engine, {}), **own.get("options", {})},
+            checks=tuple(self.checks_for(engine)),
+            thresholds=self.thresholds,
+        )
 
-    def for_target(self, target: Target) -> "RunOptions":
-        """These options with a target's own timeout/memory/cpus/options (from an inventory)."""
-        o = target.options
-        if not o:
-            return self
-        engine_options = dict(self.engine_options)
-        if o.get("options"):
-            engine_options[target.engine] = {**engine_options.get(target.engine, {}), **o["options"]}
-        return replace(self, timeout=o.get("timeout", self.timeout), engine_options=engine_options,
-                       host=Host(memory_bytes=o.get("memory_bytes", self.host.memory_bytes),
-                                 cpus=o.get("cpus", self.host.cpus)))
+
+@dataclass(frozen=True)
+class TargetOptions:
+    """Everything that decides how one target is inspected, resolved once."""
+
+    engine: str
+    timeout: float
+    host: Host
+    options: dict[str, Any]          # [options.<engine>], declared names only
+    checks: tuple[Check, ...]        # selected: --checks/--skip, checks/skip of the config
+    thresholds: dict[str, dict[str, Any]]
+
+    def session_options(self) -> dict[str, Any]:
+        """What an engine's connect() and the fact providers read."""
+        return {**self.options, "timeout": self.timeout}
 
 
-def run_checks(result: TargetResult, checks: list[Check], facts: FactStore, opts: RunOptions) -> None:
-    """Judge every check on the facts; a lost connection ends the target with a partial report."""
+@dataclass(frozen=True)
+class SnapshotEntry:
+    """One target of a snapshot file, with the host recorded in that file."""
+
+    entry: dict[str, Any]
+    host: dict[str, Any] = field(default_factory=dict)
+
+
+Source = Union[Target, SnapshotEntry, dict]  # a plain dict is a snapshot entry without host
+
+
+@dataclass(frozen=True)
+class Event:
+    """Progress of a run. kind: target_started | check_started | check_finished | target_finished.
+    `index` counts checks from 1 out of `total`; target_finished carries the result."""
+
+    kind: str
+    target: str
+    check: str | None = None
+    index: int = 0
+    total: int = 0
+    result: TargetResult | None = None
+    reads: Any = None  # check_finished: what the check read (context.Reads), for contract tests
+
+
+OnEvent = Callable[[Event], None]
+
+
+def _quiet(_: Event) -> None:
+    pass
+
+
+def run_checks(result: TargetResult, checks: list[Check] | tuple[Check, ...], facts: FactStore,
+               opts: RunOptions | TargetOptions, on_event: OnEvent = _quiet) -> None:
+    """Judge every check on the facts; a lost connection ends the target with a partial report.
+
+    `on_event` may raise a BaseException (not an Exception) to abandon the run (TUI cancel)."""
+    total = len(checks)
     for i, c in enumerate(checks):
+        on_event(Event("check_started", result.id, c.id, i + 1, total))
         ctx = CheckContext(c, result.id, facts, opts.host, c.effective_thresholds(opts.thresholds))
         try:
             result.findings.extend(c.func(ctx) or [])
@@ -59,22 +134,24 @@ def run_checks(result: TargetResult, checks: list[Check], facts: FactStore, opts
             result.errors.append(TargetError(result.id, f"connection lost during {c.id}: {e}; report is partial"))
             result.skipped.extend(Skipped(result.id, rest.id, "not run: connection to the target was lost")
                                   for rest in checks[i + 1:])
+            on_event(Event("check_finished", result.id, c.id, i + 1, total, reads=ctx.reads))
             break
         except Exception as e:  # a bug in one check must not hide the others
             result.errors.append(TargetError(result.id, f"check {c.id} failed: {type(e).__name__}: {e}"))
+        on_event(Event("check_finished", result.id, c.id, i + 1, total, reads=ctx.reads))
 
 
-def _connect(target: Target, opts: RunOptions) -> tuple[Any, Any]:
+def _connect(target: Target, topts: TargetOptions) -> tuple[Any, Any]:
     engine = engines.load(target.engine)
-    return engine, engine.connect(target, opts.for_engine(target.engine))
+    return engine, engine.connect(target, topts.session_options())
 
 
-def inspect_target(target: Target, opts: RunOptions) -> TargetResult:
+def _inspect_live(target: Target, topts: TargetOptions, on_event: OnEvent) -> TargetResult:
     result = TargetResult(id=target.id, engine=target.engine, url=target.redacted)
     t0 = time.monotonic()
     secrets = [target.password]
     try:
-        engine, session = _connect(target, opts)
+        engine, session = _connect(target, topts)
     except Exception as e:  # a driver's surprise on one target must not end the others' runs
         msg = str(e) if isinstance(e, AdvisorError) else f"cannot connect: {type(e).__name__}: {e}"
         result.reachable = False
@@ -82,12 +159,12 @@ def inspect_target(target: Target, opts: RunOptions) -> TargetResult:
         result.duration_ms = int((time.monotonic() - t0) * 1000)
         return result
     try:
-        facts = LiveFacts(target.engine, session, opts.for_engine(target.engine))
+        facts = LiveFacts(target.engine, session, topts.session_options())
         try:
             result.server_version = engine.server_version(facts)
         except (FactUnavailable, TargetLost):
             pass
-        run_checks(result, opts.checks_for(target.engine), facts, opts)
+        run_checks(result, topts.checks, facts, topts, on_event)
         for e in result.errors:
             e.message = scrub(e.message, secrets)
         result.score = scoring.score(result.findings)
@@ -95,6 +172,69 @@ def inspect_target(target: Target, opts: RunOptions) -> TargetResult:
         engine.close(session)
         result.duration_ms = int((time.monotonic() - t0) * 1000)
     return result
+
+
+def _inspect_snapshot(entry: dict[str, Any], topts: TargetOptions, on_event: OnEvent) -> TargetResult:
+    result = TargetResult(id=entry["id"], engine=entry["engine"], url=entry["url"],
+                          server_version=entry.get("server_version"))
+    t0 = time.monotonic()
+    facts = SnapshotFacts(entry.get("facts", {}), entry.get("unavailable", {}), topts.session_options())
+    result.errors.extend(TargetError(result.id, m) for m in entry.get("errors", []))
+    result.complete = not entry.get("errors")  # a snapshot cut short by a lost connection
+    run_checks(result, topts.checks, facts, topts, on_event)
+    result.score = scoring.score(result.findings)
+    result.duration_ms = int((time.monotonic() - t0) * 1000)
+    return result
+
+
+def source_id(source: Source) -> str:
+    if isinstance(source, Target):
+        return source.id
+    return (source.entry if isinstance(source, SnapshotEntry) else source)["id"]
+
+
+def inspect_one(source: Source, opts: RunOptions, on_event: OnEvent = _quiet) -> TargetResult:
+    """One target (live or from a snapshot), its options resolved once, progress as events."""
+    topts = opts.for_target(source)
+    on_event(Event("target_started", source_id(source), total=len(topts.checks)))
+    if isinstance(source, Target):
+        result = _inspect_live(source, topts, on_event)
+    else:
+        result = _inspect_snapshot(source.entry if isinstance(source, SnapshotEntry) else source, topts, on_event)
+    on_event(Event("target_finished", result.id, total=len(topts.checks), result=result))
+    return result
+
+
+def inspect(sources: list[Source], opts: RunOptions, on_event: OnEvent | None = None) -> Report:
+    """The pipeline: every source inspected (concurrently, at most opts.max_parallel; one slow or
+    dead target never stops the others), mutes applied. `on_event` may be called from several
+    threads at once."""
+    on_event = on_event or _quiet
+    workers = max(1, min(opts.max_parallel, len(sources)))
+    if workers == 1:
+        results = [inspect_one(s, opts, on_event) for s in sources]
+    else:
+        results = _parallel_map(lambda s: inspect_one(s, opts, on_event), sources, workers)
+    report = Report(targets=results)
+    report.extra_errors.extend(TargetError("plugins", m) for m in registry.plugin_errors)
+    apply_mutes(report, opts.mutes)
+    return report
+
+
+def apply_mutes(report: Report, mutes: list[Any]) -> None:
+    """Move findings matched by a config [[mute]] to report.muted, with its reason."""
+    if not mutes:
+        return
+    for t in report.targets:
+        kept = []
+        for f in t.findings:
+            m = next((m for m in mutes if m.applies(f)), None)
+            if m is None:
+                kept.append(f)
+            else:
+                report.muted.append({"target": f.target, "check": f.check, "object": f.object,
+                                     "reason": m.reason})
+        t.findings = kept
 
 
 def _parallel_map(fn: Callable[[Any], Any], items: list[Any], workers: int) -> list[Any]:
@@ -127,39 +267,37 @@ def _parallel_map(fn: Callable[[Any], Any], items: list[Any], workers: int) -> l
     return results
 
 
+# --- the names earlier callers (and tests) use: thin shells over the pipeline --------------
+
+def inspect_target(target: Target, opts: RunOptions) -> TargetResult:
+    return inspect_one(target, opts)
+
+
+def analyze_snapshot(entry: dict[str, Any], opts: RunOptions) -> TargetResult:
+    return inspect_one(entry, opts)
+
+
 def run(targets: list[Target], opts: RunOptions) -> Report:
-    """Inspect targets concurrently; one slow or dead target never stops the others."""
-    workers = max(1, min(opts.max_parallel, len(targets)))
-    if workers == 1:
-        results = [inspect_target(t, opts.for_target(t)) for t in targets]
-    else:
-        results = _parallel_map(lambda t: inspect_target(t, opts.for_target(t)), targets, workers)
-    report = Report(targets=results)
-    report.extra_errors.extend(TargetError("plugins", m) for m in registry.plugin_errors)
-    return report
-
-
-# --- snapshots ---------------------------------------------------------------
-
-SNAPSHOT_VERSION = 1
+    return inspect(list(targets), opts)
 
 
 def collect(target: Target, opts: RunOptions) -> dict[str, Any]:
     """Read every fact the selected checks need, once; return a JSON-ready snapshot entry."""
+    topts = opts.for_target(target)
     entry: dict[str, Any] = {"id": target.id, "engine": target.engine, "url": target.redacted,
                              "facts": {}, "unavailable": {}, "errors": []}
     t0 = time.monotonic()
     try:
-        engine, session = _connect(target, opts)
+        engine, session = _connect(target, topts)
     except TargetUnreachable as e:
         raise TargetUnreachable(scrub(str(e), [target.password])) from None
     try:
-        facts = LiveFacts(target.engine, session, opts.for_engine(target.engine))
+        facts = LiveFacts(target.engine, session, topts.session_options())
         try:
             entry["server_version"] = engine.server_version(facts)
         except FactUnavailable:
             entry["server_version"] = None
-        needed = sorted({f for c in opts.checks_for(target.engine) for f in c.facts})
+        needed = sorted({f for c in topts.checks for f in c.facts})
         for name in needed:
             try:
                 facts.get(name)
@@ -169,22 +307,8 @@ def collect(target: Target, opts: RunOptions) -> dict[str, Any]:
                 entry["errors"].append(f"connection lost while reading {name}: {e}; snapshot is partial")
                 break
         entry["facts"], entry["unavailable"] = facts.values, facts.unavailable
-        entry["options"] = opts.for_engine(target.engine)
+        entry["options"] = topts.session_options()
     finally:
         engine.close(session)
     entry["duration_ms"] = int((time.monotonic() - t0) * 1000)
     return entry
-
-
-def analyze_snapshot(entry: dict[str, Any], opts: RunOptions) -> TargetResult:
-    result = TargetResult(id=entry["id"], engine=entry["engine"], url=entry["url"],
-                          server_version=entry.get("server_version"))
-    t0 = time.monotonic()
-    facts = SnapshotFacts(entry.get("facts", {}), entry.get("unavailable", {}),
-                          {**entry.get("options", {}), **opts.engine_options.get(entry["engine"], {})})
-    result.errors.extend(TargetError(result.id, m) for m in entry.get("errors", []))
-    result.complete = not entry.get("errors")  # a snapshot cut short by a lost connection
-    run_checks(result, opts.checks_for(entry["engine"]), facts, opts)
-    result.score = scoring.score(result.findings)
-    result.duration_ms = int((time.monotonic() - t0) * 1000)
-    return result

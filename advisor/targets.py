@@ -9,12 +9,7 @@ from urllib.parse import SplitResult, parse_qsl, quote, unquote, urlsplit
 
 from .errors import UsageError
 
-SCHEMES = {
-    "postgresql": "postgres", "postgres": "postgres",
-    "mysql": "mysql", "mariadb": "mysql",
-    "mongodb": "mongo", "mongodb+srv": "mongo",
-    "redis": "redis", "rediss": "redis",
-}
+from .engines import SCHEMES
 
 _SECRET_PARAMS = {"password", "pass", "pwd", "sslpassword", "secret", "token", "authtoken"}
 

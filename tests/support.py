@@ -107,3 +107,77 @@ class MySqlScratch:
     def drop(self) -> None:
         self.sql(f"DROP DATABASE IF EXISTS `{self.name}`")
         self.conn.close()
+
+
+# ---- judging checks on facts (offline) ----
+
+class Judged:
+    """The outcome of judging checks on facts: findings, skipped, and what each check read."""
+
+    def __init__(self, result, reads: dict):
+        self.result = result
+        self.findings = result.findings
+        self.skipped = result.skipped
+        self.errors = result.errors
+        self.reads = reads  # check id -> advisor.context.Reads
+
+    def skip_reason(self, check_id: str) -> str | None:
+        return next((s.reason for s in self.skipped if s.check == check_id), None)
+
+
+def undeclared(check, reads) -> list[str]:
+    """What a check read but does not declare in @check(facts=..., options=...)."""
+    return sorted([f"fact {n}" for n in reads.facts - set(check.facts)]
+                  + [f"option {n}" for n in reads.options - set(check.options)])
+
+
+def judge(checks, facts: dict, *, thresholds: dict | None = None, unavailable: dict | None = None,
+          options: dict | None = None, memory: int | None = None, cpus: int | None = None,
+          target: str = "recorded", errors_ok: bool = False, strict: bool = True) -> Judged:
+    """Run checks (an id, a glob, a Check or a list of them) on recorded facts, the way a run does.
+
+    thresholds: {name: value} for one check, or {check id: {name: value}}; options: the
+    engine's [options.<engine>]. Fails the test when a check errors (unless errors_ok) or,
+    with strict, reads a fact or option it does not declare (docs/architecture.md)."""
+    from advisor import registry
+    from advisor.facts import SnapshotFacts
+    from advisor.model import Host, TargetResult
+    from advisor.registry import Check
+    from advisor.runner import RunOptions, run_checks
+
+    selected: list[Check] = []
+    for item in ([checks] if isinstance(checks, (str, Check)) else list(checks)):
+        if isinstance(item, Check):
+            selected.append(item)
+        else:
+            found = registry.select(None, [item])
+            assert found, f"no check matches {item!r}"
+            selected += found
+    if thresholds and not all(isinstance(v, dict) for v in thresholds.values()):
+        assert len(selected) == 1, "give thresholds as {check id: {...}} for several checks"
+        thresholds = {selected[0].id: thresholds}
+    engine = selected[0].engine
+    res = TargetResult(id=target, engine=engine, url=f"{engine}://{target}")
+    opts = RunOptions(host=Host(memory_bytes=memory, cpus=cpus), thresholds=thresholds or {})
+    reads: dict = {}
+
+    def on_event(e) -> None:
+        if e.kind == "check_finished":
+            reads[e.check] = e.reads
+
+    run_checks(res, selected, SnapshotFacts(facts, unavailable, options), opts, on_event)
+    if not errors_ok:
+        assert not res.errors, [e.message for e in res.errors]
+    if strict:
+        bad = {c.id: undeclared(c, reads[c.id]) for c in selected if c.id in reads and undeclared(c, reads[c.id])}
+        assert not bad, f"checks read what they do not declare: {bad}"
+    return Judged(res, reads)
+
+
+def require_checks(*ids: str) -> None:
+    """Fail (never skip) when a check id is not registered: a renamed check must not turn its
+    tests into silent skips."""
+    from advisor import registry
+    known = {c.id for c in registry.all_checks()}
+    missing = [i for i in ids if i not in known]
+    assert not missing, f"unknown check id(s): {', '.join(missing)} (renamed? see 'advisor checks')"

@@ -6,7 +6,7 @@ headless commands (tests/tui/test_headless.py enforces it).
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Any
 
 from advisor.runner import RunOptions
 
@@ -18,7 +18,7 @@ def load_sources(path: str, opts: RunOptions) -> list[Source]:
     import json
     from pathlib import Path
 
-    from advisor.cli import apply_snapshot_host, load_snapshot
+    from advisor import snapshot
     from advisor.report import Report
 
     try:
@@ -30,9 +30,8 @@ def load_sources(path: str, opts: RunOptions) -> list[Source]:
         for t in report.targets:
             t.reachable = not (t.score is None and t.errors)
         return [Source(label=t.id, engine=t.engine, fixed=t) for t in report.targets]
-    doc = load_snapshot(path)  # one-line UsageError for anything else
-    apply_snapshot_host(opts, doc)
-    return [Source(label=e["id"], engine=e["engine"], entry=e) for e in doc["targets"]]
+    doc = snapshot.load(path)  # one-line UsageError for anything else
+    return [Source(label=s.entry["id"], engine=s.entry["engine"], entry=s) for s in snapshot.sources(doc)]
 
 
 def build_sources(urls: list[str], opts: RunOptions, snapshot: str | None = None,
@@ -51,11 +50,11 @@ def build_sources(urls: list[str], opts: RunOptions, snapshot: str | None = None
     return sources
 
 
-def run_app(urls: list[str], opts: RunOptions, snapshot: str | None = None, inventory: Any = None,
-            mute: Callable[[Any], None] | None = None) -> int:
-    """`advisor tui`. `mute(report)` drops the findings muted in advisor.toml, as `advisor run` does."""
+def run_app(urls: list[str], opts: RunOptions, snapshot: str | None = None, inventory: Any = None) -> int:
+    """`advisor tui`: targets run through the same pipeline as `advisor run` (inventory
+    settings per target, opts.mutes from advisor.toml)."""
     sources = build_sources(urls, opts, snapshot, inventory)
     from .app import AdvisorApp
 
-    app = AdvisorApp(sources, opts, mute=mute)
+    app = AdvisorApp(sources, opts)
     return app.run() or 0

@@ -24,13 +24,14 @@ from textual.widgets import DataTable, Footer, Header, Input, Static, TabbedCont
 from textual.worker import Worker, get_current_worker
 
 from advisor import registry
-from advisor.model import Finding, Severity, TargetResult
+from advisor.model import Finding, TargetResult
 from advisor.report import Report
-from advisor.runner import RunOptions
+from advisor.runner import Event, RunOptions
 
 from . import recent
+from .style import severity_text
 from .jobs import Cancelled, Source, run_detached, run_source
-from .view import (SEVERITY_LABEL, FindingFilter, fit_widths, middle_cut, progress_bar, reachability_message,
+from .view import (FindingFilter, fit_widths, middle_cut, progress_bar, reachability_message,
                    score_label, short_version, status_counts, visible_findings)
 
 
@@ -57,9 +58,9 @@ class TargetProgress(Message):
 
 
 class TargetFinished(Message):
-    def __init__(self, key: str, gen: int, result: TargetResult) -> None:
+    def __init__(self, key: str, gen: int, result: TargetResult, muted: int = 0) -> None:
         super().__init__()
-        self.key, self.gen, self.result = key, gen, result
+        self.key, self.gen, self.result, self.muted = key, gen, result, muted
 
 
 def check_doc(check_id: str) -> str | None:
@@ -68,14 +69,6 @@ def check_doc(check_id: str) -> str | None:
         return registry.get(check_id).doc
     except KeyError:
         return None
-
-
-def severity_text(app: App, sev: Severity, label: str | None = None) -> Text:
-    """A severity label in the theme's colours, so it reads on light and dark themes."""
-    theme = app.current_theme
-    color = {Severity.CRITICAL: theme.error, Severity.WARNING: theme.warning,
-             Severity.INFO: theme.primary}[sev]
-    return Text(label or SEVERITY_LABEL[sev], style=f"bold {color}" if color else "bold")
 
 
 class AdvisorApp(App[int]):
@@ -94,14 +87,12 @@ class AdvisorApp(App[int]):
     ]
 
     def __init__(self, sources: list[Source], opts: RunOptions, *,
-                 describe: Callable[[str], str | None] = check_doc, remember: bool = True,
-                 mute: Callable[[Report], None] | None = None) -> None:
+                 describe: Callable[[str], str | None] = check_doc, remember: bool = True) -> None:
         super().__init__()
         self.opts = opts
         self.describe = describe
         self.remember = remember
-        self.mute = mute  # drops findings muted in advisor.toml (as advisor run does)
-        self.muted: dict[str, int] = {}  # per target key
+        self.muted: dict[str, int] = {}  # per target key: findings muted in advisor.toml (opts.mutes)
         self.states: dict[str, TargetState] = {}
         self.filter = FindingFilter()
         self.shown: list[Finding] = []
@@ -199,20 +190,22 @@ class AdvisorApp(App[int]):
 
         last = [0.0]
 
-        def hook(done: int, total: int, check_id: str) -> None:
+        def on_event(event: Event) -> None:
             if worker.is_cancelled:
                 raise Cancelled
+            if event.kind != "check_started":
+                return
             now = time.monotonic()
-            if done == 1 or now - last[0] >= PROGRESS_EVERY:  # a few updates a second are enough
+            if event.index == 1 or now - last[0] >= PROGRESS_EVERY:  # a few updates a second are enough
                 last[0] = now
-                self.post_message(TargetProgress(key, gen, done, total, check_id))
+                self.post_message(TargetProgress(key, gen, event.index, event.total, event.check or ""))
 
         try:
-            result = run_detached(lambda: run_source(source, self.opts, hook), lambda: worker.is_cancelled)
+            report = run_detached(lambda: run_source(source, self.opts, on_event), lambda: worker.is_cancelled)
         except Cancelled:
             return
         if not worker.is_cancelled:
-            self.post_message(TargetFinished(key, gen, result))
+            self.post_message(TargetFinished(key, gen, report.targets[0], len(report.muted)))
 
     def on_target_progress(self, msg: TargetProgress) -> None:
         state = self.states.get(msg.key)
@@ -225,10 +218,8 @@ class AdvisorApp(App[int]):
         state = self.states.get(msg.key)
         if state is None or state.gen != msg.gen:
             return
-        if self.mute:
-            report = Report(targets=[msg.result])
-            self.mute(report)
-            self.muted[msg.key] = len(report.muted)
+        if msg.muted:
+            self.muted[msg.key] = msg.muted
         state.result, state.status = msg.result, _final_status(msg.result)
         self._launch_queued()
 

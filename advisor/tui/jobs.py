@@ -1,31 +1,29 @@
-"""What a TUI worker runs for one target: the CLI's runner, with progress and cancellation.
+"""What a TUI worker runs for one target: the run pipeline (runner.inspect), with progress
+and cancellation.
 
-No textual here: the app calls `run_source` in a thread worker and passes a
-hook that posts progress messages and raises `Cancelled` once the worker is
-cancelled (a re-run, or quitting). The hook fires before each check, so a
+No textual here: the app calls `run_source` in a thread worker and passes an
+event callback that posts progress messages and raises `Cancelled` once the worker
+is cancelled (a re-run, or quitting). Events fire before each check, so a
 cancelled run stops at the next check and its session is closed by the
 runner's own `finally`.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import threading
 from dataclasses import dataclass
 from typing import Any, Callable
 
 from advisor import runner
 from advisor.model import TargetError, TargetResult
-from advisor.registry import Check
-from advisor.runner import RunOptions
+from advisor.report import Report
+from advisor.runner import OnEvent, RunOptions
 from advisor.targets import Target, scrub
-
-Hook = Callable[[int, int, str], None]  # (checks started, total, check id)
 
 
 class Cancelled(BaseException):
-    """Raised by a hook to abandon a run; BaseException so that run_checks' per-check
-    `except Exception` does not record it as a failed check."""
+    """Raised by the event callback to abandon a run; BaseException so that run_checks'
+    per-check `except Exception` does not record it as a failed check."""
 
 
 @dataclass
@@ -35,7 +33,7 @@ class Source:
     label: str
     engine: str
     target: Target | None = None
-    entry: dict[str, Any] | None = None
+    entry: Any = None  # runner.SnapshotEntry, or a snapshot entry dict
     fixed: TargetResult | None = None
 
     @property
@@ -45,32 +43,6 @@ class Source:
     @property
     def live(self) -> bool:
         return self.target is not None
-
-
-@dataclass
-class TrackedOptions(RunOptions):
-    """RunOptions whose checks call `hook` before they run."""
-
-    hook: Hook | None = None
-
-    @classmethod
-    def wrap(cls, opts: RunOptions, hook: Hook) -> "TrackedOptions":
-        values = {f.name: getattr(opts, f.name) for f in dataclasses.fields(RunOptions)}
-        return cls(**values, hook=hook)
-
-    def checks_for(self, engine: str) -> list[Check]:
-        checks = super().checks_for(engine)
-        return [self._tracked(c, i, len(checks)) for i, c in enumerate(checks)]
-
-    def _tracked(self, c: Check, i: int, total: int) -> Check:
-        hook, func = self.hook, c.func
-
-        def run(ctx):
-            if hook:
-                hook(i + 1, total, c.id)
-            return func(ctx)
-
-        return dataclasses.replace(c, func=run)
 
 
 def run_detached(func: Callable[[], Any], cancelled: Callable[[], bool], poll: float = 0.05) -> Any:
@@ -100,15 +72,13 @@ def run_detached(func: Callable[[], Any], cancelled: Callable[[], bool], poll: f
     return box["result"]
 
 
-def run_source(src: Source, opts: RunOptions, hook: Hook) -> TargetResult:
-    """One target's result; never raises except Cancelled (errors become part of the result)."""
+def run_source(src: Source, opts: RunOptions, on_event: OnEvent) -> Report:
+    """One target through the pipeline (its inventory settings, the config's mutes); never
+    raises except Cancelled (errors become part of the result)."""
     if src.fixed is not None:
-        return src.fixed
-    tracked = TrackedOptions.wrap(opts, hook)
+        return Report(targets=[src.fixed])
     try:
-        if src.target is not None:
-            return runner.inspect_target(src.target, tracked)
-        return runner.analyze_snapshot(src.entry or {}, tracked)
+        return runner.inspect([src.target if src.target is not None else src.entry], opts, on_event)
     except Cancelled:
         raise
     except Exception as e:  # an engine bug must show in place, not end the app
@@ -116,4 +86,4 @@ def run_source(src: Source, opts: RunOptions, hook: Hook) -> TargetResult:
         result = TargetResult(id=src.label, engine=src.engine,
                               url=src.target.redacted if src.target else src.label, reachable=False)
         result.errors.append(TargetError(result.id, scrub(f"internal error: {type(e).__name__}: {e}", secrets)))
-        return result
+        return Report(targets=[result])

@@ -18,6 +18,7 @@ from advisor.model import Finding, Severity
 from advisor.targets import parse_target, redact
 
 from .recent import needs_password
+from .style import severity_text
 from .view import FindingFilter, engine_label, evidence_rows
 
 
@@ -38,7 +39,6 @@ class DetailScreen(Screen):
         self.doc = describe(self.finding.check)
 
     def compose(self) -> ComposeResult:
-        from .app import severity_text
         f = self.finding
         yield Header()
         with VerticalScroll(id="detail"):

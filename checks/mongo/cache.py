@@ -1,6 +1,6 @@
 """WiredTiger cache: size against the guide, fill and dirty ratios, eviction, read ratio."""
 
-from advisor.errors import FactUnavailable, Skip
+from advisor.errors import Skip
 from advisor.model import Severity
 from advisor.registry import Threshold, check
 from advisor.sizing.formulas import mongo_wiredtiger_cache
@@ -40,10 +40,7 @@ def cache_size(ctx):
     configured = cache.get("maximum bytes configured")
     if not configured:
         return
-    try:
-        hi_mem = ctx.fact("mongo.host_info").get("memory_bytes")
-    except FactUnavailable:
-        hi_mem = None
+    hi_mem = (ctx.optional("mongo.host_info") or {}).get("memory_bytes")
     memory, source = ctx.require_memory(hi_mem, "hostInfo")
     want = mongo_wiredtiger_cache(memory)
     share = 100.0 * configured / want

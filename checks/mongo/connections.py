@@ -1,6 +1,5 @@
 """Connections: usage of the connection limit, busy share, and the guide's tier table."""
 
-from advisor.errors import FactUnavailable
 from advisor.model import Severity
 from advisor.registry import Threshold, check
 from advisor.sizing.tiers import tier_connections, tier_for_memory
@@ -70,17 +69,12 @@ def connections_tier(ctx):
     lets a connection storm exhaust memory. Fix: cap net.maxIncomingConnections at
     the tier's value and pool connections in the application."""
     c = ctx.fact("mongo.server_status").get("connections") or {}
-    try:
-        hi_mem = ctx.fact("mongo.host_info").get("memory_bytes")
-    except FactUnavailable:
-        hi_mem = None
+    hi_mem = (ctx.optional("mongo.host_info") or {}).get("memory_bytes")
     memory, source = ctx.require_memory(hi_mem, "hostInfo")
     tier = tier_for_memory("mongodb", memory)
     want = tier_connections("mongodb", memory)
-    try:
-        configured = ctx.fact("mongo.cmdline").get("maxIncomingConnections")
-    except FactUnavailable:
-        configured = "unknown"
+    cmdline = ctx.optional("mongo.cmdline")
+    configured = cmdline.get("maxIncomingConnections") if cmdline is not None else "unknown"
     cur = c.get("current") or 0
     evidence = {"current": cur, "tier": tier, "tier_connections": want, "memory_bytes": memory,
                 "memory_source": source, "maxIncomingConnections": configured,

@@ -31,7 +31,7 @@ def _merge(cands: list[dict[str, Any]]) -> list[dict[str, Any]]:
     title="Compound index that would serve collection-scanning query shapes",
     category="indexes",
     severity=Severity.WARNING,
-    facts=["mongo.profile"],
+    facts=["mongo.profile", "mongo.indexes"],
     reference=ATLAS_PA + "; " + ESR,
     thresholds={
         "min_wasted_docs": Threshold(500, "docs", ATLAS_PA),

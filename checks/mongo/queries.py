@@ -6,7 +6,6 @@ import json
 from collections import defaultdict
 from typing import Any
 
-from advisor.errors import FactUnavailable
 from advisor.model import Severity
 from advisor.registry import Threshold, check
 
@@ -48,10 +47,7 @@ def group_shapes(rows: list[dict[str, Any]], keep) -> list[dict[str, Any]]:
 def _existing_keys(ctx) -> dict[str, list]:
     """Visible index keys by namespace (empty when the index fact cannot be read)."""
     out: dict[str, list] = defaultdict(list)
-    try:
-        rows = ctx.fact("mongo.indexes")["rows"]
-    except FactUnavailable:
-        return out
+    rows = ctx.optional("mongo.indexes", {"rows": []})["rows"]
     for r in rows:
         if not r.get("hidden"):
             out[f"{r['db']}.{r['collection']}"].append(r["key"])
@@ -101,7 +97,7 @@ def query_targeting(ctx):
 
 @check(
     id="mongo.query.collscan", title="Collection scans by query shape (profiler), with an ESR index",
-    category="queries", severity=Severity.WARNING, facts=["mongo.profile"],
+    category="queries", severity=Severity.WARNING, facts=["mongo.profile", "mongo.indexes"],
     reference=ATLAS_PA + "; " + ESR,
     thresholds={"min_wasted_docs": Threshold(500, "docs", ATLAS_PA)},
 )
@@ -142,7 +138,7 @@ def collscan_shapes(ctx):
 
 @check(
     id="mongo.query.sort", title="In-memory (blocking) sorts", category="queries",
-    severity=Severity.WARNING, facts=["mongo.server_status", "mongo.profile"],
+    severity=Severity.WARNING, facts=["mongo.server_status", "mongo.profile", "mongo.indexes"],
     reference="MongoDB docs: serverStatus metrics.operation.scanAndOrder; system.profile hasSortStage; " + ESR,
     thresholds={"max_sort_pct": Threshold(1, "% of queries", "db-advisor default"),
                 "min_queries": Threshold(10000, "queries", "db-advisor default: ignore idle servers")},
@@ -169,9 +165,8 @@ def in_memory_sorts(ctx):
             recommendation="Index the sort: equality fields first, then the sort fields in the "
                            "query's order and direction (see per-shape findings when the profiler is on).",
             fix="db.setProfilingLevel(1, {slowms: 100})  // per database, to see which shapes sort")
-    try:
-        prof = ctx.fact("mongo.profile")
-    except FactUnavailable:
+    prof = ctx.optional("mongo.profile")
+    if prof is None:
         return
     existing = _existing_keys(ctx)
     for g in group_shapes(prof["rows"], lambda r: r.get("hasSortStage")):

@@ -13,7 +13,7 @@ PT_VA = "pt-variable-advisor (innodb_flush_log_at_trx_commit, sync_binlog, log_b
     title="Durability settings that can lose committed transactions",
     category="durability",
     severity=Severity.WARNING,
-    facts=["mysql.variables"],
+    facts=["mysql.variables", "mysql.server"],
     reference=PT_VA + "; Percona PMM (sync_binlog != 1); " + GUIDE,
 )
 def durability(ctx):

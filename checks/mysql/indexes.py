@@ -11,14 +11,6 @@ from ._common import qid, short, statement_rows
 from ._dupkeys import find_redundant, group_by_table
 
 
-def _optional(ctx, name, default):
-    """A fact that improves a finding but is not needed to make it."""
-    try:
-        return ctx.fact(name)
-    except FactUnavailable:
-        return default
-
-
 def _cols_sql(cols):
     return ", ".join(qid(c) if "(" not in c else f"{qid(c.split('(')[0])}({c.split('(')[1]}" for c in cols)
 
@@ -97,7 +89,7 @@ def missing(ctx):
     title="Indexes not used since the server started",
     category="indexes",
     severity=Severity.WARNING,
-    facts=["mysql.index_usage", "mysql.indexes", "mysql.status"],
+    facts=["mysql.index_usage", "mysql.indexes", "mysql.status", "mysql.index_sizes", "mysql.server"],
     reference="sys.schema_unused_indexes (count_star = 0, not PRIMARY); Atlas: unused for >= 7 days",
     thresholds={"min_uptime_days": Threshold(7, "days", "Atlas Performance Advisor: no use for >= 7 days")},
 )
@@ -112,8 +104,8 @@ def unused(ctx):
     INDEX ... INVISIBLE; MariaDB 10.6+: IGNORED), watch, then drop."""
     usage = ctx.fact("mysql.index_usage")["tables"]
     uptime = ctx.fact("mysql.status").get("uptime") or 0
-    sizes = _optional(ctx, "mysql.index_sizes", {})
-    mariadb = _optional(ctx, "mysql.server", {}).get("vendor") == "mariadb"
+    sizes = ctx.optional("mysql.index_sizes", {})
+    mariadb = ctx.optional("mysql.server", {}).get("vendor") == "mariadb"
     young = uptime < ctx.threshold("min_uptime_days") * 86400
     for ix in ctx.fact("mysql.indexes")["rows"]:
         if ix["primary"] or ix["unique"]:
@@ -145,7 +137,7 @@ def unused(ctx):
     title="Duplicate and redundant indexes",
     category="indexes",
     severity=Severity.WARNING,
-    facts=["mysql.indexes"],
+    facts=["mysql.indexes", "mysql.index_sizes"],
     reference="pt-duplicate-key-checker (exact, left-prefix, InnoDB clustered-key suffix); "
               "sys.schema_redundant_indexes",
 )
@@ -156,7 +148,7 @@ def duplicate(ctx):
     columns, so KEY(b, a) with PRIMARY KEY(a) is the same index as KEY(b), only bigger.
     Never dropped: PRIMARY, or a UNIQUE key unless an identical unique key stays. A foreign
     key keeps working, since the covering index has the same leading columns."""
-    sizes = _optional(ctx, "mysql.index_sizes", {})
+    sizes = ctx.optional("mysql.index_sizes", {})
     for (schema, table), ixs in sorted(group_by_table(ctx.fact("mysql.indexes")["rows"]).items()):
         for r in find_redundant(ixs):
             ix, cover = r.index, r.covered_by

@@ -99,10 +99,7 @@ def _unquote(ident: str) -> str:
 
 def _fk_supported(ctx, ix) -> list[str]:
     """Foreign keys of ix's table whose columns lead ix (dropping ix would un-index them)."""
-    try:
-        fks = ctx.fact("pg.foreign_keys")["rows"]
-    except FactUnavailable:
-        return []
+    fks = ctx.optional("pg.foreign_keys", {"rows": []})["rows"]
     return [fk["definition"] for fk in fks if fk["relid"] == ix["relid"]
             and sorted(ix["attnums"][:len(fk["attnums"])]) == sorted(fk["attnums"])]
 

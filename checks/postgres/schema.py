@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from advisor.errors import FactUnavailable
 from advisor.model import Severity
 from advisor.registry import Threshold, check
 
@@ -14,10 +13,7 @@ TYPE_MIN = {"smallint": -32768, "integer": -2147483648, "bigint": -9223372036854
 
 def _pk_candidate(ctx, relid: int) -> dict | None:
     """A valid, non-partial unique index on plain columns that could become the primary key."""
-    try:
-        rows = ctx.fact("pg.indexes")["rows"]
-    except FactUnavailable:
-        return None
+    rows = ctx.optional("pg.indexes", {"rows": []})["rows"]
     for ix in rows:
         if (ix["relid"] == relid and ix["is_unique"] and ix["is_valid"] and not ix["predicate"]
                 and not ix["expressions"] and ix["method"] == "btree" and ix["kind"] == "i"

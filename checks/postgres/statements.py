@@ -5,7 +5,6 @@ from __future__ import annotations
 import math
 import re
 
-from advisor.errors import FactUnavailable
 from advisor.model import Severity
 from advisor.registry import Threshold, check
 from advisor.units import human_bytes, human_duration
@@ -100,10 +99,10 @@ def extension(ctx):
                            "(needs a restart); many distinct texts may also mean unparameterized SQL.",
             fix=f"ALTER SYSTEM SET pg_stat_statements.max = {max(10000, 2 * int(st.get('max') or 5000))};"
                 "  -- restart PostgreSQL")
-    try:
-        hidden = ctx.fact("pg.statements")["hidden_by_privilege"]
-    except FactUnavailable:
+    statements = ctx.optional("pg.statements")
+    if statements is None:
         return
+    hidden = statements["hidden_by_privilege"]
     if hidden and not server.get("pg_read_all_stats"):
         yield ctx.finding(
             object="pg_read_all_stats",

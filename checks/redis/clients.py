@@ -1,6 +1,5 @@
 """Clients: near maxclients, rejected connections, blocked clients, big output buffers."""
 
-from advisor.errors import FactUnavailable
 from advisor.model import Severity
 from advisor.registry import Threshold, check
 from advisor.units import human_bytes
@@ -76,10 +75,8 @@ def output_buffers(ctx):
     mem, clients = info(ctx, "memory"), info(ctx, "clients")
     n = max(1, clients.get("connected_clients", 1))
     normal, replicas = mem.get("mem_clients_normal", 0), mem.get("mem_clients_slaves", 0)
-    try:
-        heavy = ctx.fact("redis.clients")["top_omem"][:5]
-    except FactUnavailable:
-        heavy = None
+    clients_fact = ctx.optional("redis.clients")
+    heavy = clients_fact["top_omem"][:5] if clients_fact is not None else None
     if normal / n > ctx.threshold("avg_client_bytes"):
         yield ctx.finding(
             object="mem_clients_normal",

@@ -26,7 +26,8 @@ def _defrag_advice(ctx, m: dict) -> tuple[str, str | None]:
     if "jemalloc" not in str(m.get("mem_allocator", "")):
         return ("Active defragmentation needs jemalloc (this server uses "
                 f"{m.get('mem_allocator', '?')}); a restart (or failover) is the remedy.", None)
-    on = str(ctx.fact("redis.config").get("activedefrag", "")) == "yes" if ctx.facts.has("redis.config") else None
+    cfg = ctx.optional("redis.config")
+    on = str(cfg.get("activedefrag", "")) == "yes" if cfg is not None else None
     if on:
         return ("activedefrag is already on: lower active-defrag-threshold-lower or raise "
                 "active-defrag-cycle-max so it keeps up.", config_fix("active-defrag-cycle-max", 50))

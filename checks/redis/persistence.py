@@ -54,7 +54,7 @@ def rdb_only(ctx):
 
 
 @check(id="redis.persistence.aof_fsync", title="AOF fsync policy other than everysec", category="durability",
-       severity=Severity.WARNING, facts=["redis.config"], reference=GUIDE)
+       severity=Severity.WARNING, facts=["redis.config", "redis.info"], reference=GUIDE)
 def aof_fsync(ctx):
     """appendfsync always fsyncs every write (each write waits for the disk: throughput drops by
     orders of magnitude); appendfsync no leaves flushing to the OS (tens of seconds of writes can

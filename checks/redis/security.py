@@ -17,12 +17,12 @@ def _open_bind(cfg: dict) -> bool:
 
 def _nopass_users(ctx) -> tuple[list[str], str]:
     """Enabled users that accept any password, from ACL (preferred) or requirepass."""
-    try:
-        users = ctx.fact("redis.acl")["users"]
+    acl = ctx.optional("redis.acl")
+    if acl is not None:
+        users = acl["users"]
         return sorted(u for u, v in users.items() if "on" in v["flags"] and "nopass" in v["flags"]), "ACL GETUSER"
-    except FactUnavailable:
-        cfg = ctx.fact("redis.config")
-        return (["default"] if cfg.get("requirepass", "") == "" else []), "CONFIG requirepass"
+    cfg = ctx.fact("redis.config")
+    return (["default"] if cfg.get("requirepass", "") == "" else []), "CONFIG requirepass"
 
 
 @check(id="redis.security.no_auth", title="Users without a password (nopass)", category="security",

@@ -102,14 +102,16 @@ def test_per_target_settings_override_the_run_options():
             {"name": "small", "url": "redis://h2:6379/0"},
         ]}, "fleet.toml")
     assert inv.parallel == 3
-    base = RunOptions(timeout=10, host=Host(memory_bytes=None, cpus=2), engine_options={"postgres": {"x": 1}})
+    base = RunOptions(timeout=10, host=Host(memory_bytes=None, cpus=2),
+                      engine_options={"postgres": {"index_limit": 1}})
     big = base.for_target(inv.targets[0])
     assert big.timeout == 30 and big.host.memory_bytes == 64 * 1024**3 and big.host.cpus == 16
-    assert big.engine_options["postgres"] == {"x": 1, "statement_limit": 100, "table_limit": 50}
+    assert big.options == {"index_limit": 1, "statement_limit": 100, "table_limit": 50}
+    assert big.session_options()["timeout"] == 30
     small = base.for_target(inv.targets[1])
     assert small.timeout == 7 and small.host.memory_bytes == 4 * 1024**3 and small.host.cpus == 2
-    assert small.engine_options["redis"] == {"statement_limit": 100}
-    assert base.timeout == 10 and base.engine_options == {"postgres": {"x": 1}}  # untouched
+    assert small.options == {}  # the file's statement_limit is not a Redis option: it applies to the others
+    assert base.timeout == 10 and base.engine_options == {"postgres": {"index_limit": 1}}  # untouched
 
 
 @pytest.mark.parametrize("body, fragment", [
@@ -126,6 +128,12 @@ def test_per_target_settings_override_the_run_options():
     ('[[target]]\nname = "a"\nurl = "postgresql://h/db"\npassword = "x"\n', "unknown key(s) ['password']"),
     ('targets = 1\n', "unknown key(s) ['targets']"),
     ('parallel = 0\n[[target]]\nname = "a"\nurl = "postgresql://h/db"\n', "parallel must be a whole number"),
+    ('[[target]]\nname = "a"\nurl = "redis://h"\noptions = { sampel_keys = 5 }\n',
+     "redis has no option 'sampel_keys'"),
+    ('[[target]]\nname = "a"\nurl = "redis://h"\noptions = { sample_keys = "lots" }\n',
+     "option redis.sample_keys must be a whole number"),
+    ('options = { sampel_keys = 5 }\n[[target]]\nname = "a"\nurl = "redis://h"\n',
+     "no engine has option 'sampel_keys'"),
 ])
 def test_bad_inventory_is_one_line_exit_2(run_cli, tmp_path, body, fragment):
     path = tmp_path / "fleet.toml"

@@ -47,6 +47,11 @@ def test_pyproject_tool_advisor_is_read(tmp_path, monkeypatch, run_cli):
     ('fail_on = "sometimes"\n', "unknown severity"),
     ('[[mute]]\ncheck = "pg.*"\n', "reason"),
     ('this is not toml', "not valid TOML"),
+    ('[options.redis]\nsampel_keys = 5\n', "redis has no option 'sampel_keys' (valid: client_list_max, "),
+    ('[options.redis]\nsample_seconds = "soon"\n', "option redis.sample_seconds must be a number"),
+    ('[options.mongo]\nprofile_values = 1\n', "option mongo.profile_values must be a boolean"),
+    # timeout is the run's setting: [options.<engine>] timeout would silently beat --timeout
+    ('[options.postgres]\ntimeout = 1\n', "timeout is the run's setting"),
 ])
 def test_bad_config_is_exit_2_one_line(tmp_path, run_cli, toml, fragment):
     cfg = tmp_path / "advisor.toml"

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-from advisor.facts import SnapshotFacts
-from advisor.model import TargetResult
-from advisor.registry import get
-from advisor.runner import RunOptions, run_checks
+import support
 
 
 def op(ns, flt, sort=None, examined=10_000, returned=5, millis=50, plan="COLLSCAN"):
@@ -18,10 +15,7 @@ def judge(rows, indexes=None):
     facts = {"mongo.profile": {"rows": rows, "truncated": False}}
     if indexes is not None:
         facts["mongo.indexes"] = {"rows": indexes}
-    res = TargetResult(id="mongo://h:27017", engine="mongo", url="mongodb://h:27017")
-    run_checks(res, [get("mongo.index.suggested")], SnapshotFacts(facts), RunOptions())
-    assert not res.errors, res.errors
-    return res.findings
+    return support.judge("mongo.index.suggested", facts, target="mongo://h:27017").findings
 
 
 def test_shapes_merge_into_one_esr_index_ranked_by_time():

@@ -5,19 +5,12 @@ from __future__ import annotations
 
 import copy
 
-from advisor.facts import SnapshotFacts
+import support
 from advisor.indexadvisor.columns import filter_columns
-from advisor.model import TargetResult
-from advisor.registry import get
-from advisor.runner import RunOptions, run_checks
 
 
 def judge(check_id, facts, thresholds=None):
-    res = TargetResult(id="t", engine="postgres", url="postgresql://h/app")
-    run_checks(res, [get(check_id)], SnapshotFacts(facts),
-               RunOptions(thresholds={check_id: thresholds} if thresholds else {}))
-    assert not res.errors, res.errors
-    return res
+    return support.judge(check_id, facts, thresholds=thresholds, target="t").result
 
 
 def stmt(qid, query, total_ms, calls=100):
@@ -148,10 +141,7 @@ def _mysql_facts(explain_rows):
 
 def test_mysql_explain_confirms_or_discards_a_suggestion():
     def run(rows):
-        res = TargetResult(id="t", engine="mysql", url="mysql://h/")
-        run_checks(res, [get("mysql.index.suggested")], SnapshotFacts(_mysql_facts(rows)), RunOptions())
-        assert not res.errors, res.errors
-        return res.findings
+        return support.judge("mysql.index.suggested", _mysql_facts(rows), target="t").findings
     scan = [{"table": "c", "type": "ALL", "key": None, "rows": 20000, "key_columns": None}]
     (f,) = run(scan)
     assert f.evidence["explain_confirms_full_scan"] and str(f.severity) == "warning"

@@ -11,11 +11,11 @@ import pytest
 
 from advisor import registry, runner
 from advisor.engines.mongo.facts_server import shape_host_info
-from advisor.facts import SnapshotFacts
-from advisor.model import Host, Severity, TargetResult
+from advisor.model import Severity
 from advisor.runner import RunOptions
 from advisor.targets import parse_target
 from mockmongod import reply, replica_set
+import support
 
 GiB = 1024**3
 
@@ -40,12 +40,8 @@ def facts(recorded):
 
 def judge(check_id: str, facts: dict, memory: int | None = None, unavailable: dict | None = None,
           thresholds: dict | None = None):
-    c = registry.get(check_id)
-    res = TargetResult(id="mongo://db1.example.internal:27017", engine="mongo", url="mongodb://db1")
-    opts = RunOptions(host=Host(memory_bytes=memory), thresholds={check_id: thresholds or {}})
-    runner.run_checks(res, [c], SnapshotFacts(facts, unavailable), opts)
-    assert not res.errors, res.errors
-    return res
+    return support.judge(check_id, facts, memory=memory, unavailable=unavailable, thresholds=thresholds,
+                         target="mongo://db1.example.internal:27017").result
 
 
 def objects(res) -> list[str]:

@@ -5,10 +5,7 @@ from __future__ import annotations
 
 import copy
 
-from advisor.facts import SnapshotFacts
-from advisor.model import Host, TargetResult
-from advisor.registry import get
-from advisor.runner import RunOptions, run_checks
+import support
 
 GiB, MiB = 1024**3, 1024**2
 
@@ -69,12 +66,8 @@ def facts(server: str = "mysql80", variables: dict | None = None, status: dict |
 
 def judge(check_id: str, recorded: dict, memory: int | None = None, thresholds: dict | None = None):
     """Run one check on recorded facts; returns (findings, skipped)."""
-    c = get(check_id)
-    res = TargetResult(id="recorded", engine="mysql", url="mysql://recorded")
-    opts = RunOptions(host=Host(memory_bytes=memory), thresholds={check_id: thresholds or {}})
-    run_checks(res, [c], SnapshotFacts(recorded), opts)
-    assert not res.errors, res.errors
-    return res.findings, res.skipped
+    j = support.judge(check_id, recorded, memory=memory, thresholds=thresholds)
+    return j.findings, j.skipped
 
 
 def table(name: str = "t", schema: str = "app", **kw) -> dict:

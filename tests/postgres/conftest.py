@@ -5,10 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from advisor.facts import SnapshotFacts
-from advisor.model import Host, TargetResult
-from advisor.registry import get
-from advisor.runner import RunOptions, run, run_checks
+import support
+from advisor.model import Host
+from advisor.runner import RunOptions, run
 from advisor.targets import parse_target
 
 
@@ -45,12 +44,9 @@ def pg_advise():
 def pg_judge():
     """pg_judge("pg.check.id", {fact: value}, thresholds={name: v}, memory=bytes) -> Outcome (offline)."""
     def _judge(check_id, facts, thresholds=None, unavailable=None, options=None, memory=None):
-        c = get(check_id)
-        res = TargetResult(id="t", engine="postgres", url="postgresql://h/db")
-        opts = RunOptions(thresholds={check_id: thresholds or {}}, host=Host(memory_bytes=memory))
-        run_checks(res, [c], SnapshotFacts(facts, unavailable, options), opts)
-        assert not res.errors, [e.message for e in res.errors]
-        return Outcome(res.findings, res.skipped)
+        j = support.judge(check_id, facts, thresholds=thresholds, unavailable=unavailable, options=options,
+                          memory=memory, target="t")
+        return Outcome(j.findings, j.skipped)
     return _judge
 
 

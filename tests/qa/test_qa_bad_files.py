@@ -42,7 +42,7 @@ def _dead_url() -> str:
     ("[thresholds.'pg.index.unused']\nmin_bytes = true\n", "must be a number, not True"),
     ("[options]\npostgres = 1\n", "options.postgres must be a table"),
     ("[options.postgresql]\nstatement_limit = 5\n", "unknown engine 'postgresql'"),
-    ("[options.postgres]\nstatement_limit = [1]\n", "must be a number, string or boolean"),
+    ("[options.postgres]\nstatement_limit = [1]\n", "option postgres.statement_limit must be a whole number"),
     ("options = 3\n", "options must be a table"),
     ("mute = 5\n", "mute must be an array of tables"),
     ("[[mute]]\ncheck = 'pg.*'\n", "needs at least check = ... and reason = ..."),

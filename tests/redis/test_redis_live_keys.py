@@ -225,11 +225,12 @@ def test_sampling_stops_at_the_time_budget(start_redis, advise):
     assert ev["stopped_by"] == "sample_seconds" and 0 < ev["sampled_keys"] < 1000
 
 
-def test_bad_sampling_option_is_a_clear_skip(start_redis, advise):
-    srv = start_redis()
-    client(srv).set("k", 1)
-    _, rep, _ = advise(srv.url, "--checks", "redis.keys.*", options={"sample_keys": "lots"})
-    assert "sample_keys" in skipped(rep)["redis.keys.big"]
+def test_bad_sampling_option_is_exit_2_before_connecting(run_cli, tmp_path):
+    """Engine options are declared (advisor/engines/options.py): a wrong type is a usage error."""
+    cfg = tmp_path / "advisor.toml"
+    cfg.write_text('[options.redis]\nsample_keys = "lots"\n')
+    code, out, err = run_cli("run", "--config", str(cfg), "redis://127.0.0.1:1/0")
+    assert code == 2 and "option redis.sample_keys must be a whole number" in err, err
 
 
 def test_latency_spike_and_disabled_slowlog(start_redis, advise):

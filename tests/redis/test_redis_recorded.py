@@ -10,9 +10,9 @@ from advisor import registry
 from advisor.engines.redis.facts_activity import parse_slowlog
 from advisor.engines.redis.facts_server import parse_cluster_nodes, parse_config, parse_info
 from advisor.engines.redis.session import server_version
+from advisor.model import TargetResult
+import support
 from advisor.facts import SnapshotFacts
-from advisor.model import Host, TargetResult
-from advisor.runner import RunOptions, run_checks
 
 REPLIES = Path(__file__).parent / "replies"
 GiB = 1024**3
@@ -30,11 +30,8 @@ def recorded_info(name: str = "redis7_master_info.txt", **fields) -> dict:
 
 
 def judge(facts: dict, pattern: str, memory: int | None = None, thresholds: dict | None = None) -> TargetResult:
-    res = TargetResult(id="t", engine="redis", url="redis://t")
-    opts = RunOptions(host=Host(memory_bytes=memory), thresholds=thresholds or {})
-    run_checks(res, registry.select("redis", [pattern]), SnapshotFacts(facts), opts)
-    assert not res.errors, res.errors
-    return res
+    return support.judge(registry.select("redis", [pattern]), facts, memory=memory, thresholds=thresholds,
+                         target="t").result
 
 
 def ids(res: TargetResult) -> list[str]:

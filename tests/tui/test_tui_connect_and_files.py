@@ -166,7 +166,7 @@ def test_columns_follow_a_resize():
 
 def test_inventory_targets_and_config_mutes(pg_db, tmp_path, monkeypatch):
     """--inventory: named targets run live, an unusable one shows why; advisor.toml mutes apply."""
-    from advisor import cli, config, inventory
+    from advisor import config, inventory
     from advisor.tui import build_sources
     plant(pg_db)
     pg_db.sql("CREATE TABLE public.events (at timestamptz)")
@@ -178,12 +178,12 @@ def test_inventory_targets_and_config_mutes(pg_db, tmp_path, monkeypatch):
     cfg_file = tmp_path / "advisor.toml"
     cfg_file.write_text('[[mute]]\ncheck = "pg.schema.no_primary_key"\nreason = "append-only log"\n')
     cfg = config.load(str(cfg_file))
-    opts = RunOptions(include=["pg.config.*", "pg.schema.*"])
+    opts = RunOptions(include=["pg.config.*", "pg.schema.*"], mutes=cfg.mutes)
     sources = build_sources([], opts, inventory=inventory.load(str(inv_file)))
     assert [s.label for s in sources] == ["shop", "billing"] and sources[1].fixed is not None
 
     async def scenario():
-        app = AdvisorApp(sources, opts, mute=lambda report: cli._apply_mutes(report, cfg))
+        app = AdvisorApp(sources, opts)
         async with app.run_test(size=(120, 40)) as pilot:
             await wait_finished(pilot, app)
             rows = {r[0]: r for r in table_rows(app, "#targets")}
@@ -195,3 +195,46 @@ def test_inventory_targets_and_config_mutes(pg_db, tmp_path, monkeypatch):
             assert "1 muted in the config" in str(app.query_one("#filter-bar").render())
 
     asyncio.run(scenario())
+
+
+def test_tui_inventory_honours_each_targets_timeout_and_memory(pg_db, tmp_path, monkeypatch):
+    """`advisor tui --inventory`: a target's own timeout beats --timeout 60 (a silent server gives
+    up within seconds) and its own memory reaches the sizing checks (the others still lack it)."""
+    import socket
+    import time
+
+    from advisor import cli
+
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(8)
+    inv_file = tmp_path / "fleet.toml"
+    inv_file.write_text(
+        f'[[target]]\nname = "silent"\nurl = "postgresql://postgres@127.0.0.1:{silent.getsockname()[1]}/postgres"\n'
+        'timeout = 2\n\n'
+        f'[[target]]\nname = "sized"\nurl = "{pg_db.url}"\nmemory = "64GiB"\n\n'
+        f'[[target]]\nname = "unsized"\nurl = "{pg_db.url}"\n')
+    monkeypatch.chdir(tmp_path)  # no advisor.toml of the project's
+    seen = {}
+
+    def run(app):
+        async def scenario():
+            t0 = time.monotonic()
+            async with app.run_test(size=(120, 40)) as pilot:
+                await wait_finished(pilot, app, timeout=40)
+                seen["seconds"] = time.monotonic() - t0
+                seen["status"] = {s.source.label: s.status for s in app.states.values()}
+                seen["skipped"] = {(sk.target, sk.check): sk.reason for r in app.results for sk in r.skipped}
+        asyncio.run(scenario())
+        return 0
+
+    monkeypatch.setattr(AdvisorApp, "run", run)
+    try:
+        assert cli.main(["tui", "--inventory", str(inv_file), "--timeout", "60",
+                         "--checks", "pg.memory.shared_buffers"]) == 0
+    finally:
+        silent.close()
+    assert seen["status"] == {"silent": "unreachable", "sized": "done", "unsized": "done"}
+    assert seen["seconds"] < 20  # the inventory's timeout = 2, not --timeout 60
+    assert "host memory unknown" in seen["skipped"][("unsized", "pg.memory.shared_buffers")]
+    assert ("sized", "pg.memory.shared_buffers") not in seen["skipped"]

@@ -9,7 +9,7 @@ import pytest
 from advisor.model import Finding, Severity, TargetResult
 from advisor.runner import RunOptions
 from advisor.tui import recent
-from advisor.tui.jobs import Cancelled, Source, TrackedOptions, run_source
+from advisor.tui.jobs import Cancelled, Source, run_source
 from advisor.tui.view import (FindingFilter, fit_widths, middle_cut, reachability_message, short_version,
                               status_counts, visible_findings)
 
@@ -82,34 +82,34 @@ def test_recent_file_corrupt_or_capped(state_home):
     assert len(json.loads(recent.state_file().read_text())["targets"]) == recent.LIMIT
 
 
-def test_tracked_options_report_each_check_and_can_cancel():
+def test_pipeline_events_report_each_check_and_can_cancel():
     from advisor import registry
     pg_checks = registry.select("postgres")
     seen = []
-    opts = TrackedOptions.wrap(RunOptions(timeout=3, include=["pg.*"]), lambda i, n, c: seen.append((i, n, c)))
-    wrapped = opts.checks_for("postgres")
-    assert [c.id for c in wrapped] == [c.id for c in pg_checks] and opts.timeout == 3
-    assert wrapped[0].func is not pg_checks[0].func and pg_checks[0].func is registry.get(pg_checks[0].id).func
 
-    def cancel(i, n, c):
-        raise Cancelled
+    def cancel(event):
+        if event.kind == "check_started":
+            raise Cancelled
     entry = {"id": "postgres://h/db", "engine": "postgres", "url": "postgresql://h/db", "facts": {}}
     with pytest.raises(Cancelled):
         run_source(Source("postgres://h/db", "postgres", entry=entry), RunOptions(), cancel)
-    res = run_source(Source("postgres://h/db", "postgres", entry=entry), RunOptions(),
-                     lambda i, n, c: seen.append((i, n, c)))
+    report = run_source(Source("postgres://h/db", "postgres", entry=entry), RunOptions(), seen.append)
+    res = report.targets[0]
     assert res.findings == [] and len(res.skipped) == len(pg_checks)  # every fact missing: skipped
-    assert seen[-1][0] == seen[-1][1] == len(pg_checks)
+    started = [e for e in seen if e.kind == "check_started"]
+    assert [e.check for e in started] == [c.id for c in pg_checks]
+    assert started[-1].index == started[-1].total == len(pg_checks)
+    assert seen[0].kind == "target_started" and seen[-1].kind == "target_finished" and seen[-1].result is res
 
 
 def test_an_engine_crash_becomes_an_error_in_place(monkeypatch):
     from advisor import runner
 
-    def boom(target, opts):
+    def boom(target, opts, on_event):
         raise RuntimeError("driver exploded for postgresql://u:pw77@h/db")
-    monkeypatch.setattr(runner, "inspect_target", boom)
+    monkeypatch.setattr(runner, "_inspect_live", boom)
     from advisor.targets import parse_target
     t = parse_target("postgresql://u:pw77@h/db")
-    res = run_source(Source(t.id, t.engine, target=t), RunOptions(), lambda *a: None)
+    res = run_source(Source(t.id, t.engine, target=t), RunOptions(), lambda *a: None).targets[0]
     assert not res.reachable and "driver exploded" in res.errors[0].message
     assert "pw77" not in res.errors[0].message
