@@ -45,7 +45,7 @@ def _positive(parse, what: str | None = None):
         except ValueError as e:
             raise argparse.ArgumentTypeError(
                 what.format(text=repr(text)) if what else str(e)) from None
-        if v <= 0:
+        if not v > 0 or v == float("inf"):   # also refuses nan and inf
             raise argparse.ArgumentTypeError(f"must be > 0: {text!r}")
         return v
     return convert
@@ -99,6 +99,12 @@ def _add_timeout(p: argparse.ArgumentParser) -> None:
                         "an inventory target's own timeout wins)")
 
 
+def _add_sample(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--sample", type=_positive_float, metavar="SECONDS",
+                   help="judge counters on what happens during a window of SECONDS (read, wait, read "
+                        "again) instead of since the server started; e.g. --sample 60 in cron")
+
+
 def _add_baseline(p: argparse.ArgumentParser) -> None:
     p.add_argument("--baseline", metavar="FILE",
                    help="report and fail only on findings not recorded in FILE")
@@ -118,6 +124,9 @@ def build_parser() -> argparse.ArgumentParser:
     _add_output(r)
     _add_baseline(r)
     _add_timeout(r)
+    _add_sample(r)
+    r.add_argument("--history", metavar="FILE",
+                   help="record this run in FILE (SQLite, created if missing) and forecast from earlier runs")
 
     c = sub.add_parser("checks", help="list every check with its thresholds and references")
     c.add_argument("--json", action="store_true")
@@ -135,6 +144,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--output", "-o", metavar="FILE", required=True)
     _add_selection(s)
     _add_timeout(s)
+    _add_sample(s)
 
     a = sub.add_parser("analyze", help="report from snapshot files, offline")
     a.add_argument("files", nargs="+", metavar="FILE")
@@ -178,6 +188,7 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--inventory", metavar="FILE", help="TOML file naming the targets of a fleet")
     _add_selection(t)
     _add_timeout(t)
+    _add_sample(t)
     return p
 
 
@@ -200,6 +211,7 @@ def _options(args: argparse.Namespace, cfg: Any):
         thresholds=cfg.thresholds,
         engine_options=cfg.options,
         mutes=cfg.mutes,
+        sample_s=getattr(args, "sample", None) or cfg.sample,
     )
 
 
@@ -280,6 +292,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     _check_selection(opts)
     if inv and inv.parallel:
         opts.max_parallel = inv.parallel
+    histories, history_error = _open_histories(targets, args.history or cfg.history, opts)
     report = runner.inspect(targets, opts)
     if inv:
         report.targets += inv.unusable
@@ -287,7 +300,52 @@ def cmd_run(args: argparse.Namespace) -> int:
     _emit(report, args)
     for e in report.errors:
         print(f"advisor: {e.target}: {e.message}", file=sys.stderr)
+    history_error = history_error or _record_histories(histories, report, cfg)
+    if history_error:   # the report is written; the history file was left as it was
+        raise history_error
     return report.exit_code(fail_on)
+
+
+def _open_histories(targets: list[Any], default: str | None, opts: Any) -> tuple[dict, UsageError | None]:
+    """The history file of each target (its inventory entry's, else --history / config), opened
+    before the run so each target's earlier sample can feed the forecast checks."""
+    from . import history
+    files: dict[str, Any] = {}
+    by_path: dict[str, list[Any]] = {}
+    for t in targets:
+        path = (t.options or {}).get("history") or default
+        if path:
+            by_path.setdefault(path, []).append(t)
+    for path, members in by_path.items():
+        try:
+            files[path] = (history.open_history(path), members)
+        except UsageError as e:
+            for h, _ in files.values():
+                h.close()
+            return {}, e
+        for t in members:
+            sample = files[path][0].previous(t.id)
+            if sample is not None:
+                opts.history_samples[t.id] = sample.to_fact()
+    return files, None
+
+
+def _record_histories(files: dict, report: Any, cfg: Any) -> UsageError | None:
+    from . import history
+    from .report import Report
+    retention = cfg.history_retention_days or history.DEFAULT_RETENTION_DAYS
+    by_id = {t.id: t for t in report.targets}
+    for path, (h, members) in files.items():
+        part = Report(targets=[by_id[t.id] for t in members if t.id in by_id], generated_at=report.generated_at)
+        part.muted = report.muted
+        try:
+            h.record(part, {t.id: t.figures for t in part.targets}, retention_days=retention,
+                     sample_s=next((t.sample_s for t in part.targets if t.sample_s), None))
+        except Exception as e:  # a disk full or a lock held past the busy timeout: say so, keep the report
+            return UsageError(f"history {path}: not recorded: {type(e).__name__}: {e}")
+        finally:
+            h.close()
+    return None
 
 
 def cmd_checks(args: argparse.Namespace) -> int:

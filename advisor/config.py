@@ -17,7 +17,8 @@ else:  # pragma: no cover
 from .errors import UsageError
 from .model import Finding, Severity
 
-_TOP_KEYS = {"fail_on", "checks", "skip", "timeout", "memory", "cpus", "thresholds", "options", "mute"}
+_TOP_KEYS = {"fail_on", "checks", "skip", "timeout", "memory", "cpus", "thresholds", "options", "mute",
+             "sample", "history", "history_retention_days"}
 
 
 @dataclass
@@ -50,6 +51,9 @@ class Config:
     timeout: float | None = None
     memory: str | None = None
     cpus: int | None = None
+    sample: float | None = None          # seconds of the sampling window (--sample)
+    history: str | None = None           # the history file (--history)
+    history_retention_days: float | None = None
     thresholds: dict[str, dict[str, Any]] = field(default_factory=dict)
     options: dict[str, dict[str, Any]] = field(default_factory=dict)
     mutes: list[Mute] = field(default_factory=list)
@@ -99,6 +103,11 @@ def parse(data: dict[str, Any], where: str = "config") -> Config:
         cfg.timeout = positive_number(data["timeout"], "timeout", float) if "timeout" in data else None
         cfg.memory = text_value(data["memory"], "memory") if "memory" in data else None
         cfg.cpus = positive_number(data["cpus"], "cpus", int) if "cpus" in data else None
+        cfg.sample = positive_number(data["sample"], "sample", float) if "sample" in data else None
+        cfg.history = text_value(data["history"], "history") if "history" in data else None
+        if "history_retention_days" in data:
+            cfg.history_retention_days = positive_number(data["history_retention_days"],
+                                                         "history_retention_days", float)
     except (ValueError, TypeError) as e:
         raise UsageError(f"{where}: {e}") from None
     for name in ("thresholds", "options"):

@@ -18,6 +18,8 @@ from .errors import FactUnavailable, Skip
 from .facts import FactStore
 from .model import Finding, Host, Severity
 from .registry import Check
+from .units import human_duration
+from .window import YOUNG_COUNTERS_S, counters_age
 
 class Reads:
     """Names a check read, by kind."""
@@ -115,6 +117,22 @@ class CheckContext:
         values = self.thresholds._values  # type: ignore[attr-defined]
         return {k: values[k] for k in sorted(self.reads.thresholds) if k in values}
 
+    def _judged_on(self, evidence: dict[str, Any], severity: Severity) -> tuple[dict[str, Any], Severity]:
+        """For a check that judges cumulative counters: say whether it judged a --sample window
+        or counters since the last restart/reset and how old they are; young counters (a
+        restart, a reset) do not escalate beyond info, since a few minutes say little."""
+        store = self.facts._store
+        if store.window:
+            return {**evidence, "judged_on": "window", "window_s": store.window["sample_s"]}, severity
+        age = counters_age(self.check.engine, store.values)
+        evidence = {**evidence, "judged_on": "cumulative", "counters_age_s": None if age is None else round(age)}
+        if age is not None and age < YOUNG_COUNTERS_S and severity > Severity.INFO:
+            evidence["severity_note"] = (
+                f"{severity} lowered to info: the counters are {human_duration(age)} old (server restart or "
+                f"statistics reset), too young to judge; run again later, or judge a window with --sample 60")
+            severity = Severity.INFO
+        return evidence, severity
+
     def finding(self, *, summary: str, evidence: dict[str, Any], recommendation: str,
                 object: str | None = None, fix: str | None = None,
                 severity: Severity | None = None, reference: str | None = None) -> Finding:
@@ -122,9 +140,12 @@ class CheckContext:
         own = evidence.get("thresholds")
         if used and (own is None or isinstance(own, dict)):  # the one convention, written once
             evidence = {**evidence, "thresholds": {**used, **(own or {})}}
+        severity = severity or self.check.severity
+        if self.check.counters:
+            evidence, severity = self._judged_on(evidence, severity)
         return Finding(
             target=self.target, check=self.check.id,
-            severity=severity or self.check.severity, category=self.check.category,
+            severity=severity, category=self.check.category,
             object=object, summary=summary, evidence=evidence,
             recommendation=recommendation, fix=fix,
             reference=reference or self.check.reference,

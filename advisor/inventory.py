@@ -36,7 +36,7 @@ from .model import TargetError, TargetResult
 from .targets import Target, parse_target
 from .units import parse_memory
 
-_SETTINGS = {"timeout", "memory", "cpus", "options"}
+_SETTINGS = {"timeout", "memory", "cpus", "options", "sample", "history"}
 _TARGET_KEYS = {"name", "url", "url_env"} | _SETTINGS
 
 
@@ -163,6 +163,10 @@ def _settings(d: dict[str, Any], label: str) -> dict[str, Any]:
             out["memory_bytes"] = parse_memory(text_value(d["memory"], "memory"))
         if "cpus" in d:
             out["cpus"] = positive_number(d["cpus"], "cpus", int)
+        if "sample" in d:
+            out["sample"] = positive_number(d["sample"], "sample", float)
+        if "history" in d:
+            out["history"] = text_value(d["history"], "history")
     except (TypeError, ValueError) as e:
         raise UsageError(f"{label}: {e}") from None
     if "options" in d:

@@ -87,16 +87,21 @@ class TargetResult:
     duration_ms: int = 0
     reachable: bool = True
     complete: bool = True   # False when the connection was lost mid-run (partial report)
+    sample_s: float | None = None   # the sampling window the counters were judged on, if any
     findings: list[Finding] = field(default_factory=list)
     skipped: list[Skipped] = field(default_factory=list)
     errors: list[TargetError] = field(default_factory=list)
+    figures: dict[str, float] = field(default_factory=dict, repr=False)  # for the history, not reported
 
     def header(self) -> dict[str, Any]:
-        return {
+        h = {
             "id": self.id, "engine": self.engine, "url": self.url,
             "server_version": self.server_version, "score": self.score,
             "duration_ms": self.duration_ms, "complete": self.reachable and self.complete,
         }
+        if self.sample_s:
+            h["sample_s"] = self.sample_s
+        return h
 
 
 @dataclass

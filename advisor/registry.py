@@ -42,6 +42,7 @@ class Check:
     doc: str = ""
     options: tuple[str, ...] = ()  # engine options the check itself reads (ctx.options)
     plugin: str | None = None  # distribution name for entry-point checks
+    counters: bool = False  # judges cumulative counters: a --sample window, or their age, says how
 
     def matches(self, pattern: str) -> bool:
         return fnmatch.fnmatchcase(self.id, pattern)
@@ -57,7 +58,7 @@ _REGISTRY: dict[str, Check] = {}
 
 def check(*, id: str, title: str, category: str, severity: Severity | str, facts: Iterable[str],
           reference: str, thresholds: dict[str, Threshold] | None = None,
-          options: Iterable[str] = ()) -> Callable:
+          options: Iterable[str] = (), counters: bool = False) -> Callable:
     """Register a check: a function of a CheckContext that yields Findings."""
 
     def wrap(func: Callable) -> Callable:
@@ -67,6 +68,7 @@ def check(*, id: str, title: str, category: str, severity: Severity | str, facts
             category=category, severity=sev, facts=tuple(facts), reference=reference,
             func=func, thresholds=dict(thresholds or {}), doc=inspect.cleandoc(func.__doc__ or ""),
             plugin=getattr(func, "__advisor_plugin__", None), options=tuple(options),
+            counters=counters,
         )
         problems = validate(c)
         if problems:

@@ -66,9 +66,9 @@ def render(report: Report, verbose: bool = False) -> str:
             if f.evidence:
                 lines += _wrap("evidence: " + _evidence(f.evidence), "  ")
             lines += _wrap("do: " + f.recommendation, "  ")
-            if f.fix:
+            if f.fix:   # never wrapped: a wrapped comment or option would run as a command when pasted
                 lines.append("  fix:")
-                lines += _wrap(f.fix, "    ")
+                lines += ["    " + ln for ln in f.fix.splitlines()]
             if verbose:
                 lines += _wrap("ref: " + f.reference, "  ")
     if report.skipped:

@@ -27,6 +27,8 @@ from .context import CheckContext
 from .engines.options import DEFAULT_TIMEOUT
 from .errors import AdvisorError, FactUnavailable, TargetLost, TargetUnreachable
 from .facts import FactStore, LiveFacts, SnapshotFacts
+from .figures import figures
+from .forecast import HISTORY_FACT
 from .model import Host, Skipped, TargetError, TargetResult
 from .registry import Check
 from .report import Report
@@ -45,6 +47,8 @@ class RunOptions:
     engine_options: dict[str, dict[str, Any]] = field(default_factory=dict)  # [options.<engine>]
     max_parallel: int = 8
     mutes: list[Any] = field(default_factory=list)  # config.Mute: applied to the report
+    sample_s: float | None = None  # --sample: judge counters on their increase over this window
+    history_samples: dict[str, dict[str, Any]] = field(default_factory=dict)  # target id -> earlier run
 
     def checks_for(self, engine: str) -> list[Check]:
         return registry.select(engine, self.include, self.exclude)
@@ -65,6 +69,8 @@ class RunOptions:
             options={**recorded_options, **self.engine_options.get(engine, {}), **own.get("options", {})},
             checks=tuple(self.checks_for(engine)),
             thresholds=self.thresholds,
+            sample_s=own.get("sample", self.sample_s),
+            history=self.history_samples.get(source_id(source)),
         )
 
 
@@ -78,6 +84,8 @@ class TargetOptions:
     options: dict[str, Any]          # [options.<engine>], declared names only
     checks: tuple[Check, ...]        # selected: --checks/--skip, checks/skip of the config
     thresholds: dict[str, dict[str, Any]]
+    sample_s: float | None = None    # a sampling window, live targets only
+    history: dict[str, Any] | None = None  # the earlier run's figures (advisor.history.Sample.to_fact)
 
     def session_options(self) -> dict[str, Any]:
         """What an engine's connect() and the fact providers read."""
@@ -97,8 +105,9 @@ Source = Union[Target, SnapshotEntry, dict]  # a plain dict is a snapshot entry 
 
 @dataclass(frozen=True)
 class Event:
-    """Progress of a run. kind: target_started | check_started | check_finished | target_finished.
-    `index` counts checks from 1 out of `total`; target_finished carries the result."""
+    """Progress of a run. kind: target_started | sampling | check_started | check_finished |
+    target_finished. `index` counts checks from 1 out of `total` (sampling: seconds waited out
+    of the window's); target_finished carries the result."""
 
     kind: str
     target: str
@@ -164,7 +173,9 @@ def _inspect_live(target: Target, topts: TargetOptions, on_event: OnEvent) -> Ta
             result.server_version = engine.server_version(facts)
         except (FactUnavailable, TargetLost):
             pass
-        run_checks(result, topts.checks, facts, topts, on_event)
+        if _prepare(facts, topts, result, on_event):
+            run_checks(result, topts.checks, facts, topts, on_event)
+        result.figures = figures(target.engine, facts.values)
         for e in result.errors:
             e.message = scrub(e.message, secrets)
         result.score = scoring.score(result.findings)
@@ -174,15 +185,50 @@ def _inspect_live(target: Target, topts: TargetOptions, on_event: OnEvent) -> Ta
     return result
 
 
+def _prepare(facts: LiveFacts, topts: TargetOptions, result: TargetResult, on_event: OnEvent) -> bool:
+    """Before the checks: the sampling window (counters read now, and again after the wait)
+    and the earlier run from the history. False when the connection was lost meanwhile."""
+    if topts.sample_s:
+        needed = sorted({f for c in topts.checks for f in c.facts})
+        try:
+            facts.open_window(needed, topts.sample_s, wait=lambda s: _wait(s, result.id, on_event))
+        except TargetLost as e:
+            result.complete = False
+            result.errors.append(TargetError(result.id, f"connection lost during the sampling window: {e}; "
+                                                        "no check was judged"))
+            result.skipped.extend(Skipped(result.id, c.id, "not run: connection to the target was lost")
+                                  for c in topts.checks)
+            return False
+        result.sample_s = topts.sample_s
+    if topts.history:
+        facts.values[HISTORY_FACT[facts.engine]] = {**topts.history, "now": time.time()}
+    return True
+
+
+def _wait(seconds: float, target: str, on_event: OnEvent) -> None:
+    """The window's idle time, in short steps: progress for the TUI, and a cancel (an
+    exception raised by on_event) or Ctrl-C ends it within half a second."""
+    end = time.monotonic() + seconds
+    while (left := end - time.monotonic()) > 0:
+        on_event(Event("sampling", target, index=int(seconds - left), total=int(round(seconds))))
+        time.sleep(min(0.5, left))
+
+
 def _inspect_snapshot(entry: dict[str, Any], topts: TargetOptions, on_event: OnEvent) -> TargetResult:
     result = TargetResult(id=entry["id"], engine=entry["engine"], url=entry["url"],
                           server_version=entry.get("server_version"))
     t0 = time.monotonic()
-    facts = SnapshotFacts(entry.get("facts", {}), entry.get("unavailable", {}), topts.session_options())
+    window = entry.get("window")
+    if window:
+        engines.load(entry["engine"])   # its providers declare the counters that the window subtracts
+    facts = SnapshotFacts(entry.get("facts", {}), entry.get("unavailable", {}), topts.session_options(),
+                          engine=entry["engine"], window=window)
+    result.sample_s = (window or {}).get("sample_s")
     result.errors.extend(TargetError(result.id, m) for m in entry.get("errors", []))
     result.complete = not entry.get("errors")  # a snapshot cut short by a lost connection
     run_checks(result, topts.checks, facts, topts, on_event)
     result.score = scoring.score(result.findings)
+    result.figures = figures(entry["engine"], facts.values)
     result.duration_ms = int((time.monotonic() - t0) * 1000)
     return result
 
@@ -298,6 +344,9 @@ def collect(target: Target, opts: RunOptions) -> dict[str, Any]:
         except FactUnavailable:
             entry["server_version"] = None
         needed = sorted({f for c in topts.checks for f in c.facts})
+        if topts.sample_s:   # both reads go into the snapshot: analyze judges the same window
+            facts.open_window(needed, topts.sample_s, wait=lambda s: _wait(s, target.id, _quiet))
+            entry["window"] = facts.window
         for name in needed:
             try:
                 facts.get(name)

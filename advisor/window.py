@@ -33,6 +33,32 @@ class Counters:
     bounded: bool = False   # the rows are a top-N: a row absent at the start may have been cut, not new
 
 
+# Cumulative counters younger than this (a restart, a statistics reset) are judged at most
+# as info: an hour of traffic is too little to call a ratio bad (MySQLTuner and
+# postgresqltuner warn that figures under a day of uptime may be inaccurate).
+YOUNG_COUNTERS_S = 3600
+
+# where each engine's facts say how old their cumulative counters are (seconds): the
+# statistics reset or the server start, whichever is later
+COUNTER_AGE = {
+    "postgres": ("pg.server", ("stats_age_s",)),
+    "mysql": ("mysql.status", ("uptime_since_flush_status",)),
+    "redis": ("redis.info", ("server", "uptime_in_seconds")),
+    "mongo": ("mongo.server_status", ("uptime",)),
+}
+
+
+def counters_age(engine: str, values: dict[str, Any]) -> float | None:
+    """How old the engine's counters are, from a fact already read (never a new query)."""
+    fact, path = COUNTER_AGE.get(engine, (None, ()))
+    v: Any = values.get(fact) if fact else None
+    for p in path:
+        v = v.get(p) if isinstance(v, dict) else None
+    if v is None and engine == "mysql":
+        v = (values.get("mysql.status") or {}).get("uptime")
+    return float(v) if _num(v) else None
+
+
 def _num(v: Any) -> bool:
     return isinstance(v, (int, float)) and not isinstance(v, bool)
 

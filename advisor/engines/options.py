@@ -49,6 +49,8 @@ _INDEX_ADVISOR = (
 OPTIONS: dict[str, dict[str, Option]] = {
     "postgres": _table(
         Option("statement_limit", int, 500, "pg_stat_statements rows read (top by total time)"),
+        Option("all_databases", bool, False, "judge every database's statements and cache ratio, not only "
+                                             "the URL's database"),
         Option("activity_limit", int, 20000, "sessions read from pg_stat_activity"),
         Option("query_text_chars", int, 200, "query text kept per reported session"),
         Option("database_limit", int, 5000, "databases read for XID age"),

@@ -193,6 +193,9 @@ class AdvisorApp(App[int]):
         def on_event(event: Event) -> None:
             if worker.is_cancelled:
                 raise Cancelled
+            if event.kind == "sampling":   # the --sample window: idle time, shown as such
+                self.post_message(TargetProgress(key, gen, 0, 0, f"sampling counters {event.index}/{event.total} s"))
+                return
             if event.kind != "check_started":
                 return
             now = time.monotonic()
@@ -235,7 +238,7 @@ class AdvisorApp(App[int]):
         engine = short_version(r.server_version if r else None, s.source.engine)
         if s.status == "running":
             status = (f"{progress_bar(s.done, s.total, 8)} {s.done}/{s.total} {s.current}" if s.total
-                      else ("connecting…" if s.source.live else "analyzing…"))
+                      else s.current or ("connecting…" if s.source.live else "analyzing…"))
             return [s.source.label, engine, "…", status]
         if r is None:
             return [s.source.label, engine, "—", s.status]

@@ -18,6 +18,8 @@ def _ratio(hit: float, read: float) -> float | None:
     category="cache",
     severity=Severity.WARNING,
     facts=["pg.cache", "pg.server", "pg.settings"],
+    counters=True,
+    options=["all_databases"],
     reference="PgHero: cache hit rate < 99% (pg_statio_user_tables/indexes); "
               "postgresqltuner: index hit rate < 90% bad",
     thresholds={
@@ -31,7 +33,8 @@ def hit_ratio(ctx):
     """The share of table and index block reads served from shared_buffers. An OLTP
     working set should stay in memory (PgHero: 99 %); a lower ratio means queries
     wait on the OS cache or disk. Counts come from pg_statio_user_tables/indexes
-    (this database) and pg_stat_database (the others); a ratio is judged only after
+    (this database; with the option all_databases also every other database, from
+    pg_stat_database); a ratio is judged only after
     enough blocks were touched. A 'read' may still be served by the OS page cache,
     so the ratio understates the true memory hit rate. Fix: fit the hot working set
     (raise shared_buffers toward 25 % of RAM, or add RAM) or cut
@@ -59,7 +62,7 @@ def hit_ratio(ctx):
             recommendation=f"The {kind} working set does not fit in shared_buffers: raise shared_buffers "
                            "(about 25% of RAM) or memory, and reduce blocks read (missing indexes, bloat).",
             fix=None)
-    for d in c["databases"]:
+    for d in c["databases"] if ctx.options.get("all_databases") else ():   # scope: the URL's database
         ratio = _ratio(d["hit"], d["read"])
         if (d["database"] == server["database"] or ratio is None or d["hit"] + d["read"] < min_blocks
                 or ratio >= warn):

@@ -78,6 +78,7 @@ def autovacuum_settings(ctx):
     category="configuration",
     severity=Severity.WARNING,
     facts=["pg.settings", "pg.checkpoints"],
+    counters=True,
     reference="postgresqltuner checkpoint_completion_target < 0.7; pgtune 0.9; PostgreSQL docs, "
               "30.5 WAL Configuration",
     thresholds={

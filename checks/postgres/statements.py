@@ -123,11 +123,12 @@ _UTILITY = re.compile(r"^\s*(CREATE|DROP|ALTER|VACUUM|ANALYZE|REINDEX|CLUSTER|CH
 
 
 def _rows(ctx):
-    """Statements to tune: readable, not utility commands, of databases that still exist
-    (a dropped database's entries are not actionable)."""
+    """Statements to tune: readable, not utility commands, of the URL's database (every
+    database's with the option all_databases; a dropped database's entries are not actionable)."""
+    scope = None if ctx.options.get("all_databases") else ctx.fact("pg.server")["database"]
     return [r for r in ctx.fact("pg.statements")["rows"]
             if r.get("query") not in (None, "<insufficient privilege>") and r.get("database")
-            and not _UTILITY.match(r["query"])]
+            and (scope is None or r["database"] == scope) and not _UTILITY.match(r["query"])]
 
 
 @check(
@@ -135,7 +136,9 @@ def _rows(ctx):
     title="Statements whose mean execution time is over the guide's limit",
     category="queries",
     severity=Severity.WARNING,
-    facts=["pg.statements"],
+    facts=["pg.statements", "pg.server"],
+    options=["all_databases"],
+    counters=True,
     reference=GUIDE_QUERY + " (avg_seconds); PgHero slow query = mean >= 20 ms and calls >= 100",
     thresholds={
         "mean_ms": Threshold(1000, "ms", "guide: slow query = mean over 1 s"),
@@ -175,7 +178,9 @@ def slow(ctx):
     title="Statements taking the largest share of total execution time",
     category="queries",
     severity=Severity.INFO,
-    facts=["pg.statements"],
+    facts=["pg.statements", "pg.server"],
+    options=["all_databases"],
+    counters=True,
     reference=GUIDE_QUERY + " (ORDER BY total time); PgHero query stats",
     thresholds={
         "top_n": Threshold(5, "statements", "guide: top statements by total time"),
@@ -221,7 +226,9 @@ def top_total(ctx):
     title="Statements spilling sorts and hashes to temporary files",
     category="queries",
     severity=Severity.WARNING,
-    facts=["pg.statements", "pg.settings"],
+    facts=["pg.statements", "pg.settings", "pg.server"],
+    options=["all_databases"],
+    counters=True,
     reference="PostgreSQL docs 20.4.1 work_mem; pg_stat_statements temp_blks_written; "
               "guide: Database Performance > PostgreSQL Performance Tuning (work_mem)",
     thresholds={

@@ -8,7 +8,7 @@ from ._common import info
 SRC = "common Redis alert rule (cache hit ratio < 80%); the guide gives no Redis figure"
 
 
-@check(id="redis.cache.hit_ratio", title="Low keyspace hit ratio", category="cache", severity=Severity.WARNING,
+@check(id="redis.cache.hit_ratio", counters=True, title="Low keyspace hit ratio", category="cache", severity=Severity.WARNING,
        facts=["redis.info"], reference="Redis INFO stats keyspace_hits / keyspace_misses",
        thresholds={"min_ratio_pct": Threshold(80, "%", SRC),
                    "min_lookups": Threshold(10_000, "lookups", "db-advisor: too few lookups to judge")})

@@ -28,7 +28,7 @@ def near_max(ctx):
     )
 
 
-@check(id="redis.clients.rejected", title="Connections rejected (maxclients reached)", category="connections",
+@check(id="redis.clients.rejected", counters=True, title="Connections rejected (maxclients reached)", category="connections",
        severity=Severity.WARNING, facts=["redis.info"], reference="common alert rule: rejected_connections increasing")
 def rejected(ctx):
     """rejected_connections counts connections refused because maxclients was reached: clients

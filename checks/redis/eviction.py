@@ -60,7 +60,7 @@ def volatile_without_ttl(ctx):
     )
 
 
-@check(id="redis.eviction.evicted_keys", title="Keys evicted for lack of memory", category="memory",
+@check(id="redis.eviction.evicted_keys", counters=True, title="Keys evicted for lack of memory", category="memory",
        severity=Severity.INFO, facts=["redis.info"], reference="Redis INFO stats evicted_keys; PMM Redis dashboards",
        thresholds={"per_hour": Threshold(1, "keys/h", "db-advisor: any steady eviction is worth knowing")})
 def evicted_keys(ctx):
@@ -83,7 +83,7 @@ def evicted_keys(ctx):
     )
 
 
-@check(id="redis.eviction.oom_rejections", title="Writes rejected with OOM errors", category="memory",
+@check(id="redis.eviction.oom_rejections", counters=True, title="Writes rejected with OOM errors", category="memory",
        severity=Severity.CRITICAL, facts=["redis.info"], reference="Redis INFO errorstats (errorstat_OOM)")
 def oom_rejections(ctx):
     """errorstat_OOM counts commands refused with "OOM command not allowed when used memory >

@@ -35,11 +35,14 @@ def test_healthy_or_idle_is_not_judged(pg_judge):
     assert pg_judge("pg.cache.hit_ratio", idle, {"min_blocks": 10}).of("pg.cache.hit_ratio")
 
 
-def test_other_databases_judged_from_pg_stat_database(pg_judge):
+def test_other_databases_judged_from_pg_stat_database_only_when_asked(pg_judge):
     dbs = [{"database": "app", "hit": 10, "read": 900_000, "stats_reset": None},
            {"database": "reports", "hit": 800_000, "read": 200_000, "stats_reset": None},
            {"database": "fine", "hit": 10_000_000, "read": 100, "stats_reset": None}]
-    out = pg_judge("pg.cache.hit_ratio", cache(databases=dbs)).of("pg.cache.hit_ratio")
+    # scope: a URL naming database app judges app and the server, never its neighbours
+    assert not pg_judge("pg.cache.hit_ratio", cache(databases=dbs)).of("pg.cache.hit_ratio")
+    out = pg_judge("pg.cache.hit_ratio", cache(databases=dbs), options={"all_databases": True}).of(
+        "pg.cache.hit_ratio")
     # the current database is judged per table/index, not twice
     assert set(out) == {"database reports"} and out["database reports"].evidence["hit_pct"] == 80.0
 

@@ -69,12 +69,15 @@ def test_statement_sql_uses_the_columns_of_the_installed_version(version):
     assert out["rows"] == [ROW] and out["total_ms"] == 50000.0 and out["extension_version"] == version
 
 
+THIS_DB = {"pg.server": {"database": "app"}}   # the URL's database: statements are judged in its scope
+
+
 def test_every_version_shape_is_judged_alike(pg_judge):
     for version in COLUMNS:
         s = RecordingSession([dict(ROW)])
         facts = SnapshotFacts({"pg.stat_statements_status": _status(version)})
         stmts = jsonable(facts_statements.statements(s, facts))
-        res = pg_judge("pg.statements.slow", {"pg.statements": stmts})
+        res = pg_judge("pg.statements.slow", {"pg.statements": stmts, **THIS_DB})
         f = res.of("pg.statements.slow")["app:queryid 42"]
         assert f.evidence["mean_ms"] == 2500.0 and f.evidence["mean_limit_ms"] == 1000, version
 
@@ -178,7 +181,7 @@ def test_extension_missing_package_old_version_and_evictions(pg_judge):
 def _stmts(*totals, db="app"):
     rows = [dict(ROW, queryid=str(i), total_ms=t, mean_ms=t / 100, calls=100, database=db)
             for i, t in enumerate(totals)]
-    return {"pg.statements": {"rows": rows, "total_ms": sum(totals) + 1000, "count": len(rows) + 5}}
+    return {"pg.statements": {"rows": rows, "total_ms": sum(totals) + 1000, "count": len(rows) + 5}, **THIS_DB}
 
 
 def test_top_total_shares_and_dominating_statement(pg_judge):
@@ -191,7 +194,7 @@ def test_top_total_shares_and_dominating_statement(pg_judge):
     small = pg_judge("pg.statements.top_total", _stmts(3_000.0)).of("pg.statements.top_total")
     assert small["app:queryid 0"].severity.name == "INFO"
     assert not pg_judge("pg.statements.top_total",
-                        {"pg.statements": {"rows": [], "total_ms": 0, "count": 0}}).of("pg.statements.top_total")
+                        {"pg.statements": {"rows": [], "total_ms": 0, "count": 0}, **THIS_DB}).of("pg.statements.top_total")
 
 
 def test_slow_respects_min_calls_and_hidden_rows(pg_judge):
@@ -199,7 +202,7 @@ def test_slow_respects_min_calls_and_hidden_rows(pg_judge):
             dict(ROW, queryid="8", database=None),  # a dropped database's statement
             dict(ROW, queryid="9", calls=5, query="DROP DATABASE IF EXISTS x"),
             dict(ROW, queryid="10", calls=5, query="  vacuum (analyze) big")]
-    facts = {"pg.statements": {"rows": rows, "total_ms": 1, "count": 3}}
+    facts = {"pg.statements": {"rows": rows, "total_ms": 1, "count": 3}, **THIS_DB}
     assert not pg_judge("pg.statements.slow", facts).of("pg.statements.slow")
     assert set(pg_judge("pg.statements.slow", facts, {"min_calls": 1}).of("pg.statements.slow")) == \
         {"app:queryid 42"}
@@ -222,14 +225,14 @@ def test_statements_spilling_to_temp_files(pg_db, pg_twin, pg_advise):
 
 def test_temp_spill_suggests_twice_the_spill_rounded_up(pg_judge):
     row = dict(ROW, temp_blks_written=2 * 2560, calls=2)  # 20 MiB per call
-    res = pg_judge("pg.statements.temp_spill", {"pg.statements": {"rows": [row], "total_ms": 1, "count": 1},
+    res = pg_judge("pg.statements.temp_spill", {"pg.statements": {"rows": [row], "total_ms": 1, "count": 1}, **THIS_DB,
                                                "pg.settings": {"block_size": {"value": 8192},
                                                                "work_mem": {"value": 4 * 1024**2}}})
     f = res.of("pg.statements.temp_spill")["app:queryid 42"]
     assert f.evidence["temp_bytes_per_call"] == 20 * 1024**2 and f.evidence["work_mem"] == "4.0 MiB"
     assert f.fix.startswith("SET work_mem = '64MB';")
     small = dict(row, temp_blks_written=2 * 100)
-    assert not pg_judge("pg.statements.temp_spill", {"pg.statements": {"rows": [small]},
+    assert not pg_judge("pg.statements.temp_spill", {"pg.statements": {"rows": [small]}, **THIS_DB,
                                                      "pg.settings": {}}).of("pg.statements.temp_spill")
 
 
@@ -261,3 +264,13 @@ def test_one_statements_fact_serves_index_advisor_with_this_databases_top(pg_db,
     capped = SnapshotFacts({"pg.server": {"database": pg_db.name}, "pg.statements": facts.get("pg.statements")},
                            options={"index_statement_limit": 2})
     assert _workload_rows(capped) == mine[:2]
+
+
+def test_scope_is_the_urls_database_unless_all_databases(pg_judge):
+    """A run against one database judges its statements only; all_databases widens it."""
+    facts = _stmts(300_000.0, 60_000.0)
+    facts["pg.statements"]["rows"][1]["database"] = "neighbour"
+    scoped = pg_judge("pg.statements.top_total", facts).of("pg.statements.top_total")
+    assert set(scoped) == {"app:queryid 0"}
+    wide = pg_judge("pg.statements.top_total", facts, options={"all_databases": True}).of("pg.statements.top_total")
+    assert set(wide) == {"app:queryid 0", "neighbour:queryid 1"}

@@ -58,3 +58,16 @@ def test_no_python_literals_in_text_evidence(pg_db):
     assert evidence
     for ln in evidence:
         assert not re.search(r"=(None|True|False)\b", ln), ln
+
+
+def test_fix_lines_are_printed_whole(pg_db):
+    """A wrapped fix would split a comment or an option onto a line of its own, which a shell or
+    psql would run when the fix is pasted: fix lines are never wrapped."""
+    import json
+    plant(pg_db)
+    rep = json.loads(subprocess_cli("run", "--json", "--fail-on", "never", pg_db.url).stdout)
+    text = subprocess_cli("run", "--fail-on", "never", pg_db.url).stdout
+    long_lines = [ln for f in rep["findings"] if f["fix"] for ln in f["fix"].splitlines() if len(ln) > 76]
+    assert long_lines
+    for ln in long_lines:
+        assert "    " + ln in text.splitlines()
