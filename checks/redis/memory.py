@@ -10,9 +10,26 @@ from ._common import config_fix, info, redis_size, setting, setting_int
 GUIDE = "guide: Resource Sizing Matrix, Redis (maxmemory = 75% of total memory)"
 
 
+NODE_RAM = "INFO total_system_memory"
+NODE_CAVEAT = ("total_system_memory is the node's RAM, not a container's memory limit (Redis does not report "
+               "its cgroup limit): in Kubernetes a maxmemory sized from it can exceed the pod's limit and get "
+               "Redis OOM-killed. Pass --memory (the pod's limit) for a value.")
+
+
 def _host_memory(ctx) -> tuple[int, str]:
-    """--memory, else INFO total_system_memory (the host's RAM: in a container, pass --memory)."""
-    return ctx.require_memory(info(ctx, "memory").get("total_system_memory"), "INFO total_system_memory")
+    """--memory, else INFO total_system_memory (the node's RAM: see NODE_CAVEAT)."""
+    return ctx.require_memory(info(ctx, "memory").get("total_system_memory"), NODE_RAM)
+
+
+def _maxmemory_fix(ctx, target: int, source: str, used: int) -> tuple[str, dict]:
+    """The fix and evidence fields: a value only from --memory; from the node's RAM a placeholder."""
+    lower = f"used_memory is {human_bytes(used)} now: below it Redis evicts at once (noeviction: refuses writes)"
+    if source != NODE_RAM:
+        return config_fix(ctx, {"maxmemory": redis_size(target)}, caveat=lower), {}
+    caveat = (f"{{{{maxmemory}}}}: 75% of the memory Redis may use (the container's limit in Kubernetes); "
+              f"75% of this node's RAM would be {redis_size(target)}, too much under any smaller limit\n" + lower)
+    return config_fix(ctx, {"maxmemory": "{{maxmemory}}"}, caveat=caveat), {
+        "memory_is_node_ram": True, "memory_note": NODE_CAVEAT}
 
 
 @check(id="redis.memory.maxmemory_unset", title="maxmemory is not set", category="memory",
@@ -27,15 +44,17 @@ def maxmemory_unset(ctx):
     memory, source = _host_memory(ctx)
     target = redis_maxmemory(memory)
     used = info(ctx, "memory").get("used_memory", 0)
+    fix, extra = _maxmemory_fix(ctx, target, source, used)
     yield ctx.finding(
         object="maxmemory",
         summary=f"maxmemory is 0 (unlimited): Redis can grow until the OOM killer stops it "
                 f"(now {human_bytes(used)} used)",
         evidence={"maxmemory": 0, "used_memory": used, "memory_bytes": memory, "memory_source": source,
-                  "recommended_maxmemory": target, "guide_share": "75%"},
-        recommendation=f"Set maxmemory to {redis_size(target)} (75% of {human_bytes(memory)} from {source}) "
-                       "and a maxmemory-policy that fits the data (allkeys-lru for a cache).",
-        fix=config_fix("maxmemory", redis_size(target)),
+                  "recommended_maxmemory": None if extra else target, "guide_share": "75%", **extra},
+        recommendation=(f"Set maxmemory to {redis_size(target)} (75% of {human_bytes(memory)} from {source})"
+                        if not extra else f"Set maxmemory to 75% of the memory Redis may use. {NODE_CAVEAT}")
+                       + " Choose a maxmemory-policy that fits the data (allkeys-lru only for a cache).",
+        fix=fix,
     )
 
 
@@ -54,15 +73,19 @@ def maxmemory_too_high(ctx):
     if maxmemory <= limit:
         return
     target = redis_maxmemory(memory)
+    fix, extra = _maxmemory_fix(ctx, target, source, info(ctx, "memory").get("used_memory", 0))
     yield ctx.finding(
         object="maxmemory",
         summary=f"maxmemory {human_bytes(maxmemory)} is {pct(maxmemory, memory):.0f}% of "
-                f"{human_bytes(memory)} (limit {ctx.threshold('max_share_pct')}%)",
+                f"{human_bytes(memory)} (limit {ctx.threshold('max_share_pct')}%)"
+                + (" of the node's RAM: a container limit can only be smaller" if extra else ""),
         evidence={"maxmemory": maxmemory, "memory_bytes": memory, "memory_source": source,
-                  "share_pct": round(pct(maxmemory, memory), 1), "max_share_pct": ctx.threshold("max_share_pct")},
-        recommendation=f"Lower maxmemory to {redis_size(target)}: a fork for persistence can need "
-                       "as much memory again as the pages written during it.",
-        fix=config_fix("maxmemory", redis_size(target)),
+                  "share_pct": round(pct(maxmemory, memory), 1), "max_share_pct": ctx.threshold("max_share_pct"),
+                  **extra},
+        recommendation=(f"Lower maxmemory to {redis_size(target)}" if not extra else
+                        f"Lower maxmemory to 75% of the memory Redis may use ({NODE_CAVEAT})")
+                       + ": a fork for persistence can need as much memory again as the pages written during it.",
+        fix=fix,
     )
 
 

@@ -5,12 +5,24 @@ from collections import defaultdict
 from advisor.model import Severity
 from advisor.registry import Threshold, check
 
+from ._common import MANAGED, cli, persist_acl
+
 REF = "Redis SLOWLOG (slowlog-log-slower-than default 10,000 us, slowlog-max-len 128)"
 BLOCKING = {"KEYS": "SCAN with MATCH and COUNT", "FLUSHALL": "FLUSHALL ASYNC (and restrict it by ACL)",
             "FLUSHDB": "FLUSHDB ASYNC (and restrict it by ACL)", "DEBUG": "nothing in production"}
 FULL_READS = {"HGETALL": "HSCAN", "SMEMBERS": "SSCAN", "HKEYS": "HSCAN", "HVALS": "HSCAN",
               "SUNION": "smaller sets", "SINTER": "smaller sets", "SDIFF": "smaller sets", "SORT": "a sorted set"}
 RANGE_READS = {"LRANGE", "ZRANGE", "ZREVRANGE", "ZRANGEBYSCORE", "XRANGE", "XREVRANGE"}
+
+
+def _deny_fix(ctx, cmd: str) -> str:
+    """Deny the command seen, not all of @dangerous (that category also holds INFO, CLIENT and CONFIG,
+    which client libraries and monitoring use)."""
+    c = cli(ctx)
+    return "\n".join([
+        f"# the application's calls of {cmd} fail with NOPERM from now on: replace them first (ACL LOG shows "
+        "denials); ACL SETUSER creates {{app_user}} (disabled) if it does not exist",
+        f"{c} ACL SETUSER {{{{app_user}}}} -{cmd.lower()}", persist_acl(ctx, c), MANAGED])
 
 
 def _entries(ctx):
@@ -66,7 +78,7 @@ def _full_read(e: dict) -> str | None:
 
 
 @check(id="redis.slowlog.dangerous", title="Dangerous or full-read commands in the slow log",
-       category="queries", severity=Severity.WARNING, facts=["redis.slowlog"],
+       category="queries", severity=Severity.WARNING, facts=["redis.slowlog", "redis.config"],
        reference=REF + "; Redis docs: KEYS must not be used in production")
 def dangerous(ctx):
     """KEYS walks the whole keyspace and FLUSHALL/FLUSHDB (sync) free everything while blocking
@@ -87,5 +99,5 @@ def dangerous(ctx):
             evidence={"command": cmd, "calls": len(es), "max_us": worst["duration_us"], "example": _example(worst),
                       "client": worst.get("client")},
             recommendation=f"Use {alt} instead; block the command for applications with ACLs.",
-            fix="ACL SETUSER <app user> -@dangerous" if cmd in BLOCKING else None,
+            fix=_deny_fix(ctx, cmd) if cmd in BLOCKING else None,
         )
