@@ -149,7 +149,7 @@ def too_many_indexes(ctx):
             unused = sorted(r["name"] for r in idx if r.get("ops") == 0 and r["name"] != "_id_")
             yield ctx.finding(
                 object=f"{db}.{coll}", summary=f"{db}.{coll} has {len(idx)} indexes (> {limit})",
-                evidence={"indexes": len(idx), "max_indexes": limit, "unused": unused[:20]},
+                evidence={"indexes": len(idx), "max_indexes": limit, "unused": unused[:20], "fix_kind": "manual"},
                 recommendation="Drop unused and redundant indexes; merge single-field indexes into "
                                "compound indexes ordered by the ESR rule.",
                 fix=mongosh(ctx, f"{coll_js(db, coll)}.aggregate([{{$indexStats: {{}}}}])"))
