@@ -21,14 +21,21 @@ def _host_memory(ctx) -> tuple[int, str]:
     return ctx.require_memory(info(ctx, "memory").get("total_system_memory"), NODE_RAM)
 
 
-def _maxmemory_fix(ctx, target: int, source: str, used: int) -> tuple[str, dict]:
-    """The fix and evidence fields: a value only from --memory; from the node's RAM a placeholder."""
+POLICY = ("{{maxmemory_policy}}: the policy at the limit; with noeviction (the default) writes then fail with OOM "
+          "errors: allkeys-lru only if every key may be lost (a cache), noeviction for a system of record")
+
+
+def _maxmemory_fix(ctx, target: int, source: str, used: int, policy: bool = False) -> tuple[str, dict]:
+    """The fix and evidence fields: a value only from --memory; from the node's RAM a placeholder.
+    `policy`: the limit is new and the policy is noeviction, so the DBA chooses one with it."""
     lower = f"used_memory is {human_bytes(used)} now: below it Redis evicts at once (noeviction: refuses writes)"
+    extra = {"maxmemory-policy": "{{maxmemory_policy}}"} if policy else {}
+    lower += "\n" + POLICY if policy else ""
     if source != NODE_RAM:
-        return config_fix(ctx, {"maxmemory": redis_size(target)}, caveat=lower), {}
+        return config_fix(ctx, {"maxmemory": redis_size(target), **extra}, caveat=lower), {}
     caveat = (f"{{{{maxmemory}}}}: 75% of the memory Redis may use (the container's limit in Kubernetes); "
               f"75% of this node's RAM would be {redis_size(target)}, too much under any smaller limit\n" + lower)
-    return config_fix(ctx, {"maxmemory": "{{maxmemory}}"}, caveat=caveat), {
+    return config_fix(ctx, {"maxmemory": "{{maxmemory}}", **extra}, caveat=caveat), {
         "memory_is_node_ram": True, "memory_note": NODE_CAVEAT}
 
 
@@ -44,7 +51,7 @@ def maxmemory_unset(ctx):
     memory, source = _host_memory(ctx)
     target = redis_maxmemory(memory)
     used = info(ctx, "memory").get("used_memory", 0)
-    fix, extra = _maxmemory_fix(ctx, target, source, used)
+    fix, extra = _maxmemory_fix(ctx, target, source, used, policy=setting(ctx, "maxmemory-policy") == "noeviction")
     yield ctx.finding(
         object="maxmemory",
         summary=f"maxmemory is 0 (unlimited): Redis can grow until the OOM killer stops it "

@@ -9,7 +9,9 @@ from ._common import cli, config_fix, info, server_now, setting
 GUIDE = "guide: Redis Performance Tuning, Persistence Tuning (hybrid RDB + AOF everysec)"
 
 AOF_ON = ("turning AOF on live starts a rewrite of the whole data set (a fork, see latest_fork_usec) "
-          "and needs disk room for the AOF beside the RDB")
+          "and needs disk room for the AOF beside the RDB;\n"
+          "until INFO persistence shows aof_rewrite_in_progress:0 Redis refuses to shut down "
+          "(\"Writing initial AOF, can't exit\"): wait for it before any restart")
 THP_FIX = ("echo never > /sys/kernel/mm/transparent_hugepage/enabled    # as root on the host; lost at reboot\n"
            "# persist: kernel command line transparent_hugepage=never (GRUB_CMDLINE_LINUX, update-grub, reboot)"
            " or a systemd oneshot unit running the line above before redis-server\n"

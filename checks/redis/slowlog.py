@@ -25,9 +25,16 @@ def _deny_fix(ctx, cmd: str) -> str:
         f"{c} ACL SETUSER {{{{app_user}}}} -{cmd.lower()}", persist_acl(ctx, c), MANAGED])
 
 
+# An operator's CONFIG SET / CONFIG REWRITE (applying a fix) can pass 10 ms (a fork for appendonly yes,
+# an fsync of redis.conf): not application latency.
+OPERATOR = {("CONFIG", "SET"), ("CONFIG", "REWRITE")}
+
+
 def _entries(ctx):
-    """Slow-log entries, without the advisor's own commands (its connections are named db-advisor)."""
-    return [e for e in ctx.fact("redis.slowlog")["entries"] if e.get("client_name") != "db-advisor"]
+    """Slow-log entries, without the advisor's own commands (its connections are named db-advisor)
+    and without configuration changes."""
+    return [e for e in ctx.fact("redis.slowlog")["entries"] if e.get("client_name") != "db-advisor"
+            and (e["command"], (e["args"][1:2] or [""])[0].upper()) not in OPERATOR]
 
 
 def _example(e: dict) -> str:

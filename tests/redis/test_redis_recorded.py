@@ -281,3 +281,13 @@ def test_no_fix_advises_a_default_or_a_false_conversion():
     f, = judge({"redis.key_sample": sample, "redis.config": {"hash-max-listpack-entries": "128"}},
                "redis.keys.encoding_limits").findings
     assert "next write" not in f.recommendation + f.fix and "never converts back" in f.fix
+
+
+def test_operator_config_changes_are_not_slow_application_commands():
+    # applying a fix (CONFIG SET appendonly yes forks; CONFIG REWRITE fsyncs redis.conf) can pass 10 ms
+    entries = parse_slowlog([[1, 1700000000, 25000, [b"CONFIG", b"SET", b"appendonly", b"yes"], b"10.0.0.9:1", b""],
+                             [2, 1700000001, 25000, [b"CONFIG", b"REWRITE"], b"10.0.0.9:2", b""],
+                             [3, 1700000002, 25000, [b"CONFIG", b"GET", b"*"], b"10.0.0.9:3", b""]])
+    res = judge({"redis.slowlog": {"entries": entries, "len": 3}}, "redis.slowlog.slow_commands")
+    f, = res.findings
+    assert f.evidence["calls"] == 1 and f.evidence["slowest_call"] == "CONFIG GET *"
