@@ -1,5 +1,6 @@
 """maxmemory: unset, larger than the guide's 75% of RAM, or nearly reached."""
 
+from advisor.errors import FactUnavailable
 from advisor.model import Severity
 from advisor.registry import Threshold, check
 from advisor.sizing.formulas import redis_maxmemory
@@ -51,7 +52,11 @@ def maxmemory_unset(ctx):
     memory, source = _host_memory(ctx)
     target = redis_maxmemory(memory)
     used = info(ctx, "memory").get("used_memory", 0)
-    fix, extra = _maxmemory_fix(ctx, target, source, used, policy=setting(ctx, "maxmemory-policy") == "noeviction")
+    try:
+        noeviction = setting(ctx, "maxmemory-policy") == "noeviction"
+    except FactUnavailable:
+        noeviction = True      # unknown: let the DBA choose it with the limit
+    fix, extra = _maxmemory_fix(ctx, target, source, used, policy=noeviction)
     yield ctx.finding(
         object="maxmemory",
         summary=f"maxmemory is 0 (unlimited): Redis can grow until the OOM killer stops it "
