@@ -39,7 +39,7 @@ def password_fix(ctx, user: str) -> str:
     return "\n".join([
         "# A password breaks every client, replica (masterauth) and Sentinel that does not send it yet. In order:",
         "# 1. each replica of this server: CONFIG SET masteruser default; CONFIG SET masterauth {{password}};",
-        "#    CONFIG REWRITE (a passwordless master accepts AUTH default <any password>, so this is safe now)",
+        "#    CONFIG REWRITE (a passwordless master accepts AUTH default with any password: safe now)",
         "# 2. each Sentinel monitoring it: SENTINEL SET {{sentinel_master_name}} auth-user default, then",
         "#    SENTINEL SET {{sentinel_master_name}} auth-pass {{password}}",
         "# 3. every client: log in as user default with {{password}} (accepted before and after the change)",
