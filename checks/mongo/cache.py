@@ -50,9 +50,12 @@ def cache_size(ctx):
     gb = round(want / 1024**3, 1)
     evidence = {"configured_bytes": configured, "recommended_bytes": want, "memory_bytes": memory,
                 "memory_source": source, "pct_of_recommended": round(share, 1),
-                "over_pct": ctx.threshold("over_pct"), "under_pct": ctx.threshold("under_pct")}
-    fix = (f"# mongod.conf\nstorage:\n  wiredTiger:\n    engineConfig:\n      cacheSizeGB: {gb}\n"
-           f"# or at runtime: db.adminCommand({{setParameter: 1, wiredTigerEngineRuntimeConfig: "
+                "over_pct": ctx.threshold("over_pct"), "under_pct": ctx.threshold("under_pct"),
+                "fix_kind": "config"}
+    fix = (f"# mongod.conf on every member, then a rolling restart (secondaries first):\nstorage:\n  wiredTiger:\n"
+           f"    engineConfig:\n      cacheSizeGB: {gb}\n"
+           f"# or at once on one member, until its restart (shrinking evicts pages, a short stall):\n"
+           f"# db.adminCommand({{setParameter: 1, wiredTigerEngineRuntimeConfig: "
            f"\"cache_size={max(1, round(want / 1024**2))}M\"}})")
     if share > ctx.threshold("over_pct"):
         yield ctx.finding(

@@ -74,8 +74,10 @@ def unused_indexes(ctx):
                       "key": r["key"], "hidden": r.get("hidden")},
             recommendation="Hide the index (the planner stops using it, writes still maintain it), "
                            "watch for slow queries for a while, then drop it.",
-            fix=mongosh(ctx, f"{coll}.hideIndex(\"{r['name']}\")") + "\n" +
-                mongosh(ctx, f"{coll}.dropIndex(\"{r['name']}\")"))
+            fix="# hidden at once on every member (replicated), unhide with unhideIndex; no rebuild either way\n"
+                + mongosh(ctx, f"{coll}.hideIndex(\"{r['name']}\")") + "\n"
+                "# later, after a quiet period without slow queries on these fields (a drop needs a rebuild to undo):\n# "
+                + mongosh(ctx, f"{coll}.dropIndex(\"{r['name']}\")"))
 
 
 def _same_scope(a: dict, b: dict) -> bool:
@@ -127,7 +129,8 @@ def redundant_indexes(ctx):
                               "collation and sparseness; not unique"},
             recommendation=f"Drop {a['name']}: queries on its fields use {b['name']}. "
                            "Check that no application code hints it by name first.",
-            fix=mongosh(ctx, f"{coll}.dropIndex(\"{a['name']}\")"))
+            fix="# replicated to every member; a query that hints this index by name fails afterwards\n"
+                + mongosh(ctx, f"{coll}.dropIndex(\"{a['name']}\")"))
 
 
 @check(

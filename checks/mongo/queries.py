@@ -98,7 +98,8 @@ def query_targeting(ctx):
             evidence={"scannedObjects": scanned, "returned": returned, "scanned_keys": qe.get("scanned"),
                       "scanned_per_returned": round(per, 1), "collectionScans": cs,
                       "uptime_seconds": st.get("uptime"),
-                      "max_scanned_per_returned": ctx.threshold("max_scanned_per_returned")},
+                      "max_scanned_per_returned": ctx.threshold("max_scanned_per_returned"),
+                      "fix_kind": "manual"},
             recommendation="Find the query shapes behind it with the profiler and index them "
                            "(equality fields, then sort, then range).",
             fix="db.setProfilingLevel(1, {slowms: 100})  // per database, then rerun the advisor;" + PROF[4:])
@@ -170,7 +171,7 @@ def in_memory_sorts(ctx):
             object="metrics.operation.scanAndOrder",
             summary=f"{sorts:,} in-memory sorts since startup ({100 * share:.1f}% of {queries:,} queries)",
             evidence={"scanAndOrder": sorts, "opcounters.query": queries, "sort_pct": round(100 * share, 2),
-                      "max_sort_pct": ctx.threshold("max_sort_pct")},
+                      "max_sort_pct": ctx.threshold("max_sort_pct"), "fix_kind": "manual"},
             recommendation="Index the sort: equality fields first, then the sort fields in the "
                            "query's order and direction (see per-shape findings when the profiler is on).",
             fix="db.setProfilingLevel(1, {slowms: 100})  // per database, to see which shapes sort;" + PROF[4:])

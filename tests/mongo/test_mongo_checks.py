@@ -396,6 +396,10 @@ def test_mongo_fixes_use_placeholders_and_state_their_kind(facts):
     assert "{{admin_user}}" in f.fix and "passwordPrompt()" in f.fix and f.evidence["fix_kind"] == "config"
     lag, = judge("mongo.repl.lag", facts).findings
     assert lag.evidence["fix_kind"] == "manual"
+    # hide now, drop later: run as printed, the fix must not drop the index it says to watch first
+    unused = judge("mongo.index.unused", facts).findings[0].fix
+    runnable = [ln for ln in unused.splitlines() if ln.strip() and not ln.lstrip().startswith("#")]
+    assert runnable and all("hideIndex" in ln for ln in runnable) and "dropIndex" in unused
 
 
 def test_profiler(facts):
