@@ -46,7 +46,9 @@ def maxmemory_unset(ctx):
     """With maxmemory 0 Redis grows until the kernel's OOM killer ends it (or the host swaps,
     which makes every command slow); no eviction policy ever applies. Fix: set maxmemory to the
     guide's 75% of the memory available to Redis (leave 25% for fork copy-on-write, buffers and
-    fragmentation) and choose a maxmemory-policy."""
+    fragmentation) and choose a maxmemory-policy. That memory is --memory (in Kubernetes the
+    pod's limit); without it INFO total_system_memory is the node's RAM, which Redis reports
+    instead of its cgroup limit, so the fix then asks for the value ({{maxmemory}})."""
     if setting_int(ctx, "maxmemory") != 0:
         return
     memory, source = _host_memory(ctx)
@@ -76,7 +78,9 @@ def maxmemory_unset(ctx):
 def maxmemory_too_high(ctx):
     """maxmemory close to (or above) the machine's RAM leaves nothing for the copy-on-write pages
     of a BGSAVE/AOF rewrite fork, client buffers and allocator fragmentation: the host swaps or
-    the OOM killer strikes during a save. Fix: lower maxmemory to 75% of memory (guide)."""
+    the OOM killer strikes during a save. Fix: lower maxmemory to 75% of memory (guide); judged
+    on the node's RAM (no --memory) the finding holds for any smaller container limit, but the
+    value is left to the DBA."""
     maxmemory = setting_int(ctx, "maxmemory")
     if maxmemory == 0:
         return
