@@ -316,6 +316,7 @@ def _open_histories(targets: list[Any], default: str | None, opts: Any) -> tuple
         path = (t.options or {}).get("history") or default
         if path:
             by_path.setdefault(path, []).append(t)
+    opts.history = bool(by_path)
     for path, members in by_path.items():
         try:
             files[path] = (history.open_history(path), members)

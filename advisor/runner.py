@@ -28,7 +28,7 @@ from .engines.options import DEFAULT_TIMEOUT
 from .errors import AdvisorError, FactUnavailable, TargetLost, TargetUnreachable
 from .facts import FactStore, LiveFacts, SnapshotFacts
 from .figures import figures
-from .forecast import HISTORY_FACT
+from .forecast import HISTORY_FACT, NO_HISTORY
 from .model import Host, Skipped, TargetError, TargetResult
 from .registry import Check
 from .report import Report
@@ -48,10 +48,16 @@ class RunOptions:
     max_parallel: int = 8
     mutes: list[Any] = field(default_factory=list)  # config.Mute: applied to the report
     sample_s: float | None = None  # --sample: judge counters on their increase over this window
+    history: bool = False          # a history file is in use (--history): forecasts are wanted
     history_samples: dict[str, dict[str, Any]] = field(default_factory=dict)  # target id -> earlier run
 
     def checks_for(self, engine: str) -> list[Check]:
-        return registry.select(engine, self.include, self.exclude)
+        """The selected checks; the forecast checks only with a history (or asked for by name),
+        so that a run without one does not list them all as skipped."""
+        checks = registry.select(engine, self.include, self.exclude)
+        if self.history or self.include:
+            return checks
+        return [c for c in checks if HISTORY_FACT.get(engine) not in c.facts]
 
     def for_target(self, source: "Source") -> "TargetOptions":
         """The options of one target, resolved once (see the module docstring for precedence)."""
@@ -224,6 +230,7 @@ def _inspect_snapshot(entry: dict[str, Any], topts: TargetOptions, on_event: OnE
     facts = SnapshotFacts(entry.get("facts", {}), entry.get("unavailable", {}), topts.session_options(),
                           engine=entry["engine"], window=window)
     result.sample_s = (window or {}).get("sample_s")
+    facts.unavailable.setdefault(HISTORY_FACT[entry["engine"]], {"reason": NO_HISTORY[0], "enable": NO_HISTORY[1]})
     result.errors.extend(TargetError(result.id, m) for m in entry.get("errors", []))
     result.complete = not entry.get("errors")  # a snapshot cut short by a lost connection
     run_checks(result, topts.checks, facts, topts, on_event)
@@ -343,7 +350,8 @@ def collect(target: Target, opts: RunOptions) -> dict[str, Any]:
             entry["server_version"] = engine.server_version(facts)
         except FactUnavailable:
             entry["server_version"] = None
-        needed = sorted({f for c in topts.checks for f in c.facts})
+        # the server's facts; the run history is not the server's (analyze says so)
+        needed = sorted({f for c in topts.checks for f in c.facts} - set(HISTORY_FACT.values()))
         if topts.sample_s:   # both reads go into the snapshot: analyze judges the same window
             facts.open_window(needed, topts.sample_s, wait=lambda s: _wait(s, target.id, _quiet))
             entry["window"] = facts.window

@@ -41,10 +41,30 @@ def to_yaml(d: dict[str, Any], indent: int = 0) -> str:
     return "\n".join(out) + "\n"
 
 
+FORMULA_SUFFIX = "_from_formula"
+
+
+def _chart_settings(d: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
+    """Settings without the advisor's own estimates (keys ending in _from_formula), which no chart
+    reads: they become comments. Nested dicts are walked (e.g. Loki's caches)."""
+    kept, estimates = {}, []
+    for k, v in d.items():
+        if str(k).endswith(FORMULA_SUFFIX):
+            estimates.append(f"{k[:-len(FORMULA_SUFFIX)]} (formula): {v}")
+        elif isinstance(v, dict):
+            kept[k], inner = _chart_settings(v)
+            estimates += inner
+        else:
+            kept[k] = v
+    return kept, estimates
+
+
 def render_helm(s: Sizing) -> str:
     head = f"# {s.chart} {s.tier or 'custom'}: {s.cpus} vCPU, {human_bytes(s.memory)} (db-advisor size)\n"
+    values, estimates = _chart_settings(s.helm_values())
     notes = "".join(f"# note: {n}\n" for n in s.notes)
-    return head + notes + to_yaml(s.helm_values())
+    notes += "".join(f"# estimate, not a chart setting: {e}\n" for e in estimates)
+    return head + notes + to_yaml(values)
 
 
 def render_text(s: Sizing) -> str:

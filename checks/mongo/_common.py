@@ -10,7 +10,7 @@ from typing import Any
 def mongosh(ctx, js: str) -> str:
     """A shell command that runs `js` against this target (the password is never known here)."""
     url = ctx.target.replace("mongo://", "mongodb://", 1) if ctx.target.startswith("mongo://") \
-        else "<mongodb url>"
+        else "{{mongodb_url}}"
     return f"mongosh '{url}' --eval '{js}'"
 
 

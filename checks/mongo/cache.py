@@ -4,7 +4,7 @@ from advisor.errors import Skip
 from advisor.model import Severity
 from advisor.registry import Threshold, check
 from advisor.sizing.formulas import mongo_wiredtiger_cache
-from advisor.units import human_bytes
+from advisor.units import human_bytes, human_duration
 
 from ._common import ratio
 
@@ -47,9 +47,12 @@ def cache_size(ctx):
     gb = round(want / 1024**3, 1)
     evidence = {"configured_bytes": configured, "recommended_bytes": want, "memory_bytes": memory,
                 "memory_source": source, "pct_of_recommended": round(share, 1),
-                "over_pct": ctx.threshold("over_pct"), "under_pct": ctx.threshold("under_pct")}
-    fix = (f"# mongod.conf\nstorage:\n  wiredTiger:\n    engineConfig:\n      cacheSizeGB: {gb}\n"
-           f"# or at runtime: db.adminCommand({{setParameter: 1, wiredTigerEngineRuntimeConfig: "
+                "over_pct": ctx.threshold("over_pct"), "under_pct": ctx.threshold("under_pct"),
+                "fix_kind": "config"}
+    fix = (f"# mongod.conf on every member, then a rolling restart (secondaries first):\nstorage:\n  wiredTiger:\n"
+           f"    engineConfig:\n      cacheSizeGB: {gb}\n"
+           f"# or at once on one member, until its restart (shrinking evicts pages, a short stall):\n"
+           f"# db.adminCommand({{setParameter: 1, wiredTigerEngineRuntimeConfig: "
            f"\"cache_size={max(1, round(want / 1024**2))}M\"}})")
     if share > ctx.threshold("over_pct"):
         yield ctx.finding(
@@ -69,6 +72,23 @@ def cache_size(ctx):
                            "(RAM - 1 GB) so more of the working set stays in memory.")
 
 
+YOUNG = ("MySQLTuner ('started within the last 24 hours: recommendations may be inaccurate'): "
+         "counters since startup need a day of traffic")
+YOUNG_THRESHOLD = Threshold(24, "h", YOUNG, "below this uptime cumulative counters do not escalate beyond info")
+
+
+def _age(ctx) -> tuple[float | None, dict]:
+    """serverStatus.uptime (the counters' age) and the evidence fields that say so."""
+    up = ctx.fact("mongo.server_status").get("uptime")
+    return up, {"counters_since": "mongod start", "uptime_s": up,
+                "counters_age": human_duration(up) if up is not None else "unknown",
+                "min_uptime_hours": ctx.threshold("min_uptime_hours")}
+
+
+def _young(ctx, up: float | None) -> bool:
+    return up is not None and up < ctx.threshold("min_uptime_hours") * 3600
+
+
 @check(
     id="mongo.cache.pressure", title="WiredTiger cache full, dirty, or evicting in application threads",
     category="cache", severity=Severity.WARNING, facts=["mongo.server_status"],
@@ -76,43 +96,60 @@ def cache_size(ctx):
     thresholds={
         "fill_pct": Threshold(95, "%", WT_EVICTION + ": eviction_trigger"),
         "dirty_pct": Threshold(20, "%", WT_EVICTION + ": eviction_dirty_trigger"),
-        "app_evictions": Threshold(0, "pages", "PMM / MongoDB docs: application threads should not evict",
-                                   "warn when pages evicted by application threads exceed this"),
+        "app_eviction_pct": Threshold(5, "% of evicted pages",
+                                      "db-advisor default: eviction is the eviction threads' job; application "
+                                      "threads help only past the triggers (WiredTiger eviction docs)",
+                                      "warn when application threads evicted more than this share of all "
+                                      "evicted pages"),
+        "min_uptime_hours": YOUNG_THRESHOLD,
     },
 )
 def cache_pressure(ctx):
     """When the cache reaches eviction_trigger (95% full) or eviction_dirty_trigger
     (20% dirty), WiredTiger makes application threads evict pages themselves, so
-    queries stall. "pages evicted by application threads" > 0 means it happened
-    since startup. Fix: a larger cache (more RAM), fewer/lighter indexes, or faster
-    disks for checkpoints when the dirty share is the problem."""
+    queries stall. Fill and dirty shares are read now; application-thread eviction is
+    judged as its share of all evicted pages since startup (a few pages at a burst are
+    normal). Below a day of uptime the counters are young: info only, with their age.
+    Fix: a larger cache (more RAM), fewer/lighter indexes, or faster disks for
+    checkpoints when the dirty share is the problem."""
     c = _cache(ctx)
     maxb = c.get("maximum bytes configured")
     fill = ratio(c.get("bytes currently in the cache"), maxb)
     dirty = ratio(c.get("tracked dirty bytes in the cache"), maxb)
     app = c.get("pages evicted by application threads") or 0
+    evicted = (c.get("modified pages evicted") or 0) + (c.get("unmodified pages evicted") or 0)
+    app_share = ratio(app, evicted)
+    up, age = _age(ctx)
     evidence = {"max_bytes": maxb, "bytes_in_cache": c.get("bytes currently in the cache"),
                 "dirty_bytes": c.get("tracked dirty bytes in the cache"),
                 "fill_pct": None if fill is None else round(100 * fill, 1),
                 "dirty_pct": None if dirty is None else round(100 * dirty, 1),
-                "pages_evicted_by_application_threads": app,
+                "pages_evicted_by_application_threads": app, "pages_evicted": evicted or None,
+                "application_eviction_pct": None if app_share is None else round(100 * app_share, 2),
+                "application_evictions_per_hour": round(3600 * app / up, 1) if up else None,
                 "fill_pct_threshold": ctx.threshold("fill_pct"),
-                "dirty_pct_threshold": ctx.threshold("dirty_pct")}
-    problems = []
+                "dirty_pct_threshold": ctx.threshold("dirty_pct"),
+                "app_eviction_pct_threshold": ctx.threshold("app_eviction_pct"), **age,
+                "fix_kind": "manual"}
+    problems, counters = [], False
     if fill is not None and 100 * fill >= ctx.threshold("fill_pct"):
         problems.append(f"cache {100 * fill:.0f}% full")
     if dirty is not None and 100 * dirty >= ctx.threshold("dirty_pct"):
         problems.append(f"{100 * dirty:.0f}% dirty")
-    if app > ctx.threshold("app_evictions"):
-        problems.append(f"{app} pages evicted by application threads")
+    if app_share is not None and 100 * app_share > ctx.threshold("app_eviction_pct"):
+        counters = True
+        problems.append(f"{100 * app_share:.1f}% of evicted pages ({app}) evicted by application threads "
+                        f"in {age['counters_age']}")
     if problems:
+        young = counters and len(problems) == 1 and _young(ctx, up)
         yield ctx.finding(
-            object="wiredTiger.cache", summary="WiredTiger cache under pressure: " + ", ".join(problems),
-            evidence=evidence,
+            object="wiredTiger.cache", summary="WiredTiger cache under pressure: " + ", ".join(problems)
+            + (f" (counters only {age['counters_age']} old)" if young else ""),
+            severity=Severity.INFO if young else None, evidence=evidence,
             recommendation="Give the cache more memory (larger host, or cacheSizeGB up to 50% of "
                            "(RAM - 1 GB)), drop unused indexes (they occupy cache), and check disk "
                            "write latency when the dirty share is high.",
-            fix="db.serverStatus().wiredTiger.cache  // watch the same counters after the change")
+            fix="db.serverStatus().wiredTiger.cache  // diagnosis: watch the same counters after the change")
 
 
 @check(
@@ -123,12 +160,15 @@ def cache_pressure(ctx):
         "min_hit_pct": Threshold(95, "%", "db-advisor default, as the 95-99% hit rates PgHero and "
                                           "postgresqltuner expect of a buffer cache"),
         "min_requests": Threshold(100000, "pages", "db-advisor default: too few requests to judge"),
+        "min_uptime_hours": YOUNG_THRESHOLD,
     },
 )
 def cache_read_ratio(ctx):
     """Every page a query needs that is not in the WiredTiger cache is read from
     the file cache or disk. The share of requests served from cache should stay
-    high; a low ratio means the working set does not fit. Fix: more cache/RAM, or
+    high; a low ratio means the working set does not fit. The ratio is cumulative
+    since startup, and right after a restart the cache is cold: below a day of
+    uptime it is reported as info, with the counters' age. Fix: more cache/RAM, or
     smaller working set (indexes that avoid collection scans, archiving)."""
     c = _cache(ctx)
     req = c.get("pages requested from the cache") or 0
@@ -137,12 +177,16 @@ def cache_read_ratio(ctx):
         return
     hit = 100.0 * (1 - read / req)
     if hit < ctx.threshold("min_hit_pct"):
+        up, age = _age(ctx)
+        young = _young(ctx, up)
         yield ctx.finding(
-            object="wiredTiger.cache",
-            summary=f"only {hit:.1f}% of page requests were served from the WiredTiger cache",
+            object="wiredTiger.cache", severity=Severity.INFO if young else None,
+            summary=f"only {hit:.1f}% of page requests were served from the WiredTiger cache "
+                    f"since mongod started {age['counters_age']} ago" + (" (a cold cache after a restart?)"
+                                                                          if young else ""),
             evidence={"pages_requested": req, "pages_read_into_cache": read, "hit_pct": round(hit, 2),
-                      "min_hit_pct": ctx.threshold("min_hit_pct")},
+                      "min_hit_pct": ctx.threshold("min_hit_pct"), **age, "fix_kind": "manual"},
             recommendation="The working set does not fit the cache: add memory (cacheSizeGB = 50% of "
                            "(RAM - 1 GB)), remove collection scans (see mongo.query.*), drop unused "
                            "indexes.",
-            fix="db.serverStatus().wiredTiger.cache[\"pages read into cache\"]  // compare over time")
+            fix="db.serverStatus().wiredTiger.cache[\"pages read into cache\"]  // diagnosis: compare over time")

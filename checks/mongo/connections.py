@@ -38,10 +38,13 @@ def connections_usage(ctx):
         crit = used >= ctx.threshold("critical_pct")
         yield ctx.finding(
             object="connections", severity=Severity.CRITICAL if crit else Severity.WARNING,
-            summary=f"{cur} of {limit} connections in use ({used:.0f}%)", evidence=evidence,
+            summary=f"{cur} of {limit} connections in use ({used:.0f}%)",
+            evidence={**evidence, "fix_kind": "shell"},
             recommendation="Reduce connections with smaller driver pools (maxPoolSize) or fewer "
                            "client processes; raise the limit only if memory allows (~1 MB each).",
-            fix="ulimit -n 64000  # in the mongod service unit (LimitNOFILE=64000), then restart")
+            fix="# the limit is connections + available: raise the open-files limit in the mongod systemd unit,\n"
+                "# then restart (one member at a time); in Kubernetes the container runtime sets it\n"
+                "systemctl edit mongod    # [Service] LimitNOFILE=64000\nsystemctl restart mongod")
     if active is not None and cur >= ctx.threshold("min_current"):
         busy = 100.0 * active / cur
         if busy >= ctx.threshold("active_pct"):
@@ -49,7 +52,7 @@ def connections_usage(ctx):
                 object="connections.active",
                 summary=f"{active} of {cur} connections are running operations ({busy:.0f}%)",
                 evidence={**evidence, "active_pct": round(busy, 1),
-                          "active_pct_threshold": ctx.threshold("active_pct")},
+                          "active_pct_threshold": ctx.threshold("active_pct"), "fix_kind": "manual"},
                 recommendation="The server is saturated: find the slow operations (db.currentOp(), "
                                "the profiler) and index them before adding clients.",
                 fix="db.currentOp({active: true, secs_running: {$gte: 1}})")
@@ -78,8 +81,9 @@ def connections_tier(ctx):
     cur = c.get("current") or 0
     evidence = {"current": cur, "tier": tier, "tier_connections": want, "memory_bytes": memory,
                 "memory_source": source, "maxIncomingConnections": configured,
-                "max_connections": ctx.threshold("max_connections")}
-    fix = f"# mongod.conf\nnet:\n  maxIncomingConnections: {want}"
+                "max_connections": ctx.threshold("max_connections"), "fix_kind": "config"}
+    fix = (f"# mongod.conf on every member, then a rolling restart (secondaries first): connections past it are "
+           f"refused\nnet:\n  maxIncomingConnections: {want}")
     if cur > want or cur > ctx.threshold("max_connections"):
         yield ctx.finding(
             object="connections", evidence=evidence, fix=fix,
@@ -123,7 +127,8 @@ def tickets(ctx):
                 object=f"tickets.{kind}",
                 summary=f"{out} of {total} {kind} tickets in use ({used:.0f}%): operations queue in mongod",
                 evidence={"kind": kind, "out": out, "available": v.get("available"), "totalTickets": total,
-                          "used_pct": round(used, 1), "used_pct_threshold": ctx.threshold("used_pct")},
+                          "used_pct": round(used, 1), "used_pct_threshold": ctx.threshold("used_pct"),
+                          "fix_kind": "manual"},
                 recommendation="Find what holds the tickets (long scans, slow disk) and fix it; more "
                                "tickets only move the queue onto the disk.",
                 fix="db.currentOp({active: true, secs_running: {$gte: 1}})")

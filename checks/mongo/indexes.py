@@ -74,8 +74,10 @@ def unused_indexes(ctx):
                       "key": r["key"], "hidden": r.get("hidden")},
             recommendation="Hide the index (the planner stops using it, writes still maintain it), "
                            "watch for slow queries for a while, then drop it.",
-            fix=mongosh(ctx, f"{coll}.hideIndex(\"{r['name']}\")") + "\n" +
-                mongosh(ctx, f"{coll}.dropIndex(\"{r['name']}\")"))
+            fix="# hidden at once on every member (replicated), unhide with unhideIndex; no rebuild either way\n"
+                + mongosh(ctx, f"{coll}.hideIndex(\"{r['name']}\")") + "\n"
+                "# later, after a quiet period without slow queries on these fields (a drop needs a rebuild to undo):\n# "
+                + mongosh(ctx, f"{coll}.dropIndex(\"{r['name']}\")"))
 
 
 def _same_scope(a: dict, b: dict) -> bool:
@@ -127,7 +129,8 @@ def redundant_indexes(ctx):
                               "collation and sparseness; not unique"},
             recommendation=f"Drop {a['name']}: queries on its fields use {b['name']}. "
                            "Check that no application code hints it by name first.",
-            fix=mongosh(ctx, f"{coll}.dropIndex(\"{a['name']}\")"))
+            fix="# replicated to every member; a query that hints this index by name fails afterwards\n"
+                + mongosh(ctx, f"{coll}.dropIndex(\"{a['name']}\")"))
 
 
 @check(
@@ -149,7 +152,7 @@ def too_many_indexes(ctx):
             unused = sorted(r["name"] for r in idx if r.get("ops") == 0 and r["name"] != "_id_")
             yield ctx.finding(
                 object=f"{db}.{coll}", summary=f"{db}.{coll} has {len(idx)} indexes (> {limit})",
-                evidence={"indexes": len(idx), "max_indexes": limit, "unused": unused[:20]},
+                evidence={"indexes": len(idx), "max_indexes": limit, "unused": unused[:20], "fix_kind": "manual"},
                 recommendation="Drop unused and redundant indexes; merge single-field indexes into "
                                "compound indexes ordered by the ESR rule.",
                 fix=mongosh(ctx, f"{coll_js(db, coll)}.aggregate([{{$indexStats: {{}}}}])"))

@@ -34,7 +34,8 @@ def profiler(ctx):
                       "unreadable": st.get("unreadable")},
             recommendation=f"Turn on slow-operation profiling (level 1, slowms {slowms}): one small "
                            "write per slow operation into system.profile (capped, 1 MB).",
-            fix="\n".join(f"db.getSiblingDB(\"{db}\").setProfilingLevel(1, {{slowms: {slowms}}})"
+            fix="// this member only, until its restart (each member profiles separately)\n" +
+                "\n".join(f"db.getSiblingDB(\"{db}\").setProfilingLevel(1, {{slowms: {slowms}}})"
                           for db in off[:10]) +
                 f"\n# or for all databases, in mongod.conf:\noperationProfiling:\n  mode: slowOp\n"
                 f"  slowOpThresholdMs: {slowms}")
@@ -44,5 +45,6 @@ def profiler(ctx):
             summary=f"profiler records every operation (level 2) in {', '.join(full[:5])}",
             evidence={"level_2": full},
             recommendation="Level 2 adds a write to every operation; go back to level 1 when done.",
-            fix="\n".join(f"db.getSiblingDB(\"{db}\").setProfilingLevel(1, {{slowms: {slowms}}})"
+            fix="// this member only; if mongod.conf sets operationProfiling.mode: all, change it there too\n" +
+                "\n".join(f"db.getSiblingDB(\"{db}\").setProfilingLevel(1, {{slowms: {slowms}}})"
                           for db in full[:10]))

@@ -54,11 +54,16 @@ def _existing_keys(ctx) -> dict[str, list]:
     return out
 
 
+PROF = "  // this member only, until its restart: operationProfiling in mongod.conf keeps it"
+
+
 def _index_fix(ctx, ns: str, key) -> str | None:
     if not key:
         return None
     db, _, coll = ns.partition(".")
-    return mongosh(ctx, f"{coll_js(db, coll)}.createIndex({key_text(key)})")
+    return ("// builds on every member without blocking reads/writes (4.2+), but takes CPU, I/O and cache; "
+            "a build on a big collection can lag secondaries\n"
+            + mongosh(ctx, f"{coll_js(db, coll)}.createIndex({key_text(key)})"))
 
 
 @check(
@@ -89,10 +94,11 @@ def query_targeting(ctx):
             evidence={"scannedObjects": scanned, "returned": returned, "scanned_keys": qe.get("scanned"),
                       "scanned_per_returned": round(per, 1), "collectionScans": cs,
                       "uptime_seconds": st.get("uptime"),
-                      "max_scanned_per_returned": ctx.threshold("max_scanned_per_returned")},
+                      "max_scanned_per_returned": ctx.threshold("max_scanned_per_returned"),
+                      "fix_kind": "manual"},
             recommendation="Find the query shapes behind it with the profiler and index them "
                            "(equality fields, then sort, then range).",
-            fix="db.setProfilingLevel(1, {slowms: 100})  // per database, then rerun the advisor")
+            fix="db.setProfilingLevel(1, {slowms: 100})  // per database, then rerun the advisor;" + PROF[4:])
 
 
 @check(
@@ -161,10 +167,10 @@ def in_memory_sorts(ctx):
             object="metrics.operation.scanAndOrder",
             summary=f"{sorts:,} in-memory sorts since startup ({100 * share:.1f}% of {queries:,} queries)",
             evidence={"scanAndOrder": sorts, "opcounters.query": queries, "sort_pct": round(100 * share, 2),
-                      "max_sort_pct": ctx.threshold("max_sort_pct")},
+                      "max_sort_pct": ctx.threshold("max_sort_pct"), "fix_kind": "manual"},
             recommendation="Index the sort: equality fields first, then the sort fields in the "
                            "query's order and direction (see per-shape findings when the profiler is on).",
-            fix="db.setProfilingLevel(1, {slowms: 100})  // per database, to see which shapes sort")
+            fix="db.setProfilingLevel(1, {slowms: 100})  // per database, to see which shapes sort;" + PROF[4:])
     prof = ctx.optional("mongo.profile")
     if prof is None:
         return

@@ -7,9 +7,24 @@ REF = "MongoDB Security Checklist (Enable Access Control; Limit Network Exposure
 ALL = {"0.0.0.0", "::", "*", "::,0.0.0.0", "0.0.0.0,::"}
 
 
+# Internal authentication (keyFile, or x509 member certificates) enforces client access control too
+# (MongoDB docs: "Enforce Keyfile Access Control" / "Use x.509 Certificate for Membership Authentication").
+X509_MODES = {"x509", "sendX509"}
+TLS_ON = {"allowTLS", "preferTLS", "requireTLS", "allowSSL", "preferSSL", "requireSSL"}
+
+
+def _internal_auth(o: dict) -> str | None:
+    """What turns access control on besides security.authorization, or None."""
+    if o.get("keyFile"):
+        return "keyFile"
+    if o.get("clusterAuthMode") in X509_MODES and o.get("tls_mode") in TLS_ON:
+        return f"clusterAuthMode {o['clusterAuthMode']}"
+    return None
+
+
 def _auth_enabled(o: dict) -> bool:
-    # keyFile / x509 cluster auth imply access control; transitionToAuth accepts unauthenticated clients
-    return (o.get("authorization") == "enabled" or o.get("keyFile")) and not o.get("transitionToAuth")
+    # transitionToAuth accepts unauthenticated clients whatever else is set
+    return bool(o.get("authorization") == "enabled" or _internal_auth(o)) and not o.get("transitionToAuth")
 
 
 def _binds_all(o: dict) -> bool:
@@ -22,7 +37,8 @@ def _binds_all(o: dict) -> bool:
     severity=Severity.CRITICAL, facts=["mongo.cmdline"], reference=REF,
 )
 def authorization(ctx):
-    """Without security.authorization (or a keyFile, which implies it) anyone who
+    """Without security.authorization (or internal authentication, a keyFile or x509
+    clusterAuthMode with TLS, which implies it) anyone who
     can reach the port can read, change or drop every database; internet-facing
     instances without auth are found and ransomed within hours.
     Fix: create an admin user, then enable authorization and restart."""
@@ -34,12 +50,18 @@ def authorization(ctx):
         object="security.authorization",
         summary="access control is disabled" + (" and mongod listens on every interface" if exposed else ""),
         evidence={"authorization": o.get("authorization"), "keyFile": o.get("keyFile"),
-                  "transitionToAuth": o.get("transitionToAuth"), "bindIp": o.get("bindIp"),
+                  "clusterAuthMode": o.get("clusterAuthMode"), "tls_mode": o.get("tls_mode"),
+                  "fix_kind": "config", "transitionToAuth": o.get("transitionToAuth"), "bindIp": o.get("bindIp"),
                   "bindIpAll": o.get("bindIpAll")},
         recommendation="Create an administrator (db.createUser in admin with root or "
                        "userAdminAnyDatabase), then turn on authorization and restart; give "
                        "applications least-privilege users.",
-        fix="# mongod.conf\nsecurity:\n  authorization: enabled")
+        fix="# 1. first, as a client on localhost: create an administrator (mongosh: db.getSiblingDB(\"admin\")"
+            ".createUser({user: \"{{admin_user}}\", pwd: passwordPrompt(), roles: [\"root\"]}))\n"
+            "# 2. give every application a user and its credentials, or they fail at the restart\n"
+            "# 3. mongod.conf on every member (replica-set members also need a keyFile or x509), then a\n"
+            "#    rolling restart (secondaries first, then rs.stepDown() and the old primary):\n"
+            "security:\n  authorization: enabled")
 
 
 @check(
@@ -60,7 +82,8 @@ def bind_all(ctx):
         summary="mongod listens on all interfaces" +
                 ("" if _auth_enabled(o) else " with access control disabled"),
         evidence={"bindIp": o.get("bindIp"), "bindIpAll": o.get("bindIpAll"),
-                  "authorization": o.get("authorization"), "tls_mode": o.get("tls_mode")},
+                  "authorization": o.get("authorization"), "tls_mode": o.get("tls_mode"), "fix_kind": "config"},
         recommendation="Bind only to localhost and the private interface the applications use; "
                        "allow the port only from application hosts; require TLS.",
-        fix="# mongod.conf\nnet:\n  bindIp: 127.0.0.1,<private ip>")
+        fix="# mongod.conf on every member, then a rolling restart (secondaries first); clients must use that address\n"
+            "net:\n  bindIp: 127.0.0.1,{{private_ip}}")

@@ -40,7 +40,9 @@ def free_space(ctx):
                       "free_bytes": free, "min_free_bytes": min_b, "min_free_pct": min_pct},
             recommendation="If the collection will not grow back, compact it (one member at a time, "
                            "secondaries first) to return the space to the OS.",
-            fix=mongosh(ctx, f"db.getSiblingDB(\"{c['db']}\").runCommand({{compact: \"{c['collection']}\"}})"))
+            fix="// on each secondary first (connect to it with directConnection=true), then rs.stepDown() "
+                "the primary and run it there; heavy I/O on that member, and before 4.4 it blocks the collection\n"
+                + mongosh(ctx, f"db.getSiblingDB(\"{c['db']}\").runCommand({{compact: \"{c['collection']}\"}})"))
 
 
 @check(
@@ -61,7 +63,7 @@ def large_documents(ctx):
             yield ctx.finding(
                 object=f"{c['db']}.{c['collection']}",
                 summary=f"{c['db']}.{c['collection']}: average document is {human_bytes(avg)}",
-                evidence={"avgObjSize": avg, "count": c.get("count"), "size": c.get("size"),
+                evidence={"avgObjSize": avg, "count": c.get("count"), "size": c.get("size"), "fix_kind": "manual",
                           "max_avg_bytes": limit},
                 recommendation="Split the growing part (arrays, history) into another collection; "
                                "keep hot fields in a small document.",

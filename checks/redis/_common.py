@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from advisor.errors import FactUnavailable
@@ -54,10 +55,50 @@ def redis_size(n: int) -> str:
     return f"{max(n // MB, 1)}mb"
 
 
-def config_fix(name: str, value: Any) -> str:
-    """The redis.conf line and the live command (for the operator to run; the advisor never writes)."""
-    v = f'"{value}"' if (" " in str(value) or value == "") else value
-    return f"{name} {v}    # redis.conf\nredis-cli CONFIG SET {name} {v}    # live, then CONFIG REWRITE"
+def cli(ctx) -> str:
+    """`redis-cli -h HOST -p PORT` for this target; the password comes from REDISCLI_AUTH, never
+    from the fix. A target known only by an inventory name gets {{host}} / {{port}} placeholders."""
+    m = re.match(r"^redis://(\[[^\]]+\]|[^:/\[]+)(?::(\d+))?(?:/\d*)?$", getattr(ctx, "target", "") or "")
+    if not m:
+        return "redis-cli -h {{host}} -p {{port}}"
+    return f"redis-cli -h {m.group(1).strip('[]')} -p {m.group(2) or 6379}"
+
+
+def _conf_value(value: Any) -> str:
+    v = str(value)
+    return f'"{v}"' if (" " in v or v == "") else v
+
+
+MANAGED = ("# managed services (ElastiCache, MemoryDB, Memorystore, Azure Cache) refuse CONFIG SET and "
+           "CONFIG REWRITE: set it in the parameter group / console instead")
+
+
+def config_fix(ctx, settings: dict[str, Any], caveat: str | None = None) -> str:
+    """A fix that changes settings live and persists them, runnable as printed (a shell script):
+    the caveat first (comment lines), CONFIG SET per setting, CONFIG REWRITE, then how to persist
+    where there is no writable redis.conf (Helm) and that managed services refuse it."""
+    lines = [f"# {ln}" for ln in (caveat or "").splitlines() if ln.strip()]
+    c = cli(ctx)
+    lines += [f"{c} CONFIG SET {k} {_conf_value(v)}" for k, v in settings.items()]
+    lines[-1] += "    # live, no restart; this server only: repeat on every replica"
+    conf = "; ".join(f"{k} {_conf_value(v)}" for k, v in settings.items())
+    lines += [f"{c} CONFIG REWRITE    # persist: rewrites the redis.conf the server was started with",
+              f"# no writable redis.conf (Kubernetes/Helm rebuild it at each start): put '{conf}' in the "
+              "chart's Redis configuration (values.yaml) and roll the pods",
+              MANAGED]
+    return "\n".join(lines)
+
+
+def persist_acl(ctx, c: str) -> str:
+    """The line that makes an ACL change survive a restart: ACL SAVE with an aclfile, else CONFIG REWRITE."""
+    try:
+        aclfile = ctx.fact("redis.config").get("aclfile", "")
+    except FactUnavailable:
+        aclfile = None
+    if aclfile:
+        return f"{c} ACL SAVE    # persist into the aclfile"
+    return (f"{c} CONFIG REWRITE    # persist into redis.conf" + ("" if aclfile == "" else
+            " (ACL SAVE instead when the server uses an aclfile)"))
 
 
 def keyspace(ctx) -> dict[int, dict[str, int]]:

@@ -21,10 +21,13 @@ def near_max(ctx):
         return
     yield ctx.finding(
         object="maxclients", summary=f"{n} of maxclients {cap} connections in use ({100 * n / cap:.0f}%)",
-        evidence={"connected_clients": n, "maxclients": cap, "threshold_pct": ctx.threshold("used_pct")},
-        recommendation="Cap the application's connection pools; look for idle leaked connections "
-                       "(CLIENT LIST idle=...), and set timeout to close them.",
-        fix=config_fix("timeout", 300),
+        evidence={"connected_clients": n, "maxclients": cap, "threshold_pct": ctx.threshold("used_pct"),
+                  "fix_kind": "manual"},
+        recommendation="Cap the application's connection pools (the fix itself: an application change); "
+                       "look for idle leaked connections (CLIENT LIST idle=...), and set timeout to close them.",
+        fix=config_fix(ctx, {"timeout": 300}, caveat="a safety net, not the fix: closes connections idle for "
+                       "300 s (not Pub/Sub subscribers); pools that keep idle connections open will see them "
+                       "dropped and reconnect"),
     )
 
 
@@ -71,7 +74,8 @@ def output_buffers(ctx):
     subscribers, huge replies such as HGETALL on big keys) and replication streams. They count
     against memory and can trigger evictions. MEMORY DOCTOR flags an average above 200 KB per
     client and replica buffers above 10 MB. Fix: find the client (CLIENT LIST omem), make it
-    read faster or ask less; set client-output-buffer-limit."""
+    read faster or ask less. client-output-buffer-limit pubsub 32mb 8mb 60 is already the
+    default; a tighter limit disconnects the clients that pass it."""
     mem, clients = info(ctx, "memory"), info(ctx, "clients")
     n = max(1, clients.get("connected_clients", 1))
     normal, replicas = mem.get("mem_clients_normal", 0), mem.get("mem_clients_slaves", 0)
@@ -84,8 +88,10 @@ def output_buffers(ctx):
             evidence={"mem_clients_normal": normal, "connected_clients": n, "avg_bytes": round(normal / n),
                       "threshold_avg_bytes": ctx.threshold("avg_client_bytes"), "top_output_buffers": heavy},
             recommendation="Find the clients with big omem (CLIENT LIST): slow readers, pub/sub subscribers "
-                           "that fall behind, or commands returning huge replies.",
-            fix=config_fix("client-output-buffer-limit", "pubsub 32mb 8mb 60"),
+                           "that fall behind, or commands returning huge replies. The limits are Redis's "
+                           "defaults unless changed (normal 0 0 0 = unlimited, pubsub 32mb 8mb 60); a tighter "
+                           "limit disconnects the client that passes it, so choose it per class knowingly.",
+            fix=None,
         )
     if replicas > ctx.threshold("replica_bytes"):
         yield ctx.finding(

@@ -21,7 +21,8 @@ def coverage(ctx):
         object=me["addr"] if me else "cluster",
         summary=f"cluster mode: this report covers node {me['addr'] if me else '?'} only; "
                 f"{len(others)} other node(s) need their own URL",
-        evidence={"nodes": [{k: n[k] for k in ("addr", "role", "flags", "link")} for n in c["nodes"]]},
+        evidence={"nodes": [{k: n[k] for k in ("addr", "role", "flags", "link")} for n in c["nodes"]],
+                  "fix_kind": "shell"},
         recommendation="Run the advisor on every node (masters and replicas) in one command.",
         fix="advisor run " + " ".join(f"redis://{n['addr']}" for n in c["nodes"]),
     )

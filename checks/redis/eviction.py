@@ -7,6 +7,10 @@ from advisor.units import human_duration
 from ._common import config_fix, info, keyspace, setting, setting_int
 
 REF = "guide: Redis Performance Tuning, Memory Optimization (eviction policies)"
+SYSTEM_OF_RECORD = ("ONLY if every key may be lost (a cache): allkeys-lru deletes any key when memory is full, "
+                    "queues, sessions and locks included, without an error to anyone.\n"
+                    "If Redis is the system of record, do not run this: keep noeviction, raise maxmemory or "
+                    "shrink the data, and alert on used_memory / maxmemory.")
 
 
 @check(id="redis.eviction.noeviction", title="noeviction policy with a memory limit",
@@ -24,7 +28,7 @@ def noeviction(ctx):
         evidence={"maxmemory": setting_int(ctx, "maxmemory"), "maxmemory_policy": "noeviction"},
         recommendation="For a cache use allkeys-lru (or allkeys-lfu). If Redis is the system of record, "
                        "keep noeviction but alert on used_memory / maxmemory.",
-        fix=config_fix("maxmemory-policy", "allkeys-lru"),
+        fix=config_fix(ctx, {"maxmemory-policy": "allkeys-lru"}, caveat=SYSTEM_OF_RECORD),
     )
 
 
@@ -55,8 +59,10 @@ def volatile_without_ttl(ctx):
                   "no_ttl_pct": round(no_ttl_pct, 1), "threshold_pct": ctx.threshold("no_ttl_pct"),
                   "per_db": {f"db{n}": v for n, v in sorted(ks.items())}},
         recommendation="Set TTLs on the keys that may be evicted (SET key value EX seconds), or use "
-                       "allkeys-lru so that any key can make room.",
-        fix=config_fix("maxmemory-policy", "allkeys-lru"),
+                       "allkeys-lru so that any key can make room, if every key may be lost.",
+        fix=config_fix(ctx, {"maxmemory-policy": "allkeys-lru"},
+                       caveat=SYSTEM_OF_RECORD.replace("deletes any key", "makes the keys without a TTL "
+                                                       "evictable too")),
     )
 
 
@@ -97,6 +103,7 @@ def oom_rejections(ctx):
         object="errorstat_OOM",
         summary=f"{count} commands were rejected with OOM since start (memory full, nothing evictable)",
         evidence={"errorstat_OOM": count, "maxmemory_policy": info(ctx, "memory").get("maxmemory_policy")},
-        recommendation="Writes are failing: raise maxmemory, choose an evicting policy, or shrink the data.",
-        fix=config_fix("maxmemory-policy", "allkeys-lru"),
+        recommendation="Writes are failing: raise maxmemory, choose an evicting policy (a cache only), or "
+                       "shrink the data. The count is since the start: it stays until a restart.",
+        fix=config_fix(ctx, {"maxmemory-policy": "allkeys-lru"}, caveat=SYSTEM_OF_RECORD),
     )

@@ -4,7 +4,7 @@ from advisor.model import Severity
 from advisor.registry import Threshold, check
 from advisor.units import human_bytes
 
-from ._common import DOCTOR_REF, MEMORY_DOCTOR_FINDING, MEMORY_DOCTOR_MIN, config_fix, info
+from ._common import DOCTOR_REF, MEMORY_DOCTOR_FINDING, MEMORY_DOCTOR_MIN, cli, config_fix, info
 
 GUIDE = "guide: Redis Performance Tuning, Memory Usage Analysis (mem_fragmentation_ratio > 1.5)"
 
@@ -30,9 +30,12 @@ def _defrag_advice(ctx, m: dict) -> tuple[str, str | None]:
     on = str(cfg.get("activedefrag", "")) == "yes" if cfg is not None else None
     if on:
         return ("activedefrag is already on: lower active-defrag-threshold-lower or raise "
-                "active-defrag-cycle-max so it keeps up.", config_fix("active-defrag-cycle-max", 50))
+                "active-defrag-cycle-max so it keeps up.",
+                config_fix(ctx, {"active-defrag-cycle-max": 50}, caveat="defragmentation may then use up to 50% of a CPU"))
     return ("Turn on active defragmentation (jemalloc): it moves values to reclaim the holes "
-            "left by deleted keys, using limited CPU.", config_fix("activedefrag", "yes"))
+            "left by deleted keys, using limited CPU.",
+            config_fix(ctx, {"activedefrag": "yes"}, caveat="uses 1-25% of a CPU while fragmentation is above "
+                       "active-defrag-threshold-lower (10%); refused when Redis was built without jemalloc's defrag"))
 
 
 @check(id="redis.memory.fragmentation", title="High memory fragmentation ratio", category="memory",
@@ -84,10 +87,12 @@ def swapping(ctx):
     yield ctx.finding(
         object="mem_fragmentation_ratio",
         summary=f"mem_fragmentation_ratio {ratio:.2f} < 1.0: about {human_bytes(missing)} of Redis memory is swapped out",
-        evidence={**_signals(m), "threshold_ratio": ctx.threshold("ratio")},
+        evidence={**_signals(m), "threshold_ratio": ctx.threshold("ratio"), "fix_kind": "shell"},
         recommendation="Redis must stay in RAM: add memory or lower maxmemory, and keep swap from "
                        "taking Redis pages (sysctl vm.swappiness=1).",
-        fix="sysctl -w vm.swappiness=1",
+        fix="sysctl -w vm.swappiness=1    # as root on the host; lost at reboot\n"
+            "echo 'vm.swappiness = 1' > /etc/sysctl.d/60-redis.conf    # persist (read at boot)\n"
+            "# Kubernetes: vm.swappiness is a node-level sysctl: set it on the node (node tuning), not in the pod",
     )
 
 
@@ -124,7 +129,8 @@ def rss_overhead(ctx):
     if not m:
         return
     rules = [("allocator_rss_ratio", "allocator_rss_bytes", "the allocator keeps freed pages resident",
-              "Run MEMORY PURGE (jemalloc) at a quiet time to return them to the OS.", "redis-cli MEMORY PURGE"),
+              "Run MEMORY PURGE (jemalloc) at a quiet time to return them to the OS.",
+              f"{cli(ctx)} MEMORY PURGE    # jemalloc only; brief CPU work, nothing to persist"),
              ("rss_overhead_ratio", "rss_overhead_bytes", "the process holds memory outside the allocator",
               "Look for a large Lua/functions footprint, modules, or a recent fork; a restart releases it.", None)]
     for ratio_key, bytes_key, what, advice, fix in rules:
@@ -183,5 +189,6 @@ def cached_scripts(ctx):
                   "threshold": ctx.threshold("scripts")},
         recommendation="Pass changing values as KEYS/ARGV so one script is reused (EVALSHA or Redis 7 "
                        "Functions); then drop the cache.",
-        fix="redis-cli SCRIPT FLUSH ASYNC",
+        fix=f"{cli(ctx)} SCRIPT FLUSH ASYNC    # relief only: the cache fills again until the "
+            "application passes values as ARGV; EVALSHA of a flushed script answers NOSCRIPT (clients resend it)",
     )

@@ -113,6 +113,9 @@ COMPACT = {
 }
 COMPACT_ENCODINGS = {"listpack", "ziplist", "intset"}
 REDIS_DOCS = "Redis docs, memory optimization (special encoding of small aggregate data types)"
+CONVERSION = ("existing keys keep their encoding: a hashtable/skiplist never converts back to a listpack on "
+              "a write, only when the key is rebuilt (restart or replica resync loading the RDB/AOF, "
+              "DUMP+RESTORE, or rewriting the key)")
 
 
 @check(id="redis.keys.encoding_limits", title="Collections just past the compact-encoding limits",
@@ -139,7 +142,9 @@ def encoding_limits(ctx):
                 summary=f"{name} {limit} is above {ctx.threshold('max_limit')}: operations on such "
                         f"listpacks are linear scans",
                 evidence={name: limit, "max_limit": ctx.threshold("max_limit")},
-                recommendation=f"Lower {name} to 128-512.", fix=config_fix(name, 128))
+                recommendation=f"Lower {name} to 128-512.",
+                fix=config_fix(ctx, {name: 128}, caveat="listpacks above the new limit convert to the big "
+                               "encoding at their next insert or reload: memory grows as they do"))
             continue
         hist = s.get("encodings", {}).get(typ, {})
         total = sum(sum(b.values()) for b in hist.values())
@@ -153,7 +158,7 @@ def encoding_limits(ctx):
                     f"and lost the compact encoding ({name} {limit})",
             evidence={name: limit, "near_limit_keys": near, "sampled_keys_of_type": total,
                       "share_pct": round(100 * near / total, 1), "length_histogram": hist, **_coverage(s)},
-            recommendation=f"Raise {name} to {ctx.threshold('max_limit')} so these stay listpacks "
-                           "(keys convert on their next write); measure memory before and after.",
-            fix=config_fix(name, ctx.threshold("max_limit")),
+            recommendation=f"Raise {name} to {ctx.threshold('max_limit')} so new and rebuilt collections "
+                           "of that size stay listpacks; measure memory before and after. " + CONVERSION,
+            fix=config_fix(ctx, {name: ctx.threshold("max_limit")}, caveat=CONVERSION),
         )

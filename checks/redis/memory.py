@@ -1,5 +1,6 @@
 """maxmemory: unset, larger than the guide's 75% of RAM, or nearly reached."""
 
+from advisor.errors import FactUnavailable
 from advisor.model import Severity
 from advisor.registry import Threshold, check
 from advisor.sizing.formulas import redis_maxmemory
@@ -10,9 +11,33 @@ from ._common import config_fix, info, redis_size, setting, setting_int
 GUIDE = "guide: Resource Sizing Matrix, Redis (maxmemory = 75% of total memory)"
 
 
+NODE_RAM = "INFO total_system_memory"
+NODE_CAVEAT = ("total_system_memory is the node's RAM, not a container's memory limit (Redis does not report "
+               "its cgroup limit): in Kubernetes a maxmemory sized from it can exceed the pod's limit and get "
+               "Redis OOM-killed. Pass --memory (the pod's limit) for a value.")
+
+
 def _host_memory(ctx) -> tuple[int, str]:
-    """--memory, else INFO total_system_memory (the host's RAM: in a container, pass --memory)."""
-    return ctx.require_memory(info(ctx, "memory").get("total_system_memory"), "INFO total_system_memory")
+    """--memory, else INFO total_system_memory (the node's RAM: see NODE_CAVEAT)."""
+    return ctx.require_memory(info(ctx, "memory").get("total_system_memory"), NODE_RAM)
+
+
+POLICY = ("{{maxmemory_policy}}: the policy at the limit; with noeviction (the default) writes then fail with OOM "
+          "errors: allkeys-lru only if every key may be lost (a cache), noeviction for a system of record")
+
+
+def _maxmemory_fix(ctx, target: int, source: str, used: int, policy: bool = False) -> tuple[str, dict]:
+    """The fix and evidence fields: a value only from --memory; from the node's RAM a placeholder.
+    `policy`: the limit is new and the policy is noeviction, so the DBA chooses one with it."""
+    lower = f"used_memory is {human_bytes(used)} now: below it Redis evicts at once (noeviction: refuses writes)"
+    extra = {"maxmemory-policy": "{{maxmemory_policy}}"} if policy else {}
+    lower += "\n" + POLICY if policy else ""
+    if source != NODE_RAM:
+        return config_fix(ctx, {"maxmemory": redis_size(target), **extra}, caveat=lower), {}
+    caveat = (f"{{{{maxmemory}}}}: 75% of the memory Redis may use (the container's limit in Kubernetes); "
+              f"75% of this node's RAM would be {redis_size(target)}, too much under any smaller limit\n" + lower)
+    return config_fix(ctx, {"maxmemory": "{{maxmemory}}", **extra}, caveat=caveat), {
+        "memory_is_node_ram": True, "memory_note": NODE_CAVEAT}
 
 
 @check(id="redis.memory.maxmemory_unset", title="maxmemory is not set", category="memory",
@@ -21,21 +46,29 @@ def maxmemory_unset(ctx):
     """With maxmemory 0 Redis grows until the kernel's OOM killer ends it (or the host swaps,
     which makes every command slow); no eviction policy ever applies. Fix: set maxmemory to the
     guide's 75% of the memory available to Redis (leave 25% for fork copy-on-write, buffers and
-    fragmentation) and choose a maxmemory-policy."""
+    fragmentation) and choose a maxmemory-policy. That memory is --memory (in Kubernetes the
+    pod's limit); without it INFO total_system_memory is the node's RAM, which Redis reports
+    instead of its cgroup limit, so the fix then asks for the value ({{maxmemory}})."""
     if setting_int(ctx, "maxmemory") != 0:
         return
     memory, source = _host_memory(ctx)
     target = redis_maxmemory(memory)
     used = info(ctx, "memory").get("used_memory", 0)
+    try:
+        noeviction = setting(ctx, "maxmemory-policy") == "noeviction"
+    except FactUnavailable:
+        noeviction = True      # unknown: let the DBA choose it with the limit
+    fix, extra = _maxmemory_fix(ctx, target, source, used, policy=noeviction)
     yield ctx.finding(
         object="maxmemory",
         summary=f"maxmemory is 0 (unlimited): Redis can grow until the OOM killer stops it "
                 f"(now {human_bytes(used)} used)",
         evidence={"maxmemory": 0, "used_memory": used, "memory_bytes": memory, "memory_source": source,
-                  "recommended_maxmemory": target, "guide_share": "75%"},
-        recommendation=f"Set maxmemory to {redis_size(target)} (75% of {human_bytes(memory)} from {source}) "
-                       "and a maxmemory-policy that fits the data (allkeys-lru for a cache).",
-        fix=config_fix("maxmemory", redis_size(target)),
+                  "recommended_maxmemory": None if extra else target, "guide_share": "75%", **extra},
+        recommendation=(f"Set maxmemory to {redis_size(target)} (75% of {human_bytes(memory)} from {source})"
+                        if not extra else f"Set maxmemory to 75% of the memory Redis may use. {NODE_CAVEAT}")
+                       + " Choose a maxmemory-policy that fits the data (allkeys-lru only for a cache).",
+        fix=fix,
     )
 
 
@@ -45,7 +78,9 @@ def maxmemory_unset(ctx):
 def maxmemory_too_high(ctx):
     """maxmemory close to (or above) the machine's RAM leaves nothing for the copy-on-write pages
     of a BGSAVE/AOF rewrite fork, client buffers and allocator fragmentation: the host swaps or
-    the OOM killer strikes during a save. Fix: lower maxmemory to 75% of memory (guide)."""
+    the OOM killer strikes during a save. Fix: lower maxmemory to 75% of memory (guide); judged
+    on the node's RAM (no --memory) the finding holds for any smaller container limit, but the
+    value is left to the DBA."""
     maxmemory = setting_int(ctx, "maxmemory")
     if maxmemory == 0:
         return
@@ -54,15 +89,19 @@ def maxmemory_too_high(ctx):
     if maxmemory <= limit:
         return
     target = redis_maxmemory(memory)
+    fix, extra = _maxmemory_fix(ctx, target, source, info(ctx, "memory").get("used_memory", 0))
     yield ctx.finding(
         object="maxmemory",
         summary=f"maxmemory {human_bytes(maxmemory)} is {pct(maxmemory, memory):.0f}% of "
-                f"{human_bytes(memory)} (limit {ctx.threshold('max_share_pct')}%)",
+                f"{human_bytes(memory)} (limit {ctx.threshold('max_share_pct')}%)"
+                + (" of the node's RAM: a container limit can only be smaller" if extra else ""),
         evidence={"maxmemory": maxmemory, "memory_bytes": memory, "memory_source": source,
-                  "share_pct": round(pct(maxmemory, memory), 1), "max_share_pct": ctx.threshold("max_share_pct")},
-        recommendation=f"Lower maxmemory to {redis_size(target)}: a fork for persistence can need "
-                       "as much memory again as the pages written during it.",
-        fix=config_fix("maxmemory", redis_size(target)),
+                  "share_pct": round(pct(maxmemory, memory), 1), "max_share_pct": ctx.threshold("max_share_pct"),
+                  **extra},
+        recommendation=(f"Lower maxmemory to {redis_size(target)}" if not extra else
+                        f"Lower maxmemory to 75% of the memory Redis may use ({NODE_CAVEAT})")
+                       + ": a fork for persistence can need as much memory again as the pages written during it.",
+        fix=fix,
     )
 
 

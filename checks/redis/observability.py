@@ -3,7 +3,7 @@
 from advisor.model import Severity
 from advisor.registry import Threshold, check
 
-from ._common import config_fix, info, keyspace, setting_int
+from ._common import cli, config_fix, info, keyspace, setting_int
 
 RI = "RedisInsight Database Analysis recommendations"
 
@@ -20,7 +20,7 @@ def latency_monitor_disabled(ctx):
         object="latency-monitor-threshold", summary="latency monitor is off (latency-monitor-threshold 0)",
         evidence={"latency-monitor-threshold": 0},
         recommendation="Enable it so latency spikes are recorded by cause (LATENCY LATEST, LATENCY DOCTOR).",
-        fix=config_fix("latency-monitor-threshold", 100),
+        fix=config_fix(ctx, {"latency-monitor-threshold": 100}),
     )
 
 
@@ -37,10 +37,10 @@ def latency_spikes(ctx):
             continue
         yield ctx.finding(
             object=e["event"], summary=f"latency event {e['event']}: worst {e['max_ms']} ms, latest {e['latest_ms']} ms",
-            evidence={**e, "threshold_ms": ctx.threshold("max_ms")},
+            evidence={**e, "threshold_ms": ctx.threshold("max_ms"), "fix_kind": "manual"},
             recommendation="Run LATENCY DOCTOR for advice on this event; fork -> disable THP / smaller "
                            "instance, aof-* -> faster disk or appendfsync everysec, command -> slow log.",
-            fix="redis-cli LATENCY DOCTOR",
+            fix=f"{cli(ctx)} LATENCY DOCTOR    # diagnosis: the remedy depends on the event",
         )
 
 
@@ -57,7 +57,7 @@ def slowlog_disabled(ctx):
         summary=f"slow log records nothing (slowlog-log-slower-than {slower}, slowlog-max-len {keep})",
         evidence={"slowlog-log-slower-than": slower, "slowlog-max-len": keep},
         recommendation="Restore the slow log with its defaults.",
-        fix=config_fix("slowlog-log-slower-than", 10000) + "\n" + config_fix("slowlog-max-len", 128),
+        fix=config_fix(ctx, {"slowlog-log-slower-than": 10000, "slowlog-max-len": 128}),
     )
 
 

@@ -4,9 +4,20 @@ from advisor.model import Severity
 from advisor.registry import Threshold, check
 from advisor.units import human_duration
 
-from ._common import config_fix, info, server_now, setting
+from ._common import cli, config_fix, info, server_now, setting
 
 GUIDE = "guide: Redis Performance Tuning, Persistence Tuning (hybrid RDB + AOF everysec)"
+
+AOF_ON = ("turning AOF on live starts a rewrite of the whole data set (a fork, see latest_fork_usec) "
+          "and needs disk room for the AOF beside the RDB;\n"
+          "until INFO persistence shows aof_rewrite_in_progress:0 Redis refuses to shut down "
+          "(\"Writing initial AOF, can't exit\"): wait for it before any restart")
+THP_FIX = ("echo never > /sys/kernel/mm/transparent_hugepage/enabled    # as root on the host; lost at reboot\n"
+           "# persist: kernel command line transparent_hugepage=never (GRUB_CMDLINE_LINUX, update-grub, reboot)"
+           " or a systemd oneshot unit running the line above before redis-server\n"
+           "# Kubernetes: THP is a node setting: node tuning (e.g. a tuned profile / privileged DaemonSet on the "
+           "node), not the Redis pod\n"
+           "# redis-server reads the setting at start: restart it (or fail over) afterwards")
 
 
 def _rdb_rules(ctx) -> str:
@@ -30,8 +41,8 @@ def no_persistence(ctx):
                  "no RDB save rules and AOF off: nothing written will survive a restart"),
         evidence={"save": "", "appendonly": "no", "keys": keys},
         recommendation="Unless this is a disposable cache, enable RDB + AOF everysec (guide).",
-        fix='save "900 1 300 10 60 10000"\nappendonly yes\nappendfsync everysec    # redis.conf\n'
-            'redis-cli CONFIG SET save "900 1 300 10 60 10000"; redis-cli CONFIG SET appendonly yes',
+        fix=config_fix(ctx, {"save": "900 1 300 10 60 10000", "appendonly": "yes", "appendfsync": "everysec"},
+                       caveat=AOF_ON),
     )
 
 
@@ -49,7 +60,7 @@ def rdb_only(ctx):
         summary=f"RDB only (save \"{rules}\"): a crash loses the writes since the last snapshot",
         evidence={"save": rules, "appendonly": "no"},
         recommendation="If losing minutes of writes is not acceptable, turn on AOF with appendfsync everysec.",
-        fix=config_fix("appendonly", "yes"),
+        fix=config_fix(ctx, {"appendonly": "yes"}, caveat=AOF_ON),
     )
 
 
@@ -70,7 +81,7 @@ def aof_fsync(ctx):
             object="appendfsync", summary=f"appendfsync {policy}: {effect}",
             evidence={"appendonly": "yes", "appendfsync": policy, "recommended": "everysec"},
             recommendation="Use appendfsync everysec (guide): at most about one second of writes lost.",
-            fix=config_fix("appendfsync", "everysec"),
+            fix=config_fix(ctx, {"appendfsync": "everysec"}),
         )
     if ctx.fact("redis.config").get("aof-use-rdb-preamble") == "no":
         yield ctx.finding(
@@ -78,7 +89,8 @@ def aof_fsync(ctx):
             summary="aof-use-rdb-preamble no: AOF rewrites and restarts replay every command",
             evidence={"aof-use-rdb-preamble": "no"},
             recommendation="Enable the RDB preamble (hybrid persistence) for compact AOFs and fast restarts.",
-            fix=config_fix("aof-use-rdb-preamble", "yes"),
+            fix=config_fix(ctx, {"aof-use-rdb-preamble": "yes"},
+                           caveat="takes effect at the next AOF rewrite (BGREWRITEAOF)"),
         )
 
 
@@ -100,10 +112,12 @@ def failed(ctx):
         yield ctx.finding(
             object=field, summary=f"{field} is {status!r}",
             evidence={field: status, "rdb_last_save_time": p.get("rdb_last_save_time"),
-                      "rdb_changes_since_last_save": p.get("rdb_changes_since_last_save")},
+                      "rdb_changes_since_last_save": p.get("rdb_changes_since_last_save"),
+                      "fix_kind": "manual"},
             recommendation="Check the Redis log for the cause (disk full, permissions on dir, fork failing "
                            "for lack of memory: vm.overcommit_memory=1), fix it, then run BGSAVE / BGREWRITEAOF.",
-            fix="redis-cli BGSAVE" if field.startswith("rdb") else "redis-cli BGREWRITEAOF",
+            fix=f"# only after the cause in the Redis log is fixed, else it fails again\n{cli(ctx)} "
+                + ("BGSAVE" if field.startswith("rdb") else "BGREWRITEAOF"),
         )
 
 
@@ -130,7 +144,7 @@ def stale_save(ctx):
         evidence={"rdb_last_save_age_s": round(age), "rdb_changes_since_last_save": p["rdb_changes_since_last_save"],
                   "save": _rdb_rules(ctx), "max_age_hours": ctx.threshold("max_age_hours")},
         recommendation="Find why saves do not happen or fail (INFO persistence, Redis log); take a BGSAVE now.",
-        fix="redis-cli BGSAVE",
+        fix=f"{cli(ctx)} BGSAVE    # a snapshot now (a fork); then find why the save rules did not run",
     )
 
 
@@ -151,7 +165,8 @@ def slow_fork(ctx):
         object="latest_fork_usec",
         summary=f"last fork took {usec / 1000:.0f} ms (> {ctx.threshold('fork_ms')} ms) for "
                 f"{used / 1024**3:.1f} GB: the server was frozen meanwhile",
-        evidence={"latest_fork_usec": usec, "used_memory": used, "threshold_ms": ctx.threshold("fork_ms")},
+        evidence={"latest_fork_usec": usec, "used_memory": used, "threshold_ms": ctx.threshold("fork_ms"),
+                  "fix_kind": "shell"},
         recommendation="Disable Transparent Huge Pages, keep instances smaller, or run persistence on a replica.",
-        fix="echo never > /sys/kernel/mm/transparent_hugepage/enabled",
+        fix=THP_FIX,
     )

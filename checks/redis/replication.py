@@ -2,7 +2,7 @@
 
 from advisor.model import Severity
 from advisor.registry import Threshold, check
-from advisor.units import human_bytes
+from advisor.units import human_bytes, human_duration
 
 from ._common import config_fix, info, redis_size, setting_int
 
@@ -83,26 +83,42 @@ def lag(ctx):
 def backlog(ctx):
     """After a short disconnect a replica resumes from the backlog (partial resync); if more was
     written than repl-backlog-size meanwhile, it needs a full resync: a fork and an RDB transfer
-    of the whole data set. Size the backlog for the average write rate times the longest
-    disconnect to survive (60 s by default here)."""
+    of the whole data set. Size the backlog for the write rate times the longest disconnect to
+    survive (60 s by default here). Judged on the master only: a replica's master_repl_offset is
+    the master's lifetime offset (PSYNC2 keeps it across restarts), so it says nothing about a
+    rate over the replica's uptime. On the master the rate is the replication stream written
+    under the current replication ID (since start, or since second_repl_offset when the ID
+    changed at a restart from RDB or a promotion) over uptime: an average, and a lower bound
+    (the offset only grows while a backlog exists)."""
     repl = info(ctx, "replication")
-    if not _replicas(repl) and repl.get("role") != "slave":
+    if repl.get("role") != "master" or not _replicas(repl):
         return
     size = setting_int(ctx, "repl-backlog-size")
     uptime = max(1, info(ctx, "server").get("uptime_in_seconds", 1))
-    rate = repl.get("master_repl_offset", 0) / uptime
+    offset, second = repl.get("master_repl_offset", 0), repl.get("second_repl_offset", -1)
+    if second is not None and second > 0:
+        written = max(0, offset - second + 1)
+        basis = ("(master_repl_offset - second_repl_offset) / uptime_in_seconds: the stream since the "
+                 "replication ID changed (restart from RDB or promotion), a lower bound")
+    else:
+        written = offset
+        basis = "master_repl_offset / uptime_in_seconds: the stream since this master started, a lower bound"
+    rate = written / uptime
     need = int(rate * ctx.threshold("seconds"))
-    if need <= size:
+    if not rate or need <= size:
         return
     target = max(need, 2 * size)
     target = -(-target // 1024**2) * 1024**2  # whole MB
     yield ctx.finding(
         object="repl-backlog-size",
         summary=f"repl-backlog-size {human_bytes(size)} holds {size / rate:.0f} s of writes "
-                f"at {human_bytes(rate)}/s (want {ctx.threshold('seconds')} s)",
-        evidence={"repl_backlog_size": size, "write_rate_bytes_per_s": round(rate),
-                  "master_repl_offset": repl.get("master_repl_offset"), "uptime_s": uptime,
-                  "target_seconds": ctx.threshold("seconds")},
-        recommendation=f"Raise repl-backlog-size to {redis_size(target)} so a short disconnect does not force a full resync.",
-        fix=config_fix("repl-backlog-size", redis_size(target)),
+                f"at {human_bytes(rate)}/s averaged over {human_duration(uptime)} (want {ctx.threshold('seconds')} s)",
+        evidence={"repl_backlog_size": size, "write_rate_bytes_per_s": round(rate), "write_rate_basis": basis,
+                  "replication_bytes_counted": written, "master_repl_offset": offset,
+                  "second_repl_offset": second, "uptime_s": uptime, "target_seconds": ctx.threshold("seconds")},
+        recommendation=f"Raise repl-backlog-size to {redis_size(target)} so a short disconnect does not force a "
+                       "full resync (the rate is an average: peaks need more).",
+        fix=config_fix(ctx, {"repl-backlog-size": redis_size(target)},
+                       caveat="the backlog uses up to this much memory while replicas exist (not counted in "
+                              "maxmemory); set the same on every replica, which becomes the master after a failover"),
     )

@@ -4,7 +4,7 @@ from advisor.errors import FactUnavailable
 from advisor.model import Severity
 from advisor.registry import check
 
-from ._common import config_fix
+from ._common import MANAGED, cli, config_fix, persist_acl
 
 REF = "Redis security docs (ACL, protected mode); RedisInsight (user with nopass)"
 ALL_INTERFACES = {"*", "0.0.0.0", "::", "-::*", "*-", "::*"}
@@ -25,6 +25,31 @@ def _nopass_users(ctx) -> tuple[list[str], str]:
     return (["default"] if cfg.get("requirepass", "") == "" else []), "CONFIG requirepass"
 
 
+def password_fix(ctx, user: str) -> str:
+    """A password for a nopass user, with the order that keeps replicas, Sentinel and clients connected.
+    Users with nopass accept any password, so everything can send it before the server demands it."""
+    c = cli(ctx)
+    if user != "default":
+        return "\n".join([
+            f"# clients logging in as {user} must send {{{{password}}}} first (nopass accepts any password, "
+            "so they can be changed before this)",
+            f"{c} ACL SETUSER {user} resetpass '>{{{{password}}}}'    # a long random string without quotes",
+            persist_acl(ctx, c), MANAGED])
+    auth = f"REDISCLI_AUTH='{{{{password}}}}' {c}"
+    return "\n".join([
+        "# A password breaks every client, replica (masterauth) and Sentinel that does not send it yet. In order:",
+        "# 1. each replica of this server: CONFIG SET masteruser default; CONFIG SET masterauth {{password}};",
+        "#    CONFIG REWRITE (a passwordless master accepts AUTH default with any password: safe now)",
+        "# 2. each Sentinel monitoring it: SENTINEL SET {{sentinel_master_name}} auth-user default, then",
+        "#    SENTINEL SET {{sentinel_master_name}} auth-pass {{password}}",
+        "# 3. every client: log in as user default with {{password}} (accepted before and after the change)",
+        "# 4. then this server (and every replica, which may become the master):",
+        f"{c} ACL SETUSER default on '>{{{{password}}}}'    # a long random string without quotes",
+        persist_acl(ctx, auth).replace("# persist", "# persist (the server now wants the password)"),
+        "# (requirepass {{password}} in redis.conf or the Helm values does the same without ACL lines)",
+        MANAGED])
+
+
 @check(id="redis.security.no_auth", title="Users without a password (nopass)", category="security",
        severity=Severity.CRITICAL, facts=["redis.acl", "redis.config"], reference=REF)
 def no_auth(ctx):
@@ -41,8 +66,7 @@ def no_auth(ctx):
                     if u != "default" else "the default user needs no password: anyone reaching the port has full access",
             evidence={"user": u, "flags": ["on", "nopass"], "source": source},
             recommendation="Give the user a strong password (or turn it off) and use per-application ACL users.",
-            fix=(f"ACL SETUSER {u} resetpass >CHANGE-ME-long-random   # then ACL SAVE or CONFIG REWRITE"
-                 if u != "default" else config_fix("requirepass", "CHANGE-ME-long-random")),
+            fix=password_fix(ctx, u),
         )
 
 
@@ -68,5 +92,7 @@ def protected_mode(ctx):
         evidence={"protected-mode": "no", "bind": cfg.get("bind", ""), "nopass_users": users},
         recommendation="Bind to the private address only (bind 10.0.0.5 127.0.0.1), require a password, "
                        "and keep protected-mode yes.",
-        fix=config_fix("protected-mode", "yes"),
+        fix=config_fix(ctx, {"protected-mode": "yes"},
+                       caveat="while the default user has no password, remote clients are refused from now on: "
+                              "set the password first (redis.security.no_auth)"),
     )

@@ -5,6 +5,8 @@ from collections import defaultdict
 from advisor.model import Severity
 from advisor.registry import Threshold, check
 
+from ._common import MANAGED, cli, persist_acl
+
 REF = "Redis SLOWLOG (slowlog-log-slower-than default 10,000 us, slowlog-max-len 128)"
 BLOCKING = {"KEYS": "SCAN with MATCH and COUNT", "FLUSHALL": "FLUSHALL ASYNC (and restrict it by ACL)",
             "FLUSHDB": "FLUSHDB ASYNC (and restrict it by ACL)", "DEBUG": "nothing in production"}
@@ -13,9 +15,26 @@ FULL_READS = {"HGETALL": "HSCAN", "SMEMBERS": "SSCAN", "HKEYS": "HSCAN", "HVALS"
 RANGE_READS = {"LRANGE", "ZRANGE", "ZREVRANGE", "ZRANGEBYSCORE", "XRANGE", "XREVRANGE"}
 
 
+def _deny_fix(ctx, cmd: str) -> str:
+    """Deny the command seen, not all of @dangerous (that category also holds INFO, CLIENT and CONFIG,
+    which client libraries and monitoring use)."""
+    c = cli(ctx)
+    return "\n".join([
+        f"# the application's calls of {cmd} fail with NOPERM from now on: replace them first (ACL LOG shows "
+        "denials); ACL SETUSER creates {{app_user}} (disabled) if it does not exist",
+        f"{c} ACL SETUSER {{{{app_user}}}} -{cmd.lower()}", persist_acl(ctx, c), MANAGED])
+
+
+# An operator's CONFIG SET / CONFIG REWRITE (applying a fix) can pass 10 ms (a fork for appendonly yes,
+# an fsync of redis.conf): not application latency.
+OPERATOR = {("CONFIG", "SET"), ("CONFIG", "REWRITE")}
+
+
 def _entries(ctx):
-    """Slow-log entries, without the advisor's own commands (its connections are named db-advisor)."""
-    return [e for e in ctx.fact("redis.slowlog")["entries"] if e.get("client_name") != "db-advisor"]
+    """Slow-log entries, without the advisor's own commands (its connections are named db-advisor)
+    and without configuration changes."""
+    return [e for e in ctx.fact("redis.slowlog")["entries"] if e.get("client_name") != "db-advisor"
+            and (e["command"], (e["args"][1:2] or [""])[0].upper()) not in OPERATOR]
 
 
 def _example(e: dict) -> str:
@@ -66,7 +85,7 @@ def _full_read(e: dict) -> str | None:
 
 
 @check(id="redis.slowlog.dangerous", title="Dangerous or full-read commands in the slow log",
-       category="queries", severity=Severity.WARNING, facts=["redis.slowlog"],
+       category="queries", severity=Severity.WARNING, facts=["redis.slowlog", "redis.config"],
        reference=REF + "; Redis docs: KEYS must not be used in production")
 def dangerous(ctx):
     """KEYS walks the whole keyspace and FLUSHALL/FLUSHDB (sync) free everything while blocking
@@ -87,5 +106,5 @@ def dangerous(ctx):
             evidence={"command": cmd, "calls": len(es), "max_us": worst["duration_us"], "example": _example(worst),
                       "client": worst.get("client")},
             recommendation=f"Use {alt} instead; block the command for applications with ACLs.",
-            fix="ACL SETUSER <app user> -@dangerous" if cmd in BLOCKING else None,
+            fix=_deny_fix(ctx, cmd) if cmd in BLOCKING else None,
         )

@@ -97,9 +97,36 @@ def test_cache_pressure(facts):
     c = _cache(facts)
     c["bytes currently in the cache"] = int(c["maximum bytes configured"] * 0.96)
     c["tracked dirty bytes in the cache"] = int(c["maximum bytes configured"] * 0.25)
-    c["pages evicted by application threads"] = 5120
+    c["pages evicted by application threads"] = 200_000              # 11.8% of 1.7 M evicted pages
     f, = judge("mongo.cache.pressure", facts).findings
-    assert "96% full" in f.summary and "25% dirty" in f.summary and "5120 pages" in f.summary
+    assert "96% full" in f.summary and "25% dirty" in f.summary and "11.8% of evicted pages" in f.summary
+    assert f.severity == Severity.WARNING and f.evidence["uptime_s"] == 4233600
+
+
+def test_cache_pressure_judges_application_eviction_as_a_share_not_any_page(facts):
+    c = _cache(facts)
+    c["pages evicted by application threads"] = 5120                 # 0.3% of evictions: a burst, not a trend
+    assert judge("mongo.cache.pressure", facts).findings == []
+    c["pages evicted by application threads"] = 200_000
+    f, = judge("mongo.cache.pressure", facts).findings
+    assert f.evidence["application_eviction_pct"] == 11.76 and f.severity == Severity.WARNING
+
+
+def test_cumulative_cache_counters_do_not_escalate_right_after_a_restart(facts):
+    facts["mongo.server_status"]["uptime"] = 600                      # ten minutes: a cold cache
+    c = _cache(facts)
+    c["pages read into cache"] = 100_000_000
+    f, = judge("mongo.cache.read_ratio", facts).findings
+    assert f.severity == Severity.INFO and f.evidence["uptime_s"] == 600 and f.evidence["counters_age"] == "10 min"
+    assert f.evidence["min_uptime_hours"] == 24
+    c["pages evicted by application threads"] = 200_000
+    f, = judge("mongo.cache.pressure", facts).findings
+    assert f.severity == Severity.INFO and "only 10 min old" in f.summary
+    # a full cache is read now, not accumulated: it still warns on a young server
+    c["bytes currently in the cache"] = int(c["maximum bytes configured"] * 0.96)
+    assert judge("mongo.cache.pressure", facts).findings[0].severity == Severity.WARNING
+    facts["mongo.server_status"]["uptime"] = 2 * 86400
+    assert judge("mongo.cache.read_ratio", facts).findings[0].severity == Severity.WARNING
 
 
 def test_cache_read_ratio(facts):
@@ -162,11 +189,20 @@ def test_repl_lag(facts):
 
 
 def test_oplog_window(facts):
-    f, = judge("mongo.repl.oplog_window", facts).findings           # 10 h recorded
-    assert f.evidence["window_seconds"] == 36000
+    f, = judge("mongo.repl.oplog_window", facts).findings           # 10 h recorded, 97% full
+    assert f.evidence["window_seconds"] == 36000 and f.severity == Severity.WARNING
     assert "replSetResizeOplog: 1, size: 2949" in f.fix              # 1 GiB * 24/10 * 1.2
+    assert "each member" in f.fix and "no restart" in f.fix
     facts["mongo.oplog"]["window_seconds"] = 30 * 3600
     assert judge("mongo.repl.oplog_window", facts).findings == []
+
+
+def test_oplog_window_of_an_oplog_still_filling_is_not_a_resize(facts):
+    facts["mongo.oplog"]["size"] = 300 * 1024**2                    # a resynced member: 29% of 1 GiB
+    f, = judge("mongo.repl.oplog_window", facts).findings
+    assert f.severity == Severity.INFO and f.fix is None and "29% full" in f.summary
+    assert "replSetResizeOplog" not in f.recommendation
+    assert f.evidence["projected_full_window_seconds"] == round(36000 * 1024 / 300)
 
 
 # ---- indexes -----------------------------------------------------------------------------
@@ -331,6 +367,35 @@ def test_security_open_server():
     assert judge("mongo.security.bind_all", facts).findings[0].severity == Severity.WARNING
     facts["mongo.cmdline"]["transitionToAuth"] = True
     assert judge("mongo.security.authorization", facts).findings
+
+
+def test_security_x509_membership_auth_enforces_access_control():
+    from advisor.engines.mongo.facts_server import shape_cmdline
+    facts = {"mongo.cmdline": shape_cmdline(reply("getCmdLineOpts_x509"))}
+    assert facts["mongo.cmdline"]["clusterAuthMode"] == "x509" and facts["mongo.cmdline"]["authorization"] is None
+    assert judge("mongo.security.authorization", facts).findings == []
+    facts["mongo.cmdline"]["tls_mode"] = "disabled"                   # x509 needs TLS: not what runs here
+    f, = judge("mongo.security.authorization", facts).findings
+    assert f.evidence["clusterAuthMode"] == "x509"
+    facts["mongo.cmdline"].update(tls_mode="requireTLS", transitionToAuth=True)
+    assert judge("mongo.security.authorization", facts).findings
+
+
+def test_mongo_fixes_use_placeholders_and_state_their_kind(facts):
+    from advisor.engines.mongo.facts_server import shape_cmdline
+    from advisor.fixes import placeholders
+    opened = {"mongo.cmdline": shape_cmdline(reply("getCmdLineOpts_open"))}
+    res = judge("mongo.security.bind_all", opened)
+    fix = res.findings[0].fix
+    assert placeholders(fix) == ["private_ip"] and "<" not in fix and "rolling restart" in fix
+    f, = judge("mongo.security.authorization", opened).findings
+    assert "{{admin_user}}" in f.fix and "passwordPrompt()" in f.fix and f.evidence["fix_kind"] == "config"
+    lag, = judge("mongo.repl.lag", facts).findings
+    assert lag.evidence["fix_kind"] == "manual"
+    # hide now, drop later: run as printed, the fix must not drop the index it says to watch first
+    unused = judge("mongo.index.unused", facts).findings[0].fix
+    runnable = [ln for ln in unused.splitlines() if ln.strip() and not ln.lstrip().startswith("#")]
+    assert runnable and all("hideIndex" in ln for ln in runnable) and "dropIndex" in unused
 
 
 def test_profiler(facts):

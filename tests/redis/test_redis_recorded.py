@@ -159,4 +159,132 @@ def test_rss_overhead_signals():
     info = recorded_info(used_memory=1 * GiB, allocator_rss_ratio=1.3, allocator_rss_bytes=300 * 1024**2,
                          rss_overhead_ratio=1.05, rss_overhead_bytes=50 * 1024**2)
     res = judge({"redis.info": info}, "redis.memory.rss_overhead")
-    assert [f.object for f in res.findings] == ["allocator_rss_ratio"] and res.findings[0].fix == "redis-cli MEMORY PURGE"
+    assert [f.object for f in res.findings] == ["allocator_rss_ratio"] and res.findings[0].fix.startswith(
+        "redis-cli -h {{host}} -p {{port}} MEMORY PURGE")
+
+
+# ---- issue 13: advice that is safe to run as printed ----------------------------------------
+
+def _replication_facts(name: str, backlog: int = 1024**2, **fields) -> dict:
+    return {"redis.info": recorded_info(name, **fields), "redis.config": {"repl-backlog-size": str(backlog)}}
+
+
+def test_backlog_not_judged_on_a_recently_restarted_replica():
+    # PSYNC2: a replica that restarted a minute ago carries the master's lifetime offset (here 50 GB);
+    # offset / uptime would claim 850 MB/s and ask for a 48 GB backlog
+    facts = _replication_facts("redis7_replica_info.txt", master_repl_offset=50 * GiB, uptime_in_seconds=60)
+    assert not judge(facts, "redis.replication.backlog").findings
+
+
+def test_backlog_rate_after_a_master_restart_counts_only_the_new_stream():
+    # a master restarted from its RDB keeps its offset; second_repl_offset marks where this run began
+    slave0 = "ip=10.0.0.2,port=6379,state=online,offset=1000000,lag=0"
+    restarted = _replication_facts("redis7_master_info.txt", slave0=slave0, master_repl_offset=50 * GiB,
+                                   second_repl_offset=50 * GiB - 600_000 + 1, uptime_in_seconds=60)
+    assert not judge(restarted, "redis.replication.backlog").findings      # 10 kB/s: 1 MB holds 100 s
+    busy = _replication_facts("redis7_master_info.txt", slave0=slave0, master_repl_offset=50 * GiB,
+                              second_repl_offset=50 * GiB - 600_000_000 + 1, uptime_in_seconds=60)
+    f, = judge(busy, "redis.replication.backlog").findings
+    assert f.evidence["write_rate_bytes_per_s"] == 10_000_000
+    assert "second_repl_offset" in f.evidence["write_rate_basis"] and "lower bound" in f.evidence["write_rate_basis"]
+    assert "averaged over 1m" in f.summary or "averaged over 60" in f.summary or "averaged over" in f.summary
+
+
+def test_maxmemory_from_node_ram_is_a_placeholder_not_a_value():
+    info = recorded_info(maxmemory=0)       # total_system_memory 23.5 GiB: the node, not the pod
+    res = judge({"redis.info": info, "redis.config": {"maxmemory": "0"}}, "redis.memory.maxmemory_unset")
+    f, = res.findings
+    assert "{{maxmemory}}" in f.fix and "CONFIG SET maxmemory {{maxmemory}}" in f.fix
+    assert not re.search(r"maxmemory \d", f.fix.split("\n", 2)[-1].replace("node's RAM would be", ""))
+    assert f.evidence["memory_is_node_ram"] and f.evidence["recommended_maxmemory"] is None
+    assert "--memory" in f.recommendation and "container" in f.recommendation
+    f, = judge({"redis.info": info, "redis.config": {"maxmemory": "0"}}, "redis.memory.maxmemory_unset",
+               memory=4 * GiB).findings
+    assert "CONFIG SET maxmemory 3gb" in f.fix and "memory_is_node_ram" not in f.evidence
+    over = recorded_info()
+    res = judge({"redis.info": over, "redis.config": {"maxmemory": str(20 * GiB)}}, "redis.memory.maxmemory_too_high")
+    f, = res.findings
+    assert "{{maxmemory}}" in f.fix and "node's RAM" in f.summary
+
+
+def test_allkeys_lru_fixes_carry_the_system_of_record_caveat():
+    info = recorded_info()
+    info["errorstats"] = {"errorstat_OOM": {"count": 12}}
+    cfg = {"maxmemory": str(100 * 1024**2), "maxmemory-policy": "noeviction"}
+    res = judge({"redis.info": info, "redis.config": cfg}, "redis.eviction.*")
+    fixes = {f.check: f.fix for f in res.findings}
+    for check_id in ("redis.eviction.oom_rejections", "redis.eviction.noeviction"):
+        fix = fixes[check_id]
+        assert fix.startswith("# ONLY if every key may be lost") and "system of record" in fix, check_id
+        assert fix.index("system of record") < fix.index("CONFIG SET maxmemory-policy allkeys-lru")
+
+
+def test_password_fix_orders_replicas_sentinel_clients_then_server():
+    from advisor.fixes import fill, placeholders
+    cfg = {"requirepass": "", "aclfile": ""}
+    acl = {"users": {"default": {"flags": ["on", "nopass"], "passwords": 0},
+                     "app": {"flags": ["on", "nopass"], "passwords": 0}}, "total": 2}
+    res = judge({"redis.config": cfg, "redis.acl": acl}, "redis.security.no_auth")
+    fix = {f.object: f.fix for f in res.findings}
+    default = fix["user default"]
+    steps = [default.index(s) for s in ("# 1. each replica", "# 2. each Sentinel", "# 3. every client", "ACL SETUSER default")]
+    assert steps == sorted(steps)
+    assert "'>{{password}}'" in default                 # quoted: an unquoted > is a shell redirection
+    assert "CONFIG REWRITE" in default and "REDISCLI_AUTH='{{password}}'" in default
+    assert set(placeholders(default)) == {"host", "port", "password", "sentinel_master_name"}  # "t": no address
+    values = {"host": "h", "port": "1", "password": "p", "sentinel_master_name": "m"}
+    assert "CHANGE-ME" not in default and "<" not in fill(default, values)
+    assert "ACL SETUSER app resetpass '>{{password}}'" in fix["user app"]
+    with_aclfile = judge({"redis.config": dict(cfg, aclfile="/etc/redis/users.acl"), "redis.acl": acl},
+                         "redis.security.no_auth").findings[0].fix
+    assert "ACL SAVE" in with_aclfile and " CONFIG REWRITE    #" not in with_aclfile
+
+
+def test_shell_fixes_say_how_to_persist_and_are_marked_shell():
+    info = recorded_info(used_memory=2 * GiB, used_memory_rss=int(1.2 * GiB), mem_fragmentation_ratio=0.6,
+                         latest_fork_usec=1_200_000)
+    res = judge({"redis.info": info}, "redis.*")
+    fixes = {f.check: f for f in res.findings}
+    swap, fork = fixes["redis.memory.swapping"], fixes["redis.persistence.slow_fork"]
+    assert swap.evidence["fix_kind"] == fork.evidence["fix_kind"] == "shell"
+    assert "/etc/sysctl.d/" in swap.fix and "lost at reboot" in swap.fix and "node" in swap.fix
+    assert "transparent_hugepage=never" in fork.fix and "systemd" in fork.fix and "Kubernetes" in fork.fix
+
+
+def test_every_config_set_fix_says_how_to_persist_and_managed_services():
+    info = recorded_info(maxmemory=0)
+    cfg = {"maxmemory": "0", "maxmemory-policy": "noeviction", "latency-monitor-threshold": "0",
+           "slowlog-log-slower-than": "-1", "slowlog-max-len": "128", "save": "", "appendonly": "no",
+           "protected-mode": "no", "bind": "*", "requirepass": "", "hash-max-listpack-entries": "4096",
+           "timeout": "0"}
+    acl = {"users": {"default": {"flags": ["on", "nopass"], "passwords": 0}}, "total": 1}
+    res = judge({"redis.info": info, "redis.config": cfg, "redis.acl": acl}, "redis.*", memory=4 * GiB)
+    with_set = [f for f in res.findings if f.fix and ("CONFIG SET" in f.fix or "ACL SETUSER" in f.fix)]
+    assert len(with_set) >= 5
+    for f in with_set:
+        assert "CONFIG REWRITE" in f.fix or "ACL SAVE" in f.fix, f.check
+        assert "managed services" in f.fix and "refuse" in f.fix, f.check
+        assert re.search(r"^redis-cli -h \{\{host\}\} -p \{\{port\}\} ", f.fix, re.M), f.check
+        assert "<" not in f.fix, f.check
+
+
+def test_no_fix_advises_a_default_or_a_false_conversion():
+    info = recorded_info(mem_clients_normal=60 * 1024**2, connected_clients=10)
+    clients = {"count": 10, "kinds": {"normal": 10}, "omem_total": 60 * 1024**2, "top_omem": [], "top_total_memory": []}
+    f, = judge({"redis.info": info, "redis.clients": clients}, "redis.clients.output_buffers").findings
+    assert "pubsub 32mb 8mb 60" not in (f.fix or "") and "default" in f.recommendation
+    sample = {"sampled": 1000, "total_keys": 1000, "fraction": 1.0, "stopped": "complete",
+              "encodings": {"hash": {"hashtable": {"256": 400}, "listpack": {"64": 600}}}}
+    f, = judge({"redis.key_sample": sample, "redis.config": {"hash-max-listpack-entries": "128"}},
+               "redis.keys.encoding_limits").findings
+    assert "next write" not in f.recommendation + f.fix and "never converts back" in f.fix
+
+
+def test_operator_config_changes_are_not_slow_application_commands():
+    # applying a fix (CONFIG SET appendonly yes forks; CONFIG REWRITE fsyncs redis.conf) can pass 10 ms
+    entries = parse_slowlog([[1, 1700000000, 25000, [b"CONFIG", b"SET", b"appendonly", b"yes"], b"10.0.0.9:1", b""],
+                             [2, 1700000001, 25000, [b"CONFIG", b"REWRITE"], b"10.0.0.9:2", b""],
+                             [3, 1700000002, 25000, [b"CONFIG", b"GET", b"*"], b"10.0.0.9:3", b""]])
+    res = judge({"redis.slowlog": {"entries": entries, "len": 3}}, "redis.slowlog.slow_commands")
+    f, = res.findings
+    assert f.evidence["calls"] == 1 and f.evidence["slowest_call"] == "CONFIG GET *"

@@ -146,8 +146,21 @@ def test_helm_output_parses_as_yaml(chart, run_cli):
     assert code == 0, err
     doc = yaml.safe_load(out)
     s = size(chart, "large")
-    assert doc == {"resources": s.resources, s.helm_key: s.settings}
+    settings = {k: v for k, v in s.settings.items() if not k.endswith("_from_formula")}
+    assert doc == {"resources": s.resources, s.helm_key: settings}
     assert set(doc["resources"]) == {"requests", "limits"}
+
+
+@pytest.mark.parametrize("chart", ["prometheus", "loki"])
+def test_helm_values_carry_no_formula_estimates(chart, run_cli):
+    # *_from_formula are the advisor's estimates, not keys any chart reads: comments, not values
+    code, out, err = run_cli("size", chart, "--tier", "large", "--format", "helm")
+    doc = yaml.safe_load(out)
+
+    def keys(d):
+        return [k for k, v in d.items() for k in ([k] + (keys(v) if isinstance(v, dict) else []))]
+    assert not [k for k in keys(doc) if k.endswith("_from_formula")]
+    assert "# estimate, not a chart setting: storage_gb (formula): " in out
 
 
 def test_size_cli_json_and_errors(run_cli):

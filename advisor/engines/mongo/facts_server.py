@@ -13,6 +13,7 @@ _CACHE_KEYS = (
     "maximum bytes configured", "bytes currently in the cache", "tracked dirty bytes in the cache",
     "pages read into cache", "pages requested from the cache", "pages evicted by application threads",
     "pages written from cache", "application threads page read from disk to cache count",
+    "modified pages evicted", "unmodified pages evicted",
 )
 
 
