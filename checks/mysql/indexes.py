@@ -153,33 +153,75 @@ def duplicate(ctx):
     """An index that repeats another (same columns), or is a left prefix of a longer one
     (KEY(a) next to KEY(a, b)), costs writes and memory and gives the optimizer nothing
     the other cannot. On InnoDB every secondary index already ends with the primary key
-    columns, so KEY(b, a) with PRIMARY KEY(a) is the same index as KEY(b), only bigger.
-    Never dropped: PRIMARY, or a UNIQUE key unless an identical unique key stays. A foreign
-    key keeps working, since the covering index has the same leading columns."""
+    columns, so KEY(b, a) with PRIMARY KEY(a) stores the same entries as KEY(b): not
+    bigger (the primary key is not stored twice), only a redundant definition (info).
+    An INVISIBLE (MySQL 8) / IGNORED (MariaDB 10.6+) index is not used by the optimizer, so
+    it never covers a visible one: it is reported as what it is, an ignored duplicate that
+    can be dropped (no plan changes) or made visible. Never dropped: PRIMARY, or a UNIQUE
+    key unless an identical unique key stays. A foreign key keeps working, since the
+    covering index has the same leading columns. DROP INDEX is in place and metadata-only
+    on InnoDB (ALGORITHM=INPLACE, LOCK=NONE: reads and writes continue; it waits for a
+    brief metadata lock, so a long transaction on the table delays it and the statements
+    queued behind it); a replica applies it after the primary."""
     sizes = _optional(ctx, "mysql.index_sizes", {})
+    mariadb = _optional(ctx, "mysql.server", {}).get("vendor") == "mariadb"
+    show = "NOT IGNORED" if mariadb else "VISIBLE"
+    hidden_word = "ignored" if mariadb else "invisible"
+    online = ", ALGORITHM=INPLACE, LOCK=NONE;"
     for (schema, table), ixs in sorted(group_by_table(ctx.fact("mysql.indexes")["rows"]).items()):
         for r in find_redundant(ixs):
             ix, cover = r.index, r.covered_by
             size = sizes.get(f"{schema}.{table}.{ix['index']}")
             t = qid(schema, table)
+            severity, kind = None, None
+            drop = f"ALTER TABLE {t} DROP INDEX {qid(ix['index'])}{online}"
             if r.kind == "clustered-suffix":
                 summary = (f"{ix['index']}({', '.join(ix['columns'])}) ends with the primary key "
-                           f"({', '.join(cover['columns'])}): same index as ({', '.join(r.keep_columns)})")
+                           f"({', '.join(cover['columns'])}): InnoDB stores the same entries for "
+                           f"({', '.join(r.keep_columns)})")
                 fix = (f"ALTER TABLE {t} DROP INDEX {qid(ix['index'])}, "
-                       f"ADD INDEX {qid(ix['index'])} ({_cols_sql(r.keep_columns)});")
-                rec = "Redefine the index without the primary-key columns InnoDB appends anyway."
+                       f"ADD INDEX {qid(ix['index'])} ({_cols_sql(r.keep_columns)}){online}"
+                       "  -- rebuilds the index online; saves no space")
+                rec = ("Optional: define the index without the primary-key columns InnoDB appends anyway "
+                       "(a clearer definition; same size, same lookups).")
+                severity, size = Severity.INFO, None
+            elif r.kind == "ignored-cover":
+                shadow = r.shadows
+                summary = (f"{ix['index']}({', '.join(ix['columns'])}) is {hidden_word}: if it were visible, "
+                           f"{shadow['index']}({', '.join(shadow['columns'])}) would be redundant")
+                rec = (f"{ix['index']} is not used by the optimizer; {shadow['index']} serves the lookups. "
+                       f"Drop {ix['index']} (no plan changes), or make it visible "
+                       f"(ALTER TABLE {t} ALTER INDEX {qid(ix['index'])} {show}), watch, then drop "
+                       f"{shadow['index']}.")
+                severity = Severity.INFO
+                if ix["unique"]:  # an ignored unique index still enforces its constraint
+                    fix, kind = None, "manual"
+                    rec += f" {ix['index']} is UNIQUE: it still enforces its constraint, keep it unless that is unwanted."
+                else:
+                    fix = drop + f"  -- {hidden_word}: no plan changes"
+            elif r.kind == "ignored-duplicate":
+                summary = (f"{ix['index']}({', '.join(ix['columns'])}) is {hidden_word} and repeats "
+                           f"{cover['index']}({', '.join(cover['columns'])})")
+                fix = drop + f"  -- {hidden_word}: no plan changes"
+                rec = (f"Drop {ix['index']}: the optimizer does not use it and {cover['index']} serves the same "
+                       "lookups; it only costs writes and space.")
             else:
                 summary = (f"{ix['index']}({', '.join(ix['columns'])}) is "
                            f"{'a duplicate of' if r.kind == 'duplicate' else 'a left prefix of'} "
                            f"{cover['index']}({', '.join(cover['columns'])})")
-                fix = f"ALTER TABLE {t} DROP INDEX {qid(ix['index'])};"
+                fix = drop
                 rec = f"Drop {ix['index']}; {cover['index']} serves the same lookups."
+            evidence = {"kind": r.kind, "index": ix["index"], "columns": ix["columns"],
+                        "unique": ix["unique"], "visible": ix.get("visible", True),
+                        "covered_by": cover["index"] if cover else None,
+                        "covered_by_columns": cover["columns"] if cover else None,
+                        "wasted_bytes": size}
+            if r.shadows:
+                evidence["would_make_redundant"] = r.shadows["index"]
+            if kind:
+                evidence["fix_kind"] = kind
             yield ctx.finding(
-                object=f"{schema}.{table}.{ix['index']}",
+                object=f"{schema}.{table}.{ix['index']}", severity=severity,
                 summary=f"{schema}.{table}: {summary}",
-                evidence={"kind": r.kind, "index": ix["index"], "columns": ix["columns"],
-                          "unique": ix["unique"], "covered_by": cover["index"] if cover else None,
-                          "covered_by_columns": cover["columns"] if cover else None,
-                          "wasted_bytes": size},
-                recommendation=rec, fix=fix,
+                evidence=evidence, recommendation=rec, fix=fix,
             )
