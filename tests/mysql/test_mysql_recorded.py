@@ -231,20 +231,34 @@ def test_auto_increment_type_limits_and_widest_type():
     assert set(found) == {"app.s.id", "app.b.id"}
     assert str(found["app.s.id"].severity) == "critical" and "BIGINT UNSIGNED" in found["app.s.id"].fix
     assert found["app.b.id"].fix is None
+    # a type change copies the table: the lock is stated, and a big table gets the online tool
+    assert "ALGORITHM=COPY, LOCK=SHARED" in found["app.s.id"].fix and "writes wait" in found["app.s.id"].fix
+    assert "fix_kind" not in found["app.s.id"].evidence
+    big = [table("s", auto_increment=2_000_000_000, auto_increment_column="id", auto_increment_type="int",
+                 column_type="int(11)", data_bytes=80 * GiB)]
+    f = judge("mysql.schema.auto_increment", facts(**{"mysql.tables": {"rows": big}}))[0][0]
+    assert f.fix.startswith("pt-online-schema-change --alter 'MODIFY `id` BIGINT UNSIGNED NOT NULL AUTO_INCREMENT' "
+                            "D=app,t=s --execute")
+    assert "gh-ost" in f.fix and f.evidence["fix_kind"] == "manual"
 
 
 def test_fragmentation_thresholds_and_shared_tablespace():
     rows = [table("frag", data_bytes=1 * GiB, data_free=300 * MiB), table("ok", data_bytes=10 * GiB, data_free=300 * MiB),
             table("small", data_bytes=50 * MiB, data_free=60 * MiB)]
     found = judge("mysql.schema.fragmented", facts(**{"mysql.tables": {"rows": rows}}))[0]
-    assert _objects(found) == {"app.frag"} and found[0].fix.startswith("OPTIMIZE TABLE `app`.`frag`")
+    assert _objects(found) == {"app.frag"}
+    assert found[0].fix.startswith("ALTER TABLE `app`.`frag` FORCE, ALGORITHM=INPLACE, LOCK=NONE;")
     shared = facts(variables={"innodb_file_per_table": "OFF"}, **{"mysql.tables": {"rows": rows}})
     assert judge("mysql.schema.fragmented", shared)[0] == []
 
 
 def test_no_primary_key_only_innodb():
     rows = [table("a", has_pk=False), table("b", has_pk=False, engine="MyISAM"), table("c")]
-    assert _objects(judge("mysql.schema.no_primary_key", facts(**{"mysql.tables": {"rows": rows}}))[0]) == {"app.a"}
+    found = judge("mysql.schema.no_primary_key", facts(**{"mysql.tables": {"rows": rows}}))[0]
+    assert _objects(found) == {"app.a"}
+    # an auto-increment column cannot be added with concurrent writes: the fix says so
+    assert "LOCK=SHARED" in found[0].fix and "writes wait" in found[0].fix
+    assert "replica" in found[0].recommendation and "LOCK=NONE" in found[0].recommendation
 
 
 # ---- accounts ------------------------------------------------------------------
