@@ -59,3 +59,44 @@ def require_uptime(ctx, seconds: float) -> float:
 def qid(*parts: str) -> str:
     """`schema`.`table` quoted for SQL."""
     return ".".join("`" + p.replace("`", "``") + "`" for p in parts)
+
+
+# ---- how fixes are written (see docs/mysql.md, "Fixes") ----
+
+CONTAINERS = "containers: the chart's my.cnf / Helm values, not a file inside the pod"
+
+
+def _vendor(ctx) -> tuple[str | None, tuple[int, ...]]:
+    try:
+        s = ctx.fact("mysql.server")
+        return s["vendor"], tuple(s["version_tuple"])
+    except Exception:  # recorded facts without the server fact: say what fits both
+        return None, ()
+
+
+def set_global(ctx, settings: dict[str, Any], note: str = "") -> str:
+    """SET GLOBAL statements for dynamic variables, and how the change is kept: a live change
+    lasts until the next restart, so the my.cnf lines follow (SET PERSIST on MySQL 8;
+    MariaDB has none). Settings are per server: a replica needs the same change."""
+    lines = [f"SET GLOBAL {k} = {v};" for k, v in settings.items()]
+    if note:
+        lines.append(f"-- {note}")
+    lines.append(f"-- live until the next restart; to keep it, under [mysqld] in my.cnf ({CONTAINERS}):")
+    lines += [f"--   {k} = {v}" for k, v in settings.items()]
+    vendor, ver = _vendor(ctx)
+    if vendor == "mysql" and ver >= (8, 0):
+        lines.append("-- or SET PERSIST instead of SET GLOBAL (kept in mysqld-auto.cnf, which overrides my.cnf)")
+    lines.append("-- per server: not replicated, repeat on each replica")
+    return "\n".join(lines)
+
+
+def config_fix(settings: dict[str, Any], why: str = "not dynamic") -> str:
+    """my.cnf lines for variables that only take effect at startup (evidence fix_kind "config")."""
+    return "\n".join(["[mysqld]", *(f"{k} = {v}" for k, v in settings.items()),
+                      f"# {why}: restart the server to apply ({CONTAINERS}, then roll the pods)"])
+
+
+def online(ddl: str) -> str:
+    """An InnoDB ALTER TABLE that must not block writes: the server refuses it rather than
+    silently taking a stronger lock."""
+    return ddl.rstrip().rstrip(";") + ", ALGORITHM=INPLACE, LOCK=NONE;"

@@ -2,10 +2,10 @@
 
 from advisor.model import Severity
 from advisor.registry import Threshold, check
-from advisor.sizing.formulas import mysql_buffer_pool, mysql_memory, mysql_redo_log
+from advisor.sizing.formulas import mysql_buffer_pool, mysql_memory, mysql_redo_log, mysql_redo_setting
 from advisor.units import config_size, human_bytes, human_duration
 
-from ._common import GUIDE, MYSQLTUNER, mariadb, num, version
+from ._common import GUIDE, MYSQLTUNER, config_fix, mariadb, num, set_global, version
 
 BP_REF = GUIDE + ", InnoDB Optimization (innodb_buffer_pool_size = 70-80% of memory)"
 
@@ -146,8 +146,9 @@ def buffer_pool_hit(ctx):
         )
 
 
-REDO_REF = (GUIDE + " (innodb_log_file_size = 25% of the buffer pool); MySQL 8.0.30+ "
-            "innodb_redo_log_capacity vs one hour of redo (Innodb_os_log_written)")
+REDO_REF = (GUIDE + " (Log Files = 25% of the buffer pool, the total redo); MySQLTuner (log file size x "
+            "files in group vs 25% of the pool); MySQL 8.0.30+ innodb_redo_log_capacity vs one hour of redo "
+            "(Innodb_os_log_written)")
 
 
 @check(
@@ -157,63 +158,69 @@ REDO_REF = (GUIDE + " (innodb_log_file_size = 25% of the buffer pool); MySQL 8.0
     severity=Severity.WARNING,
     facts=["mysql.variables", "mysql.status", "mysql.server"],
     reference=REDO_REF,
-    thresholds={"bp_pct": Threshold(25.0, "%", GUIDE + ": log files = 25% of buffer pool"),
+    thresholds={"bp_pct": Threshold(25.0, "%", GUIDE + ": log files = 25% of buffer pool (total redo)"),
                 "hours_of_redo": Threshold(1.0, "h", "redo capacity should hold about an hour of writes "
                                                      "(Percona rule of thumb)"),
                 "min_uptime_s": Threshold(3600, "s", "the redo rate needs an hour of uptime")},
 )
 def redo_log(ctx):
     """A redo log that is too small forces aggressive checkpoints (furious flushing, write
-    stalls) when it fills. The guide sizes innodb_log_file_size at 25% of the buffer pool.
-    On MySQL 8.0.30+ the size is innodb_redo_log_capacity (innodb_log_file_size and
-    innodb_log_files_in_group are deprecated and ignored when it is set), and is best
-    judged against the redo write rate: about an hour of Innodb_os_log_written. Before
-    8.0.30 the total is innodb_log_file_size x innodb_log_files_in_group; MariaDB 10.5+ has
-    a single file (innodb_log_files_in_group removed in 10.6) and, from 10.9, resizes it
-    online with SET GLOBAL innodb_log_file_size; MySQL 8.0.30+ resizes online with SET
-    GLOBAL innodb_redo_log_capacity."""
+    stalls) when it fills. The guide sizes the log files at 25% of the buffer pool: the
+    total redo, all files together (advisor.sizing.formulas.mysql_redo_log, which `advisor
+    size` uses too). On MySQL 8.0.30+ the total is innodb_redo_log_capacity
+    (innodb_log_file_size and innodb_log_files_in_group are ignored when it is set), judged
+    against the redo write rate: about an hour of Innodb_os_log_written; it resizes online.
+    Before 8.0.30 the total is innodb_log_file_size x innodb_log_files_in_group, so the fix
+    sets innodb_log_file_size = total / files (restart). MariaDB 10.5+ has a single file
+    (innodb_log_file_size is the total; innodb_log_files_in_group removed in 10.6) and,
+    from 10.9, resizes it online with SET GLOBAL innodb_log_file_size."""
     v, st = ctx.fact("mysql.variables"), ctx.fact("mysql.status")
+    server = ctx.fact("mysql.server")
+    vendor, ver = server["vendor"], version(ctx)
     bp = num(v, "innodb_buffer_pool_size", 0)
-    capacity_var = "innodb_redo_log_capacity" in v and not mariadb(ctx) and version(ctx) >= (8, 0, 30)
+    capacity_var = "innodb_redo_log_capacity" in v and vendor == "mysql" and ver >= (8, 0, 30)
+    files = 1 if vendor == "mariadb" and ver >= (10, 5) else int(num(v, "innodb_log_files_in_group", 1) or 1)
     if capacity_var:
         size, setting = num(v, "innodb_redo_log_capacity", 0), "innodb_redo_log_capacity"
     else:
-        size = num(v, "innodb_log_file_size", 0) * int(num(v, "innodb_log_files_in_group", 1) or 1)
-        setting = "innodb_log_file_size"
+        size, setting = num(v, "innodb_log_file_size", 0) * files, "innodb_log_file_size"
     uptime = num(st, "uptime", 0)
     written = num(st, "innodb_os_log_written", 0)
     per_hour = written / uptime * 3600 if uptime >= ctx.threshold("min_uptime_s") else None
-    want_bp = mysql_redo_log(bp) * ctx.threshold("bp_pct") / 25.0
+    want_bp = mysql_redo_log(bp, ctx.threshold("bp_pct"))
     want_rate = per_hour * ctx.threshold("hours_of_redo") if per_hour else 0
     reasons = []
-    if capacity_var:
-        if per_hour is not None and size < want_rate:
-            reasons.append(f"holds {human_duration(3600 * size / per_hour)} of redo at "
-                           f"{human_bytes(per_hour)}/h (want {ctx.threshold('hours_of_redo'):g} h)")
-    else:
-        if size < want_bp:
-            reasons.append(f"is {100.0 * size / bp:.0f}% of the buffer pool (guide: {ctx.threshold('bp_pct'):g}%)")
-        if per_hour is not None and size < want_rate:
-            reasons.append(f"holds {human_duration(3600 * size / per_hour)} of redo at {human_bytes(per_hour)}/h")
+    if per_hour is not None and size < want_rate:
+        reasons.append(f"holds {human_duration(3600 * size / per_hour)} of redo at {human_bytes(per_hour)}/h"
+                       f" (want {ctx.threshold('hours_of_redo'):g} h)")
+    if not capacity_var and size < want_bp:
+        reasons.insert(0, f"is {100.0 * size / bp:.0f}% of the buffer pool (guide: {ctx.threshold('bp_pct'):g}%)")
     if not reasons:
         return
-    target = int(max(want_rate, 0 if capacity_var else want_bp))
-    target = -(-target // (64 * 1024**2)) * 64 * 1024**2  # round up to 64 MiB
+    total = int(max(want_rate, 0 if capacity_var else want_bp))
+    total = -(-total // (64 * 1024**2)) * 64 * 1024**2  # round up to 64 MiB
+    name, value = mysql_redo_setting(total, vendor, ver, files)
+    kind = None
     if capacity_var:
-        fix = f"SET GLOBAL innodb_redo_log_capacity = {target};  -- online on 8.0.30+; also in my.cnf"
-    elif mariadb(ctx) and version(ctx) >= (10, 9, 0):
-        fix = f"SET GLOBAL innodb_log_file_size = {target};  -- online on MariaDB 10.9+; also in my.cnf"
+        fix = set_global(ctx, {name: value}, "resized online on MySQL 8.0.30+")
+    elif vendor == "mariadb" and ver >= (10, 9, 0):
+        fix = set_global(ctx, {name: value}, "resized online on MariaDB 10.9+ (a new redo file is written first)")
     else:
-        fix = f"# my.cnf [mysqld] (restart): innodb_log_file_size = {config_size(target).replace('B', '')}"
+        per = f" (x {files} files = {human_bytes(total)})" if files > 1 else ""
+        fix, kind = config_fix({name: config_size(value).replace("B", "")}, f"not dynamic here{per}"), "config"
     yield ctx.finding(
         object=setting,
-        summary=f"redo log ({setting}, {human_bytes(size)}) " + "; ".join(reasons),
-        evidence={"setting": setting, "redo_bytes": size, "innodb_buffer_pool_size": bp,
+        summary=f"redo log ({setting}" + (f" x {files} files" if files > 1 else "")
+                + f", {human_bytes(size)}) " + "; ".join(reasons),
+        evidence={"setting": setting, "redo_bytes": size, "innodb_log_files_in_group": files,
+                  "innodb_buffer_pool_size": bp, "target_redo_bytes": total, "target": {name: value},
                   "redo_bytes_per_hour": round(per_hour) if per_hour is not None else None,
                   "innodb_os_log_written": written, "uptime_s": uptime,
                   "threshold_bp_pct": ctx.threshold("bp_pct"),
-                  "threshold_hours_of_redo": ctx.threshold("hours_of_redo")},
-        recommendation=f"Grow the redo log to about {human_bytes(target)}.",
+                  "threshold_hours_of_redo": ctx.threshold("hours_of_redo"),
+                  **({"fix_kind": kind} if kind else {})},
+        recommendation=f"Grow the redo log to about {human_bytes(total)} in total"
+                       + (f" ({name} = {human_bytes(value)} per file)" if value != total else "") + ".",
         fix=fix,
     )
 

@@ -34,7 +34,9 @@ def test_redo_before_8030_is_file_size_times_files_vs_quarter_of_pool():
     found, _ = judge("mysql.innodb.redo_log", rec)
     assert _objects(found) == {"innodb_log_file_size"}
     assert found[0].evidence["redo_bytes"] == 512 * MiB  # 2 files
-    assert found[0].fix.startswith("# my.cnf")  # not resizable online before 8.0.30
+    # not resizable online before 8.0.30; the guide's 25% (3 GiB) is the total, split over the 2 files
+    assert found[0].fix.startswith("[mysqld]\ninnodb_log_file_size = 1536M\n")
+    assert found[0].evidence["fix_kind"] == "config" and found[0].evidence["target_redo_bytes"] == 3 * GiB
 
 
 def test_redo_on_mariadb_guide_quarter_of_pool():
