@@ -19,6 +19,9 @@ def _optional(ctx, name, default):
         return default
 
 
+ONLINE = ", ALGORITHM=INPLACE, LOCK=NONE"
+
+
 def _cols_sql(cols):
     return ", ".join(qid(c) if "(" not in c else f"{qid(c.split('(')[0])}({c.split('(')[1]}" for c in cols)
 
@@ -134,9 +137,11 @@ def unused(ctx):
                       "threshold_min_uptime_days": ctx.threshold("min_uptime_days")},
             recommendation="Make the index invisible/ignored, watch a full business cycle, then drop it."
                            + (" Uptime is short: statistics may not cover periodic jobs yet." if young else ""),
-            fix=f"ALTER TABLE {qid(ix['schema'], ix['table'])} ALTER INDEX {qid(ix['index'])} {hide};\n"
-                f"-- later, if nothing slowed down:\nALTER TABLE {qid(ix['schema'], ix['table'])} "
-                f"DROP INDEX {qid(ix['index'])};",
+            # the DROP is a comment: it belongs to a later day, after watching a business cycle
+            fix=f"ALTER TABLE {qid(ix['schema'], ix['table'])} ALTER INDEX {qid(ix['index'])} {hide}"
+                f"{ONLINE};  -- metadata only; undo with {'NOT IGNORED' if mariadb else 'VISIBLE'}\n"
+                f"-- later, if nothing slowed down: ALTER TABLE {qid(ix['schema'], ix['table'])} "
+                f"DROP INDEX {qid(ix['index'])}{ONLINE}",
         )
 
 
@@ -167,7 +172,7 @@ def duplicate(ctx):
     mariadb = _optional(ctx, "mysql.server", {}).get("vendor") == "mariadb"
     show = "NOT IGNORED" if mariadb else "VISIBLE"
     hidden_word = "ignored" if mariadb else "invisible"
-    online = ", ALGORITHM=INPLACE, LOCK=NONE;"
+    online = ONLINE + ";"
     for (schema, table), ixs in sorted(group_by_table(ctx.fact("mysql.indexes")["rows"]).items()):
         for r in find_redundant(ixs):
             ix, cover = r.index, r.covered_by

@@ -5,9 +5,12 @@ from advisor.registry import Threshold, check
 from advisor.sizing.formulas import mysql_buffer_pool, mysql_memory, mysql_redo_log, mysql_redo_setting
 from advisor.units import config_size, human_bytes, human_duration
 
-from ._common import GUIDE, MYSQLTUNER, config_fix, mariadb, num, set_global, version
+from ._common import (GUIDE, MYSQLTUNER, UPTIME_FLOOR, config_fix, counters_age, mariadb, num, set_global,
+                      version, young_note, young_severity)
 
 BP_REF = GUIDE + ", InnoDB Optimization (innodb_buffer_pool_size = 70-80% of memory)"
+BP_RESIZE = ("resized online in the background (MySQL 5.7.5+ / MariaDB 10.2+), rounded up to a multiple of "
+             "innodb_buffer_pool_chunk_size x instances; shrinking evicts pages")
 
 
 @check(
@@ -46,8 +49,7 @@ def buffer_pool_memory(ctx):
             evidence=ev,
             recommendation="Shrink the buffer pool to leave room for connections and the OS; swapping "
                            "costs far more than a smaller cache.",
-            fix=f"SET GLOBAL innodb_buffer_pool_size = {target};\n"
-                f"# my.cnf [mysqld]: innodb_buffer_pool_size = {config_size(target).replace('B', '')}",
+            fix=set_global(ctx, {"innodb_buffer_pool_size": target}, BP_RESIZE),
         )
     elif pct < ctx.threshold("min_pct") and data > bp:
         target = min(low, max(data * 5 // 4, bp))
@@ -58,8 +60,7 @@ def buffer_pool_memory(ctx):
             evidence=ev,
             recommendation=f"Grow the buffer pool toward {ctx.threshold('min_pct'):g}% of memory "
                            "(or data + indexes + 25%, whichever is smaller) if the host is dedicated.",
-            fix=f"SET GLOBAL innodb_buffer_pool_size = {target};\n"
-                f"# my.cnf [mysqld]: innodb_buffer_pool_size = {config_size(target).replace('B', '')}",
+            fix=set_global(ctx, {"innodb_buffer_pool_size": target}, BP_RESIZE),
         )
 
 
@@ -71,7 +72,8 @@ def buffer_pool_memory(ctx):
     facts=["mysql.variables", "mysql.tables", "mysql.status"],
     reference=MYSQLTUNER + " (buffer pool < InnoDB data + index size); pt-variable-advisor (pool left at default)",
     thresholds={"hit_pct_ok": Threshold(99.0, "%", "a pool smaller than the data is fine while the hit "
-                                                   "rate stays above this")},
+                                                   "rate stays above this"),
+                "min_uptime_s": UPTIME_FLOOR},
 )
 def buffer_pool_data(ctx):
     """When InnoDB data + indexes exceed the buffer pool, only the hot part is cached; that
@@ -91,12 +93,12 @@ def buffer_pool_data(ctx):
     yield ctx.finding(
         object="innodb_buffer_pool_size",
         summary=f"InnoDB data + indexes ({human_bytes(data)}) exceed the buffer pool ({human_bytes(bp)})"
-                + (f", hit rate {hit:.2f}%" if hit is not None else ""),
+                + (f", hit rate {hit:.2f}%" if hit is not None else "") + young_note(ctx),
         evidence={"innodb_buffer_pool_size": bp, "innodb_data_index_bytes": data,
                   "hit_pct": round(hit, 3) if hit is not None else None,
-                  "threshold_hit_pct_ok": ctx.threshold("hit_pct_ok")},
+                  "threshold_hit_pct_ok": ctx.threshold("hit_pct_ok"), **counters_age(ctx)},
         recommendation="Grow the buffer pool toward data + indexes + 25%, within 70-80% of host memory.",
-        fix=f"SET GLOBAL innodb_buffer_pool_size = {target};  -- and in my.cnf",
+        fix=set_global(ctx, {"innodb_buffer_pool_size": target}, BP_RESIZE),
     )
 
 
@@ -109,14 +111,17 @@ def buffer_pool_data(ctx):
     reference="MySQLTuner (InnoDB read efficiency < 90%); PgHero cache hit rate 99%",
     thresholds={"warn_pct": Threshold(99.0, "%", "PgHero: cache hit rate below 99%"),
                 "critical_pct": Threshold(90.0, "%", MYSQLTUNER + ": read efficiency < 90%"),
-                "min_requests": Threshold(100000, "reads", "too few reads since startup to judge")},
+                "min_requests": Threshold(100000, "reads", "too few reads since startup to judge"),
+                "min_uptime_s": UPTIME_FLOOR},
 )
 def buffer_pool_hit(ctx):
     """Innodb_buffer_pool_reads counts logical reads that had to go to disk;
     Innodb_buffer_pool_read_requests counts all logical reads. Below 99% hits the working
     set does not fit; below 90% the server is mostly disk-bound. Innodb_buffer_pool_wait_free
     > 0 means threads waited for a clean page: the pool is too small or page cleaning
-    (innodb_io_capacity, innodb_page_cleaners) cannot keep up."""
+    (innodb_io_capacity, innodb_page_cleaners) cannot keep up. Both count since startup: a
+    restarted server starts with a cold pool, so below the uptime floor (MySQLTuner's 24 h)
+    the findings are info only, with the counters' age in the evidence."""
     st = ctx.fact("mysql.status")
     reqs, reads = num(st, "innodb_buffer_pool_read_requests", 0), num(st, "innodb_buffer_pool_reads", 0)
     bp = num(ctx.fact("mysql.variables"), "innodb_buffer_pool_size", 0)
@@ -125,22 +130,24 @@ def buffer_pool_hit(ctx):
         if hit < ctx.threshold("warn_pct"):
             yield ctx.finding(
                 object="innodb_buffer_pool_size",
-                severity=Severity.CRITICAL if hit < ctx.threshold("critical_pct") else None,
-                summary=f"buffer pool hit rate {hit:.2f}% ({reads:,} of {reqs:,} reads went to disk)",
+                severity=young_severity(ctx, Severity.CRITICAL if hit < ctx.threshold("critical_pct") else None),
+                summary=f"buffer pool hit rate {hit:.2f}% ({reads:,} of {reqs:,} reads went to disk)"
+                        + young_note(ctx),
                 evidence={"innodb_buffer_pool_read_requests": reqs, "innodb_buffer_pool_reads": reads,
                           "hit_pct": round(hit, 3), "innodb_buffer_pool_size": bp,
                           "threshold_warn_pct": ctx.threshold("warn_pct"),
-                          "threshold_critical_pct": ctx.threshold("critical_pct")},
+                          "threshold_critical_pct": ctx.threshold("critical_pct"), **counters_age(ctx)},
                 recommendation="Grow innodb_buffer_pool_size (within 70-80% of memory) or reduce the working "
                                "set (indexes for scanning queries, archive cold rows).",
             )
     waits = num(st, "innodb_buffer_pool_wait_free", 0)
     if waits:
         yield ctx.finding(
-            object="innodb_buffer_pool_wait_free",
-            summary=f"{waits:,} waits for a free buffer pool page since startup",
+            object="innodb_buffer_pool_wait_free", severity=young_severity(ctx),
+            summary=f"{waits:,} waits for a free buffer pool page since startup" + young_note(ctx),
             evidence={"innodb_buffer_pool_wait_free": waits, "innodb_buffer_pool_size": bp,
-                      "innodb_io_capacity": num(ctx.fact("mysql.variables"), "innodb_io_capacity")},
+                      "innodb_io_capacity": num(ctx.fact("mysql.variables"), "innodb_io_capacity"),
+                      **counters_age(ctx)},
             recommendation="Grow the buffer pool, or let page cleaning flush faster (innodb_io_capacity "
                            "to what the storage sustains, e.g. 2000 on SSD per the guide).",
         )
@@ -250,7 +257,8 @@ def long_transactions(ctx):
                         f"{t['rows_modified']} rows modified)",
                 evidence={**t, "threshold_age_s": ctx.threshold("max_age_s")},
                 recommendation="Commit or roll back this transaction; find why the application leaves it open.",
-                fix=f"KILL {t['thread_id']};  -- only after checking what the session is doing",
+                fix=f"KILL {t['thread_id']};  -- only after checking what the session is doing: its "
+                    "transaction rolls back, which can take as long as it ran",
             )
     hll = trx.get("history_list_length")
     if hll is not None and hll > ctx.threshold("max_history"):
@@ -290,9 +298,9 @@ def buffer_pool_instances(ctx):
             summary=f"innodb_buffer_pool_instances = {have:g} for a {human_bytes(bp)} buffer pool "
                     f"(guide: {ctx.threshold('instances'):g}, at least 1 GiB each)",
             evidence={"innodb_buffer_pool_instances": have, "innodb_buffer_pool_size": bp,
-                      "threshold": ctx.threshold("instances")},
+                      "threshold": ctx.threshold("instances"), "fix_kind": "config"},
             recommendation=f"Split the buffer pool into {want} instances to reduce mutex contention.",
-            fix=f"[mysqld]\ninnodb_buffer_pool_instances = {want}  # restart",
+            fix=config_fix({"innodb_buffer_pool_instances": want}),
         )
 
 
@@ -337,5 +345,6 @@ def worst_case_memory(ctx):
                       "pct_of_memory": round(pct, 1), "threshold_pct": ctx.threshold("max_pct")},
             recommendation=f"Lower max_connections to about {fits} (pool connections), or shrink the "
                            "per-session buffers or the buffer pool, so the worst case fits in memory.",
-            fix=f"SET GLOBAL max_connections = {fits};  -- and in my.cnf" if fits else None,
+            fix=set_global(ctx, {"max_connections": fits}, "existing connections stay; new ones beyond the "
+                           "limit are refused") if fits else None,
         )

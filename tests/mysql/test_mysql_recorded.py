@@ -82,6 +82,27 @@ def test_buffer_pool_hit_rate(reads, expected):
     assert [str(f.severity) for f in found] == ([expected] if expected else [])
 
 
+@pytest.mark.parametrize("check_id, status", [
+    ("mysql.innodb.buffer_pool_hit", {"innodb_buffer_pool_reads": 2 * 10**8}),        # critical when old
+    ("mysql.innodb.buffer_pool_hit", {"innodb_buffer_pool_wait_free": 42}),
+    ("mysql.tmp.disk_ratio", {"created_tmp_disk_tables": 9000}),
+    ("mysql.cache.table_open", {"table_open_cache_hits": 10, "table_open_cache_misses": 10**5}),
+    ("mysql.connections.aborted", {"aborted_connects": 5000}),
+    ("mysql.queries.slow_ratio", {"slow_queries": 5000, "questions": 20000}),
+    ("mysql.queries.joins_without_index", {"select_full_join": 10**6}),
+])
+def test_counter_ratios_stay_info_right_after_a_restart(check_id, status):
+    """Counters since startup start cold: below MySQLTuner's 24 h a ratio is info at most, and
+    the counters' age is in the evidence."""
+    old, _ = judge(check_id, facts(status=status))
+    assert old and all(str(f.severity) in ("warning", "critical") for f in old)
+    young, _ = judge(check_id, facts(status={**status, "uptime": 600, "uptime_since_flush_status": 600}))
+    assert young and all(str(f.severity) == "info" for f in young)
+    assert young[0].evidence["uptime_s"] == 600 and young[0].evidence["uptime_since_flush_status_s"] == 600
+    assert young[0].evidence["threshold_min_uptime_s"] == 86400
+    assert "counters cover only" in young[0].summary
+
+
 def test_buffer_pool_free_page_waits():
     found, _ = judge("mysql.innodb.buffer_pool_hit", facts(status={"innodb_buffer_pool_wait_free": 42}))
     assert _objects(found) == {"innodb_buffer_pool_wait_free"}
