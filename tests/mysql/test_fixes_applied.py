@@ -1,0 +1,141 @@
+"""Advise, apply, advise again (issue 13) on real MariaDB 10.11.
+
+Problems are planted, the advisor runs, every fix it printed for a planted problem is
+executed exactly as printed (fix_runner: SQL through pymysql, placeholders filled with
+advisor.fixes.fill, config lines written to the server's my.cnf and the server restarted),
+the advisor runs again, and the tests assert: every fix ran without error, each finding it
+addressed is gone, no new warning or critical appeared. Live SQL changes are then made
+persistent the way the fix says (its `--   name = value` lines into my.cnf) and proven to
+survive a restart. Fixes of kind manual are listed explicitly.
+
+Settings fixes run on a private MariaDBServer (this module's, started once); schema fixes in
+a scratch schema of the shared server. Counter-based findings (thread cache, table cache)
+only go away when the counters start again: they are proven after the restart, with the
+same workload run again.
+"""
+
+from __future__ import annotations
+
+import shutil
+import time
+
+import pytest
+
+from fix_runner import config_lines, fix_kind, persist_lines, run_sql
+from mysql_helpers import fill, run_advisor
+from servers import MariaDBServer
+from support import MySqlScratch
+
+pytestmark = pytest.mark.skipif(not shutil.which("mariadb-install-db"), reason="MariaDB binaries not installed")
+
+MiB = 1024**2
+MEMORY = 310 * MiB  # --memory: a 256M buffer pool is 83% of it, the worst case 92%
+VALUES = {"password": "Adv1sor-Test-Pw", "server_id": "1"}
+
+SETTINGS = ["query_cache_type=1", "query_cache_size=16M", "slow_query_log=0", "long_query_time=10",
+            "tmp_table_size=16M", "max_heap_table_size=32M", "innodb_flush_log_at_trx_commit=2",
+            "sync_binlog=0", "innodb_doublewrite=0", "innodb_flush_method=fsync", "innodb_io_capacity=200",
+            "performance-schema-consumer-statements-digest=OFF", "innodb_buffer_pool_chunk_size=8M",
+            "innodb_buffer_pool_size=256M", "innodb_log_file_size=16M", "key_buffer_size=8M",
+            "max_connections=10", "thread_cache_size=0", "table_open_cache=10"]
+ACCOUNTS = ["CREATE USER 'advisor_np'@'%'", "CREATE USER ''@'%'", "CREATE USER 'root'@'%'"]
+# findings whose counters run since startup: gone only once the counters start over
+COUNTERS = {"mysql.connections.thread_cache", "mysql.cache.table_open"}
+
+PROVEN_SETTINGS = {
+    "mysql.cache.query_cache", "mysql.observability.slow_log", "mysql.tmp.size_mismatch",
+    "mysql.durability.settings", "mysql.io.settings", "mysql.observability.performance_schema",
+    "mysql.innodb.buffer_pool_memory", "mysql.innodb.redo_log", "mysql.memory.worst_case",
+    "mysql.connections.thread_cache", "mysql.cache.table_open",
+    "mysql.security.no_password", "mysql.security.anonymous", "mysql.security.root_remote",
+}
+
+
+def _keys(result, min_sev="info"):
+    order = ["info", "warning", "critical"]
+    return {(f.check, f.object): f for f in result.findings if order.index(str(f.severity)) >= order.index(min_sev)}
+
+
+def _workload(srv: MariaDBServer) -> None:
+    """Short connections (thread cache) and many tables in turn (table cache)."""
+    import pymysql
+    for _ in range(120):
+        pymysql.connect(host="127.0.0.1", port=srv.port, user="root").close()
+    conn = pymysql.connect(host="127.0.0.1", port=srv.port, user="root", database="wl", autocommit=True)
+    with conn.cursor() as cur:
+        for _ in range(400):
+            for i in range(30):
+                cur.execute(f"SELECT SQL_NO_CACHE * FROM t{i}")  # the planted query cache would answer
+    conn.close()
+
+
+def _apply_live(srv: MariaDBServer, findings) -> tuple[list, list, list]:
+    """Run every SQL fix as printed. Returns (applied, config, manual): config fixes wait for
+    the restart, which comes after the live changes were made persistent."""
+    kw = {"host": "127.0.0.1", "port": srv.port, "user": "root"}
+    applied, config, manual = [], [], []
+    for f in findings:
+        kind = fix_kind(f)
+        if kind == "manual" or not f.fix:
+            manual.append(f)
+        elif kind == "config":
+            config.append(f)
+        else:
+            assert kind == "sql", (f.check, kind)
+            run_sql(kw, f.fix, VALUES)
+            applied.append(f)
+    return applied, config, manual
+
+
+def _persist_and_restart(srv: MariaDBServer, applied, config) -> None:
+    """The my.cnf lines of the config fixes and those that keep the live changes, one restart."""
+    for f in config:
+        srv.add_config(*config_lines(f.fix, VALUES))
+    for f in applied:
+        srv.add_config(*persist_lines(f.fix))
+    srv.restart()
+
+
+def _wait_buffer_pool_resize(srv: MariaDBServer) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        status = srv.sql("SHOW GLOBAL STATUS LIKE 'Innodb_buffer_pool_resize_status'")
+        if not status or not status[0][1] or "complete" in status[0][1].lower() or "Completed" in status[0][1]:
+            return
+        time.sleep(0.2)
+
+
+@pytest.fixture(scope="module")
+def baseline():
+    """Accounts a fresh server of the starter already reports (its passwordless root): not
+    planted by these tests, and the test's own connection needs them."""
+    with MariaDBServer() as srv:
+        return {k for k in _keys(run_advisor(srv.url, memory=MEMORY)) if k[0].startswith("mysql.security.")}
+
+
+def test_settings_fixes_applied_on_a_private_server(baseline):
+    with MariaDBServer(*SETTINGS, server_id=1, log_bin=True) as srv:
+        for stmt in ACCOUNTS + ["CREATE DATABASE wl"] + [f"CREATE TABLE wl.t{i} (id INT PRIMARY KEY)"
+                                                          for i in range(30)]:
+            srv.sql(stmt)
+        _workload(srv)
+        before = _keys(run_advisor(srv.url, memory=MEMORY))
+        planted = {k: f for k, f in before.items() if k not in baseline}
+        applied, config, manual = _apply_live(srv, planted.values())
+        assert [f.check for f in manual] == []
+        _wait_buffer_pool_resize(srv)
+
+        # live: what the SQL fixes addressed is gone (counters excepted), nothing new is serious
+        after = _keys(run_advisor(srv.url, memory=MEMORY))
+        still = sorted((c, o) for (c, o), f in planted.items() if (c, o) in after and f in applied and c not in COUNTERS)
+        assert still == [], [(k, after[k].summary) for k in still]
+        assert sorted(k for k, f in after.items() if k not in before and str(f.severity) != "info") == []
+
+        # config fixes and the lines that keep the live ones, one restart, the workload again
+        _persist_and_restart(srv, applied, config)
+        _workload(srv)
+        again = _keys(run_advisor(srv.url, memory=MEMORY))
+        still = sorted(k for k in planted if k in again)
+        assert still == [], [(k, again[k].summary) for k in still]
+        assert sorted(k for k, f in again.items() if k not in before and str(f.severity) != "info") == []
+        assert {f.check for f in applied + config} == PROVEN_SETTINGS
