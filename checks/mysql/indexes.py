@@ -108,35 +108,60 @@ def unused(ctx):
     """Every index slows writes and takes buffer pool memory; one that no statement has
     read since the server started may be dropped. The statistics live in
     performance_schema and start over at each restart (and when a table leaves the table
-    definition cache, e.g. FLUSH TABLES), so the finding says since when they are
-    collected, at most the uptime: on a server up for less than a week (or before a monthly
-    job ran) treat it as a hint. PRIMARY and UNIQUE keys are never reported (they enforce
+    definition cache, e.g. FLUSH TABLES, and at every ALTER TABLE), so the finding says since
+    when they are collected: the uptime, or less when the table was altered since (its
+    CREATE_TIME). Under a week (or before a monthly job ran) it is a hint (info). PRIMARY and UNIQUE keys are never reported (they enforce
     constraints). Safer than DROP: make it invisible first (MySQL 8: ALTER TABLE ... ALTER
-    INDEX ... INVISIBLE; MariaDB 10.6+: IGNORED), watch, then drop."""
+    INDEX ... INVISIBLE; MariaDB 10.6+: IGNORED; metadata only), watch, then drop: the fix
+    hides it and names the DROP for later. An index already hidden and still unused is
+    the next step, reported as info with the DROP as its fix. Indexes that
+    mysql.index.duplicate reports are left to it."""
     usage = ctx.fact("mysql.index_usage")["tables"]
     uptime = ctx.fact("mysql.status").get("uptime") or 0
     sizes = _optional(ctx, "mysql.index_sizes", {})
     mariadb = _optional(ctx, "mysql.server", {}).get("vendor") == "mariadb"
-    young = uptime < ctx.threshold("min_uptime_days") * 86400
+    altered = {f"{t['schema']}.{t['table']}": t.get("altered_s_ago")
+               for t in _optional(ctx, "mysql.tables", {"rows": []})["rows"]}
+    # an index mysql.index.duplicate reports is left to it: one fix per index, never two that collide
+    redundant = {(r.index["schema"], r.index["table"], r.index["index"])
+                 for ixs in group_by_table(ctx.fact("mysql.indexes")["rows"]).values() for r in find_redundant(ixs)}
     for ix in ctx.fact("mysql.indexes")["rows"]:
-        if ix["primary"] or ix["unique"]:
+        if ix["primary"] or ix["unique"] or (ix["schema"], ix["table"], ix["index"]) in redundant:
             continue
         name = f"{ix['schema']}.{ix['table']}"
         stats = usage.get(name, {}).get("indexes", {}).get(ix["index"])
         if stats is None or stats["count_star"] > 0:
             continue  # table not opened since startup, or the index was used
         size = sizes.get(f"{name}.{ix['index']}")
+        since = min(uptime, altered.get(name) if altered.get(name) is not None else uptime)
+        young = since < ctx.threshold("min_uptime_days") * 86400
         hide = "IGNORED" if mariadb else "INVISIBLE"
+        t, i = qid(ix["schema"], ix["table"]), qid(ix["index"])
+        if not ix.get("visible", True):  # already hidden: the watching step is under way
+            yield ctx.finding(
+                object=f"{name}.{ix['index']}", severity=Severity.INFO,
+                summary=f"index {ix['index']} on {name} is {hide.lower()} and unused in {human_duration(since)}"
+                        + (f", {human_bytes(size)}" if size else ""),
+                evidence={"columns": ix["columns"], "visible": False, "reads_since_startup": 0, "uptime_s": uptime,
+                          "size_bytes": size, "threshold_min_uptime_days": ctx.threshold("min_uptime_days")},
+                recommendation="Drop it once a full business cycle ran without slowdowns since it was hidden.",
+                fix=f"ALTER TABLE {t} DROP INDEX {i}{ONLINE};",
+            )
+            continue
         yield ctx.finding(
             object=f"{name}.{ix['index']}",
             severity=Severity.INFO if young else None,
             summary=f"index {ix['index']} on {name} ({', '.join(ix['columns'])}) not used in "
-                    f"{human_duration(uptime)} of uptime" + (f", {human_bytes(size)}" if size else ""),
+                    f"{human_duration(since)}" + (" of uptime" if since == uptime else " since the table was altered")
+                    + (f", {human_bytes(size)}" if size else ""),
             evidence={"columns": ix["columns"], "reads_since_startup": 0, "uptime_s": uptime,
-                      "stats_since": f"server start, {human_duration(uptime)} ago (or the table's last reopen)", "size_bytes": size,
+                      "stats_age_s": since,
+                      "stats_since": (f"server start, {human_duration(uptime)} ago" if since == uptime else
+                                      f"the table's creation or last ALTER, {human_duration(since)} ago")
+                      + " (or the table's last reopen)", "size_bytes": size,
                       "threshold_min_uptime_days": ctx.threshold("min_uptime_days")},
             recommendation="Make the index invisible/ignored, watch a full business cycle, then drop it."
-                           + (" Uptime is short: statistics may not cover periodic jobs yet." if young else ""),
+                           + (" The statistics are young: they may not cover periodic jobs yet." if young else ""),
             # the DROP is a comment: it belongs to a later day, after watching a business cycle
             fix=f"ALTER TABLE {qid(ix['schema'], ix['table'])} ALTER INDEX {qid(ix['index'])} {hide}"
                 f"{ONLINE};  -- metadata only; undo with {'NOT IGNORED' if mariadb else 'VISIBLE'}\n"
@@ -159,7 +184,8 @@ def duplicate(ctx):
     (KEY(a) next to KEY(a, b)), costs writes and memory and gives the optimizer nothing
     the other cannot. On InnoDB every secondary index already ends with the primary key
     columns, so KEY(b, a) with PRIMARY KEY(a) stores the same entries as KEY(b): not
-    bigger (the primary key is not stored twice), only a redundant definition (info).
+    bigger (the primary key is not stored twice), only a redundant definition (info, no
+    fix: a rebuild would save nothing).
     An INVISIBLE (MySQL 8) / IGNORED (MariaDB 10.6+) index is not used by the optimizer, so
     it never covers a visible one: it is reported as what it is, an ignored duplicate that
     can be dropped (no plan changes) or made visible. Never dropped: PRIMARY, or a UNIQUE
@@ -184,11 +210,11 @@ def duplicate(ctx):
                 summary = (f"{ix['index']}({', '.join(ix['columns'])}) ends with the primary key "
                            f"({', '.join(cover['columns'])}): InnoDB stores the same entries for "
                            f"({', '.join(r.keep_columns)})")
-                fix = (f"ALTER TABLE {t} DROP INDEX {qid(ix['index'])}, "
-                       f"ADD INDEX {qid(ix['index'])} ({_cols_sql(r.keep_columns)}){online}"
-                       "  -- rebuilds the index online; saves no space")
-                rec = ("Optional: define the index without the primary-key columns InnoDB appends anyway "
-                       "(a clearer definition; same size, same lookups).")
+                # no fix: a rebuild saves nothing and restarts the new index's usage statistics
+                fix = None
+                rec = (f"Nothing to gain in space or lookups. When the table is rebuilt anyway, the index can be "
+                       f"defined as ({', '.join(r.keep_columns)}): ALTER TABLE {t} DROP INDEX {qid(ix['index'])}, "
+                       f"ADD INDEX {qid(ix['index'])} ({_cols_sql(r.keep_columns)}){online}")
                 severity, size = Severity.INFO, None
             elif r.kind == "ignored-cover":
                 shadow = r.shadows

@@ -139,3 +139,92 @@ def test_settings_fixes_applied_on_a_private_server(baseline):
         assert still == [], [(k, again[k].summary) for k in still]
         assert sorted(k for k, f in again.items() if k not in before and str(f.severity) != "info") == []
         assert {f.check for f in applied + config} == PROVEN_SETTINGS
+
+
+PROVEN_RESTART = {"mysql.durability.settings", "mysql.observability.performance_schema"}
+
+
+def test_restart_only_fixes_binlog_digest_table_and_performance_schema():
+    """log_bin off and a full digest table (one server), then performance_schema OFF: config
+    fixes written to my.cnf ({{server_id}} filled), restart, gone."""
+    with MariaDBServer("performance_schema_digests_size=2") as srv:
+        for i in range(5):  # more statement shapes than the digest table holds
+            srv.sql(f"SELECT {i} AS c{i}, 'x' FROM DUAL WHERE {i} > -1" + " AND 1" * i)
+        proven = set()
+        for plant in ([], ["performance_schema=OFF"]):
+            if plant:
+                srv.add_config(*plant)
+                srv.restart()
+            before = _keys(run_advisor(srv.url, checks=["mysql.durability.*", "mysql.observability.*"]))
+            todo = [f for k, f in before.items() if fix_kind(f) == "config"]
+            assert todo, before
+            for f in todo:
+                srv.add_config(*config_lines(f.fix, VALUES))
+            srv.restart()
+            after = _keys(run_advisor(srv.url, checks=["mysql.durability.*", "mysql.observability.*"]))
+            assert [k for k in before if k in after and fix_kind(before[k]) == "config"] == []
+            assert sorted(k for k, f in after.items() if k not in before and str(f.severity) != "info") == []
+            proven |= {f"{f.check}:{f.object}" for f in todo}
+        assert proven == {"mysql.durability.settings:log_bin",
+                          "mysql.observability.performance_schema:performance_schema_digests_size",
+                          "mysql.observability.performance_schema:performance_schema"}
+        assert srv.sql("SELECT @@log_bin, @@server_id") == [(1, 1)]
+
+
+def _plant_schema(db: MySqlScratch) -> None:
+    db.sql("CREATE TABLE t_dup (id INT PRIMARY KEY, a INT, b INT, c INT, d INT, e INT, "
+           "KEY a_only (a), KEY a_b (a, b), KEY d1 (d), KEY d2 (d), KEY c_id (c, id), "
+           "KEY e0 (e) IGNORED, KEY e1 (e), KEY b_c_hidden (b, c, e) IGNORED, KEY b_only_c (b, c)) ENGINE=InnoDB")
+    db.sql("CREATE TABLE nopk (a INT, b INT) ENGINE=InnoDB")
+    db.sql("INSERT INTO nopk VALUES (1, 2), (3, 4), (5, 6)")
+    db.sql("CREATE TABLE ai_warn (id TINYINT AUTO_INCREMENT PRIMARY KEY, v INT) AUTO_INCREMENT=100")
+    db.sql("INSERT INTO ai_warn (v) VALUES (1)")
+    db.sql("CREATE TABLE ux (id INT PRIMARY KEY, k INT, u INT, KEY k_used (k), KEY never_read (u))")
+    fill(db, "ux", 600, "id, k, u", "seq, seq % 10, seq")
+    for i in range(3):
+        db.sql("SELECT id FROM ux FORCE INDEX (k_used) WHERE k = %s", (i,))
+
+
+SCHEMA_CHECKS = ["mysql.index.duplicate", "mysql.index.unused", "mysql.schema.*"]
+PROVEN_SCHEMA = {"mysql.index.duplicate", "mysql.index.unused", "mysql.schema.no_primary_key",
+                 "mysql.schema.auto_increment"}
+
+
+def test_schema_fixes_applied_in_a_scratch_schema(mysql_admin_url):
+    db = MySqlScratch(mysql_admin_url)
+    try:
+        if db.sql("SELECT VERSION() LIKE '%MariaDB%'")[0][0] != 1:
+            pytest.skip("the planted IGNORED indexes are MariaDB syntax")
+        _plant_schema(db)
+        mine = lambda result: {k: f for k, f in _keys(result).items() if (k[1] or "").startswith(db.name + ".")}  # noqa: E731
+        before = mine(run_advisor(db.url, SCHEMA_CHECKS))
+        conn = {k: db.kw[k] for k in ("host", "port", "user", "password")}
+        # the clustered-suffix index has no fix (nothing to gain): it stays, as info
+        no_fix = {k for k, f in before.items() if f.fix is None}
+        assert no_fix == {("mysql.index.duplicate", f"{db.name}.t_dup.c_id")}
+        for k, f in before.items():
+            if k not in no_fix:
+                assert fix_kind(f) == "sql", (f.check, f.object, fix_kind(f))
+                run_sql(conn, f.fix, VALUES)
+        after = mine(run_advisor(db.url, SCHEMA_CHECKS))
+        # unused indexes are now ignored: their next step (drop after a business cycle) is what remains
+        hidden = {k: f for k, f in after.items() if k[0] == "mysql.index.unused" and k in before}
+        assert (("mysql.index.unused", f"{db.name}.ux.never_read")) in hidden
+        assert all(str(f.severity) == "info" and f.evidence["visible"] is False for f in hidden.values())
+        still = sorted(k for k in before if k in after and k not in hidden and k not in no_fix)
+        assert still == [], [(k, after[k].summary) for k in still]
+        assert sorted(k for k, f in after.items() if k not in before and str(f.severity) != "info") == []
+        assert {f.check for f in before.values()} == PROVEN_SCHEMA
+        assert {f.object.rsplit(".", 1)[-1] for f in before.values() if f.check == "mysql.index.duplicate"} == {
+            "a_only", "d2", "c_id", "e0", "b_c_hidden"}
+        # the next step runs too, and then nothing is left
+        for f in hidden.values():
+            run_sql(conn, f.fix, VALUES)
+        final = mine(run_advisor(db.url, SCHEMA_CHECKS))
+        # each DROP restarts the table's usage statistics: indexes of an altered table may look
+        # unused, as info (statistics younger than a week), never as a new warning
+        assert {k for k in final if k[0] != "mysql.index.unused"} == no_fix
+        assert all(str(f.severity) == "info" and f.evidence["stats_age_s"] < 3600
+                   for k, f in final.items() if k[0] == "mysql.index.unused")
+    finally:
+        db.drop()

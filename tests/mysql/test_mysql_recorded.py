@@ -360,3 +360,18 @@ def test_worst_case_memory_guide_formula():
                            "max_connections": 151, "read_buffer_size": 128 * 1024, "sort_buffer_size": 256 * 1024})
     assert judge("mysql.memory.worst_case", ok, memory=16 * GiB)[0] == []
     assert "--memory" in judge("mysql.memory.worst_case", ok)[1][0].reason
+
+
+def test_unused_index_statistics_start_at_the_tables_last_alter():
+    """Per-table usage statistics start over at ALTER TABLE (CREATE_TIME moves): an index of a
+    table altered an hour ago on a server up 30 days is a hint, not a warning."""
+    ix = {"schema": "app", "table": "t", "index": "k", "columns": ["k"], "sub_parts": [None], "unique": False,
+          "primary": False, "type": "BTREE", "engine": "InnoDB", "expressions": [], "visible": True}
+    usage = {"mysql.index_usage": {"tables": {"app.t": {"indexes": {"k": {"count_star": 0}}, "full_scan_rows": 0,
+                                                        "index_rows": 0}}},
+             "mysql.indexes": {"rows": [ix]}}
+    old = judge("mysql.index.unused", facts(**usage, **{"mysql.tables": {"rows": [table(altered_s_ago=40 * 86400)]}}))[0]
+    assert [str(f.severity) for f in old] == ["warning"]
+    fresh = judge("mysql.index.unused", facts(**usage, **{"mysql.tables": {"rows": [table(altered_s_ago=3600)]}}))[0]
+    assert [str(f.severity) for f in fresh] == ["info"] and fresh[0].evidence["stats_age_s"] == 3600
+    assert "since the table was altered" in fresh[0].summary
