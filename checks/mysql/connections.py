@@ -66,12 +66,13 @@ def aborted(ctx):
         yield ctx.finding(
             object="aborted_connects", severity=young_severity(ctx),
             summary=f"{bad:,} of {conns:,} connection attempts aborted ({pct:.1f}%)" + young_note(ctx),
+            # a diagnostic query: what to change depends on what it shows
             evidence={"aborted_connects": bad, "connections": conns, "pct": round(pct, 2),
-                      "threshold_pct": ctx.threshold("max_pct"), **counters_age(ctx)},
+                      "threshold_pct": ctx.threshold("max_pct"), **counters_age(ctx), "fix_kind": "manual"},
             recommendation="Find the failing clients (performance_schema.host_cache, the error log) and fix "
                            "their credentials or network; block scanners at the firewall.",
             fix="SELECT IP, HOST, SUM_CONNECT_ERRORS, COUNT_AUTHENTICATION_ERRORS "
-                "FROM performance_schema.host_cache ORDER BY SUM_CONNECT_ERRORS DESC;",
+                "FROM performance_schema.host_cache ORDER BY SUM_CONNECT_ERRORS DESC;  -- diagnosis only",
         )
 
 

@@ -228,3 +228,41 @@ def test_schema_fixes_applied_in_a_scratch_schema(mysql_admin_url):
                    for k, f in final.items() if k[0] == "mysql.index.unused")
     finally:
         db.drop()
+
+
+PROVEN_SESSIONS = {"mysql.connections.usage", "mysql.innodb.long_transactions", "mysql.innodb.buffer_pool_data"}
+
+
+def test_connection_peak_long_transaction_and_small_buffer_pool():
+    import pymysql
+    # max_connections 10: MariaDB's minimum
+    with MariaDBServer("max_connections=10", "innodb_buffer_pool_size=8M") as srv:
+        kw = {"host": "127.0.0.1", "port": srv.port, "user": "root"}
+        srv.sql("CREATE DATABASE wl")
+        srv.sql("CREATE TABLE wl.big (id INT PRIMARY KEY, pad CHAR(255)) ENGINE=InnoDB")
+        srv.sql("INSERT INTO wl.big SELECT seq, REPEAT('x', 255) FROM wl.seq_1_to_60000")
+        for _ in range(3):
+            srv.sql("SELECT COUNT(*) FROM wl.big WHERE pad <> ''")
+        srv.sql("ANALYZE TABLE wl.big")
+        idle = [pymysql.connect(**kw) for _ in range(8)]  # + trx + the advisor: 10 of 10
+        trx = pymysql.connect(**kw)
+        trx.cursor().execute("BEGIN")
+        trx.cursor().execute("UPDATE wl.big SET pad = 'y' WHERE id = 1")
+        time.sleep(1.5)
+        checks = ["mysql.connections.*", "mysql.innodb.*"]
+        thresholds = {"mysql.innodb.long_transactions": {"max_age_s": 1}}
+        before = _keys(run_advisor(srv.url, checks, thresholds=thresholds))
+        for c in idle:
+            c.close()
+        assert {k[0] for k in before} >= PROVEN_SESSIONS, before
+        todo = [f for k, f in before.items() if k[0] in PROVEN_SESSIONS]
+        for f in todo:
+            assert fix_kind(f) == "sql"
+            run_sql(kw, f.fix, VALUES)
+        _wait_buffer_pool_resize(srv)
+        after = _keys(run_advisor(srv.url, checks, thresholds=thresholds))
+        assert [k for k in before if k in after and k[0] in PROVEN_SESSIONS] == []
+        assert sorted(k for k, f in after.items() if k not in before and str(f.severity) != "info") == []
+        with pytest.raises(pymysql.err.OperationalError):  # the KILL ended the session: rolled back
+            trx.cursor().execute("COMMIT")
+        assert srv.sql("SELECT pad FROM wl.big WHERE id = 1") == [("x" * 255,)]

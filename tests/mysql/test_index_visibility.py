@@ -41,3 +41,15 @@ def test_invisible_index_on_mysql8_recorded():
     found, _ = judge("mysql.index.duplicate", facts("mysql80", **{"mysql.indexes": {"rows": ixs}}))
     assert [(f.object, f.evidence["kind"]) for f in found] == [("app.t.a0", "ignored-duplicate")]
     assert "invisible" in found[0].summary
+
+
+def test_an_ignored_unique_index_is_kept_its_constraint_is_a_decision():
+    ixs = [{"schema": "app", "table": "t", "index": name, "columns": cols, "sub_parts": [None] * len(cols),
+            "unique": uniq, "primary": name == "PRIMARY", "type": "BTREE", "engine": "InnoDB",
+            "expressions": [], "visible": vis}
+           for name, cols, uniq, vis in [("PRIMARY", ["id"], True, True), ("a", ["a"], False, True),
+                                         ("ua", ["a"], True, False)]]
+    found, _ = judge("mysql.index.duplicate", facts("mariadb1011", **{"mysql.indexes": {"rows": ixs}}))
+    assert [(f.object, f.evidence["kind"], f.fix, f.evidence["fix_kind"]) for f in found] == [
+        ("app.t.ua", "ignored-cover", None, "manual")]
+    assert "still enforces its constraint" in found[0].recommendation

@@ -143,7 +143,8 @@ def test_connection_usage(used, expected):
 
 def test_aborted_connects_and_thread_cache():
     bad = facts(status={"aborted_connects": 500, "threads_created": 8000})
-    assert len(judge("mysql.connections.aborted", bad)[0]) == 1
+    aborted = judge("mysql.connections.aborted", bad)[0]
+    assert len(aborted) == 1 and aborted[0].evidence["fix_kind"] == "manual"  # a diagnosis query, not a fix
     assert "thread_cache_size = 100" in judge("mysql.connections.thread_cache", bad)[0][0].fix
     assert judge("mysql.connections.aborted", facts())[0] == []
     assert judge("mysql.connections.thread_cache", facts())[0] == []

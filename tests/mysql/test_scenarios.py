@@ -187,3 +187,13 @@ def test_fragmented_table_after_a_big_delete(mysql_db):
     again = run_advisor(mysql_db.url, checks=["mysql.schema.fragmented"],
                         thresholds={"mysql.schema.fragmented": {"min_free_bytes": 8 * 1024**2}})
     assert of(again, "mysql.schema.fragmented", mysql_db.name) == []
+
+
+def test_statement_fixes_are_manual(runs):
+    """EXPLAIN of a digest needs a value for each ?, a session sort buffer is an application
+    change: neither can be run as printed, and both say so (fix_kind manual)."""
+    from advisor.fixes import kind
+    result, planted, _ = runs
+    for check in ("mysql.queries.slow_mean", "mysql.queries.sort_merge"):
+        found = [f for f in of(result, check, planted) if f.fix]
+        assert found and all(kind("mysql", f.evidence) == "manual" for f in found), check
