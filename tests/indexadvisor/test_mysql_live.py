@@ -62,6 +62,10 @@ def test_full_scan_digest_gets_an_explain_checked_index(own_mysql_db, run_cli_js
                         "ALGORITHM=INPLACE, LOCK=NONE;")
     # nothing was created
     assert len(own_mysql_db.sql("SHOW INDEX FROM orders")) == 1
+    # advise, apply, advise again: the fix runs as printed and the EXPLAIN check then sees the index
+    own_mysql_db.sql(f["fix"])
+    code, report, err = run_cli_json("run", own_mysql_db.url, "--config", config, "--checks", "mysql.index.suggested")
+    assert not report["errors"] and mine(report, own_mysql_db) == []
 
 
 def test_twin_with_the_index_gets_no_suggestion(own_mysql_db, run_cli_json, config):
