@@ -95,7 +95,8 @@ def fragmented(ctx):
                 recommendation="Rebuild the table in a quiet hour to compact it and return the space.",
                 fix=f"ALTER TABLE {qid(t['schema'], t['table'])} FORCE, ALGORITHM=INPLACE, LOCK=NONE;\n"
                     "-- online rebuild (what OPTIMIZE TABLE does on InnoDB); the server refuses rather than "
-                    "locks if it cannot be online (FULLTEXT indexes); needs free disk about the table's size",
+                    "locks if it cannot be online (FULLTEXT indexes); needs free disk about the table's size; "
+                    "replicas run it after the primary and lag for as long",
             )
 
 
@@ -146,7 +147,8 @@ def auto_increment(ctx):
                    f"{qid(t['schema'], t['table'])} {change}, ALGORITHM=COPY, LOCK=SHARED;")
         else:
             fix = (f"ALTER TABLE {qid(t['schema'], t['table'])} {change}, ALGORITHM=COPY, LOCK=SHARED;\n"
-                   f"-- copies the table ({human_bytes(size)}): reads continue, writes wait until it ends")
+                   f"-- copies the table ({human_bytes(size)}): reads continue, writes wait until it ends; "
+                   f"replicas run it after the primary and lag for as long")
         yield ctx.finding(
             object=f"{name}.{col}",
             severity=Severity.CRITICAL if used >= ctx.threshold("critical_pct") else None,

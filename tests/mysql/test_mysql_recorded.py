@@ -376,3 +376,24 @@ def test_unused_index_statistics_start_at_the_tables_last_alter():
     fresh = judge("mysql.index.unused", facts(**usage, **{"mysql.tables": {"rows": [table(altered_s_ago=3600)]}}))[0]
     assert [str(f.severity) for f in fresh] == ["info"] and fresh[0].evidence["stats_age_s"] == 3600
     assert "since the table was altered" in fresh[0].summary
+
+
+def test_live_settings_say_how_they_are_kept_per_vendor():
+    """A SET GLOBAL lasts until the restart: the fix names the my.cnf lines, SET PERSIST only
+    where it exists (MySQL 8; MariaDB has none), and that replicas need the same change."""
+    relaxed = {"innodb_flush_log_at_trx_commit": 2}
+    for server, persist in (("mysql80", True), ("mariadb1011", False)):
+        fix = judge("mysql.durability.settings", facts(server, relaxed))[0][0].fix
+        assert fix.startswith("SET GLOBAL innodb_flush_log_at_trx_commit = 1;")
+        assert "--   innodb_flush_log_at_trx_commit = 1" in fix and "under [mysqld] in my.cnf" in fix
+        assert ("SET PERSIST" in fix) is persist
+        assert "Helm values" in fix and "replica" in fix
+
+
+def test_redo_on_mariadb_105_is_one_file_set_at_restart():
+    found, _ = judge("mysql.innodb.redo_log", facts("mariadb105", {"innodb_buffer_pool_size": 16 * GiB,
+                                                                    "innodb_log_files_in_group": 2}))
+    # 10.5 has a single redo file whatever innodb_log_files_in_group says, and no online resize
+    assert found[0].evidence["innodb_log_files_in_group"] == 1
+    assert found[0].fix.startswith("[mysqld]\ninnodb_log_file_size = 4G\n")
+    assert found[0].evidence["fix_kind"] == "config"
