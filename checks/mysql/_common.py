@@ -110,10 +110,16 @@ def set_global(ctx, settings: dict[str, Any], note: str = "") -> str:
     lines = [f"SET GLOBAL {k} = {v};" for k, v in settings.items()]
     if note:
         lines.append(f"-- {note}")
-    lines.append(f"-- live until the next restart; to keep it, under [mysqld] in my.cnf ({CONTAINERS}):")
-    lines += [f"--   {k} = {v}" for k, v in settings.items()]
     vendor, ver = vendor_version(ctx)
-    if vendor == "mysql" and ver >= (8, 0):
+    return "\n".join(lines) + "\n" + keep_lines(settings, persist=vendor == "mysql" and ver >= (8, 0))
+
+
+def keep_lines(settings: dict[str, Any], persist: bool = False) -> str:
+    """The comment that follows a live change: the my.cnf lines that keep it (one
+    `--   name = value` per setting, which tests/mysql/fix_runner.py reads)."""
+    lines = [f"-- live until the next restart; to keep it, under [mysqld] in my.cnf ({CONTAINERS}):",
+             *(f"--   {k} = {v}" for k, v in settings.items())]
+    if persist:
         lines.append("-- or SET PERSIST instead of SET GLOBAL (kept in mysqld-auto.cnf, which overrides my.cnf)")
     lines.append("-- per server: not replicated, repeat on each replica")
     return "\n".join(lines)

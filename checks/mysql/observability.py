@@ -3,7 +3,7 @@
 from advisor.model import Severity
 from advisor.registry import Threshold, check
 
-from ._common import GUIDE, config_fix, num, on, set_global
+from ._common import GUIDE, config_fix, keep_lines, num, on, set_global
 
 
 @check(
@@ -45,11 +45,8 @@ def performance_schema(ctx):
             recommendation="Enable the digest consumers now (dynamic) and in my.cnf so they survive a restart.",
             fix="UPDATE performance_schema.setup_consumers SET ENABLED = 'YES' WHERE NAME IN "
                 "('global_instrumentation', 'statements_digest');\n"
-                "-- live until the next restart; to keep it, under [mysqld] in my.cnf (containers: the chart's "
-                "my.cnf / Helm values):\n"
-                "--   performance-schema-consumer-global-instrumentation = ON\n"
-                "--   performance-schema-consumer-statements-digest = ON\n"
-                "-- per server: not replicated, repeat on each replica",
+                + keep_lines({"performance-schema-consumer-global-instrumentation": "ON",
+                              "performance-schema-consumer-statements-digest": "ON"}),
         )
     lost = ps.get("digest_lost") or 0
     if lost > 0:
