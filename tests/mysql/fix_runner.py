@@ -20,6 +20,12 @@ from pymysql.constants import CLIENT
 from advisor import fixes
 
 _PERSIST = re.compile(r"^--   ([a-z0-9_-]+) = (.+)$")
+_OLD_PLACEHOLDER = re.compile(r"<[a-z][a-z ]*>")  # the `<new password>` style fixes.py replaced
+
+
+def _filled(fix: str, values: dict) -> str:
+    assert not _OLD_PLACEHOLDER.search(fix), fix
+    return fixes.fill(fix, values)
 
 
 def fix_kind(finding) -> str:
@@ -31,7 +37,7 @@ def run_sql(url_kw: dict, fix: str, values: dict) -> None:
     conn = pymysql.connect(**url_kw, autocommit=True, client_flag=CLIENT.MULTI_STATEMENTS)
     try:
         with conn.cursor() as cur:
-            cur.execute(fixes.fill(fix, values))
+            cur.execute(_filled(fix, values))
             while cur.nextset():
                 pass
     finally:
@@ -41,7 +47,7 @@ def run_sql(url_kw: dict, fix: str, values: dict) -> None:
 def config_lines(fix: str, values: dict) -> list[str]:
     """The `name = value` lines of a config fix (no section header, no comments)."""
     out = []
-    for line in fixes.fill(fix, values).splitlines():
+    for line in _filled(fix, values).splitlines():
         line = line.split("#", 1)[0].strip()
         if line and not line.startswith("["):
             out.append(line)
