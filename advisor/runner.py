@@ -52,10 +52,10 @@ class RunOptions:
     history_samples: dict[str, dict[str, Any]] = field(default_factory=dict)  # target id -> earlier run
 
     def checks_for(self, engine: str) -> list[Check]:
-        """The selected checks; the forecast checks only with a history (or asked for by name),
+        """The selected checks; the forecast checks only with a history (or when --checks names them),
         so that a run without one does not list them all as skipped."""
         checks = registry.select(engine, self.include, self.exclude)
-        if self.history or self.include:
+        if self.history or any("forecast" in p for p in self.include):
             return checks
         return [c for c in checks if HISTORY_FACT.get(engine) not in c.facts]
 

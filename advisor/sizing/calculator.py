@@ -110,9 +110,12 @@ def _mysql(i: Inputs, notes: list[str]) -> tuple[str, dict]:
     log = F.mysql_redo_log(bp)
     notes.append(f"innodb_buffer_pool_size: 75%, inside the guide's 70-80% band "
                  f"({_mysql_size(lo)}-{_mysql_size(hi)}).")
-    notes.append("innodb_log_file_size = 25% of the buffer pool (the guide's formula; its Large "
-                 "example says 2G where the formula gives 3G). On MySQL 8.0.30+ set "
-                 f"innodb_redo_log_capacity = {_mysql_size(log * 2)} instead (two log files' worth).")
+    _, per_file = F.mysql_redo_setting(log, "mysql", (8, 0, 29), files_in_group=2)
+    notes.append(f"Redo log: {_mysql_size(log)} in total, 25% of the buffer pool (the guide's \"Log Files\" "
+                 "line; its Large example says 2G where the formula gives 3G). innodb_log_file_size = "
+                 f"{_mysql_size(log)} is that total on MariaDB 10.5+ (one redo file); on MySQL 8.0.30+ set "
+                 f"innodb_redo_log_capacity = {_mysql_size(log)} instead; before 8.0.30 the total is split "
+                 f"over innodb_log_files_in_group: innodb_log_file_size = {_mysql_size(per_file)} with 2 files.")
     notes.append("query_cache: the guide's Large example sets query_cache_size 256M, but the query "
                  "cache was removed in MySQL 8.0 and its own my.cnf says to disable it; MariaDB: keep "
                  "query_cache_type = 0.")

@@ -45,9 +45,26 @@ def mysql_buffer_pool(memory: int) -> tuple[int, int]:
     return memory * 70 // 100, memory * 80 // 100
 
 
-def mysql_redo_log(buffer_pool: int) -> int:
-    """Guide: log files = 25% of buffer pool (innodb_log_file_size)."""
-    return buffer_pool // 4
+def mysql_redo_log(buffer_pool: int, pct: float = 25.0) -> int:
+    """Guide: "Log Files (25% of buffer pool)": the TOTAL redo capacity, all log files
+    together (MySQLTuner judges innodb_log_file_size x innodb_log_files_in_group the same
+    way). Which variable carries it depends on the server: see mysql_redo_setting."""
+    return int(buffer_pool * pct / 100)
+
+
+def mysql_redo_setting(total: int, vendor: str, version: tuple[int, ...],
+                       files_in_group: int = 2) -> tuple[str, int]:
+    """(variable, value) that gives `total` bytes of redo on that server:
+    MySQL 8.0.30+: innodb_redo_log_capacity = total (the file variables are ignored);
+    MariaDB 10.5+: a single redo file, innodb_log_file_size = total;
+    older MySQL / MariaDB: innodb_log_file_size = total / innodb_log_files_in_group
+    (default 2), rounded up to a whole MiB."""
+    if vendor == "mysql" and tuple(version) >= (8, 0, 30):
+        return "innodb_redo_log_capacity", total
+    if vendor == "mariadb" and tuple(version) >= (10, 5):
+        return "innodb_log_file_size", total
+    files = max(1, int(files_in_group or 1))
+    return "innodb_log_file_size", -(-total // files // MiB) * MiB
 
 
 def mysql_memory(buffer_pool: int, key_buffer: int, max_connections: int, read_buffer: int,

@@ -6,6 +6,8 @@ import re
 from typing import Any
 
 from advisor.errors import Skip
+from advisor.model import Severity
+from advisor.registry import Threshold
 from advisor.units import one_line
 
 GUIDE = "guide: MySQL/MariaDB Performance Tuning"
@@ -43,6 +45,33 @@ def statement_rows(ctx) -> list[dict[str, Any]]:
     return [r for r in ctx.fact("mysql.digests")["rows"] if application_statement(r)]
 
 
+# Ratios of counters since startup (hit rates, shares) start cold after a restart: the
+# buffer pool and caches are empty, so the first hours look bad whatever the sizing.
+UPTIME_FLOOR = Threshold(86400, "s", MYSQLTUNER + ": MySQL started within the last 24 hours, "
+                                     "recommendations may be inaccurate (below it: info at most)")
+
+
+def counters_age(ctx) -> dict[str, Any]:
+    """Evidence: how old the cumulative counters are (Uptime; FLUSH STATUS resets some of
+    them, Uptime_since_flush_status says when)."""
+    st = ctx.fact("mysql.status")
+    return {"uptime_s": st.get("uptime"), "uptime_since_flush_status_s": st.get("uptime_since_flush_status"),
+            "threshold_min_uptime_s": ctx.threshold("min_uptime_s")}
+
+
+def young_severity(ctx, severity: Severity | None = None) -> Severity | None:
+    """INFO while the counters are younger than the uptime floor, else `severity`."""
+    up = ctx.fact("mysql.status").get("uptime") or 0
+    return Severity.INFO if up < ctx.threshold("min_uptime_s") else severity
+
+
+def young_note(ctx) -> str:
+    """A summary suffix saying the counters are young, or ""."""
+    from advisor.units import human_duration
+    up = ctx.fact("mysql.status").get("uptime") or 0
+    return f" (counters cover only {human_duration(up)} since startup)" if up < ctx.threshold("min_uptime_s") else ""
+
+
 def short(text: str, n: int = 160) -> str:
     return one_line(text, n)
 
@@ -59,3 +88,50 @@ def require_uptime(ctx, seconds: float) -> float:
 def qid(*parts: str) -> str:
     """`schema`.`table` quoted for SQL."""
     return ".".join("`" + p.replace("`", "``") + "`" for p in parts)
+
+
+# ---- how fixes are written (see docs/mysql.md, "Fixes") ----
+
+CONTAINERS = "containers: the chart's my.cnf / Helm values, not a file inside the pod"
+
+
+def vendor_version(ctx) -> tuple[str | None, tuple[int, ...]]:
+    try:
+        s = ctx.fact("mysql.server")
+        return s["vendor"], tuple(s["version_tuple"])
+    except Exception:  # recorded facts without the server fact: say what fits both
+        return None, ()
+
+
+def set_global(ctx, settings: dict[str, Any], note: str = "") -> str:
+    """SET GLOBAL statements for dynamic variables, and how the change is kept: a live change
+    lasts until the next restart, so the my.cnf lines follow (SET PERSIST on MySQL 8;
+    MariaDB has none). Settings are per server: a replica needs the same change."""
+    lines = [f"SET GLOBAL {k} = {v};" for k, v in settings.items()]
+    if note:
+        lines.append(f"-- {note}")
+    vendor, ver = vendor_version(ctx)
+    return "\n".join(lines) + "\n" + keep_lines(settings, persist=vendor == "mysql" and ver >= (8, 0))
+
+
+def keep_lines(settings: dict[str, Any], persist: bool = False) -> str:
+    """The comment that follows a live change: the my.cnf lines that keep it (one
+    `--   name = value` per setting, which tests/mysql/fix_runner.py reads)."""
+    lines = [f"-- live until the next restart; to keep it, under [mysqld] in my.cnf ({CONTAINERS}):",
+             *(f"--   {k} = {v}" for k, v in settings.items())]
+    if persist:
+        lines.append("-- or SET PERSIST instead of SET GLOBAL (kept in mysqld-auto.cnf, which overrides my.cnf)")
+    lines.append("-- per server: not replicated, repeat on each replica")
+    return "\n".join(lines)
+
+
+def config_fix(settings: dict[str, Any], why: str = "not dynamic") -> str:
+    """my.cnf lines for variables that only take effect at startup (evidence fix_kind "config")."""
+    return "\n".join(["[mysqld]", *(f"{k} = {v}" for k, v in settings.items()),
+                      f"# {why}: restart the server to apply ({CONTAINERS}, then roll the pods)"])
+
+
+def online(ddl: str) -> str:
+    """An InnoDB ALTER TABLE that must not block writes: the server refuses it rather than
+    silently taking a stronger lock."""
+    return ddl.rstrip().rstrip(";") + ", ALGORITHM=INPLACE, LOCK=NONE;"

@@ -7,9 +7,14 @@ Pure functions on the rows of the "mysql.indexes" fact (one table at a time):
   BTREE key of the same table is redundant (a UNIQUE or PRIMARY prefix is never dropped:
   it enforces a constraint);
 - InnoDB clustered suffix: a plain secondary key that ends with a prefix of the PRIMARY KEY
-  (KEY(b, a) with PRIMARY KEY(a)) holds those columns twice; InnoDB appends the primary
-  key to every secondary key anyway, so KEY(b) is the same index, smaller.
+  (KEY(b, a) with PRIMARY KEY(a)) names columns InnoDB appends to every secondary key
+  anyway: KEY(b) stores the same entries in the same order. Not bigger (InnoDB does not
+  store the primary-key columns twice), only a redundant definition.
   (sys.schema_redundant_indexes misses this case.)
+- Visibility: an INVISIBLE (MySQL 8) or IGNORED (MariaDB 10.6+) index is not used by the
+  optimizer, so it never covers a visible one. An invisible index that repeats a visible
+  one is an "ignored-duplicate" (dropping it changes no plan); one that would make a
+  visible index redundant if it were visible is an "ignored-cover".
 """
 
 from __future__ import annotations
@@ -22,8 +27,9 @@ from typing import Any
 class Redundant:
     index: dict[str, Any]            # the index to drop (or redefine)
     covered_by: dict[str, Any] | None
-    kind: str                        # "duplicate" | "left-prefix" | "clustered-suffix"
+    kind: str  # "duplicate" | "left-prefix" | "clustered-suffix" | "ignored-duplicate" | "ignored-cover"
     keep_columns: list[str] | None = None   # for clustered-suffix: the columns to keep
+    shadows: dict[str, Any] | None = None   # for ignored-cover: the visible index it would make redundant
 
 
 def _parts(ix: dict[str, Any]) -> tuple[tuple[str, int | None], ...]:
@@ -40,8 +46,25 @@ def _comparable(ix: dict[str, Any]) -> bool:
 
 def find_redundant(indexes: list[dict[str, Any]]) -> list[Redundant]:
     """Indexes of ONE table -> what can be dropped or redefined, never a PRIMARY KEY, never
-    the last index enforcing a unique constraint."""
-    keys = sorted((ix for ix in indexes if _comparable(ix)), key=lambda ix: (-_rank(ix), ix["index"]))
+    the last index enforcing a unique constraint. Invisible indexes are judged one at a time
+    against the visible ones: they never cover a visible index."""
+    visible = [ix for ix in indexes if ix.get("visible", True)]
+    out = _redundant(visible)
+    for hidden in (ix for ix in indexes if not ix.get("visible", True)):
+        for r in _redundant(visible + [hidden]):
+            if r.index is hidden and r.kind != "clustered-suffix":
+                out.append(Redundant(hidden, r.covered_by, "ignored-duplicate"))
+                break
+            if r.covered_by is hidden:
+                out.append(Redundant(hidden, None, "ignored-cover", shadows=r.index))
+                break
+    return out
+
+
+def _redundant(indexes: list[dict[str, Any]]) -> list[Redundant]:
+    if not indexes:
+        return []
+    keys = sorted((ix for ix in indexes if _comparable(ix)), key=lambda ix: (-_rank(ix), not ix.get("visible", True), ix["index"]))
     out: list[Redundant] = []
     dropped: set[str] = set()
     # left prefixes first: only a plain BTREE key is redundant with a longer BTREE key

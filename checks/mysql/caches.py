@@ -4,8 +4,10 @@ from advisor.model import Severity
 from advisor.registry import Threshold, check
 from advisor.units import human_bytes
 
-from ._common import GUIDE, MYSQLTUNER, mariadb, num
+from ._common import (GUIDE, MYSQLTUNER, UPTIME_FLOOR, config_fix, counters_age, mariadb, num, set_global,
+                      young_note, young_severity)
 
+NEW_SESSIONS = "sessions take the global value when they connect: existing connections keep the old one"
 TMP_REF = GUIDE + " (tmp_table_size = max_heap_table_size = 256M); " + MYSQLTUNER + " (> 25% on disk)"
 
 
@@ -14,10 +16,11 @@ TMP_REF = GUIDE + " (tmp_table_size = max_heap_table_size = 256M); " + MYSQLTUNE
     title="Share of internal temporary tables created on disk",
     category="memory",
     severity=Severity.WARNING,
-    facts=["mysql.status", "mysql.variables"],
+    facts=["mysql.status", "mysql.variables", "mysql.server"],
     reference=TMP_REF,
     thresholds={"max_pct": Threshold(25.0, "%", MYSQLTUNER + ": temporary tables on disk > 25%"),
-                "min_tmp_tables": Threshold(1000, "tables", "too few temporary tables since startup to judge")},
+                "min_tmp_tables": Threshold(1000, "tables", "too few temporary tables since startup to judge"),
+                "min_uptime_s": UPTIME_FLOOR},
 )
 def tmp_disk_ratio(ctx):
     """Created_tmp_disk_tables / Created_tmp_tables: the share of internal temporary tables
@@ -33,16 +36,16 @@ def tmp_disk_ratio(ctx):
     if pct > ctx.threshold("max_pct"):
         limit = min(num(v, "tmp_table_size", 0), num(v, "max_heap_table_size", 0))
         yield ctx.finding(
-            object="tmp_table_size",
+            object="tmp_table_size", severity=young_severity(ctx),
             summary=f"{pct:.0f}% of temporary tables went to disk ({disk:,} of {total:,}); in-memory limit "
-                    f"{human_bytes(limit)}",
+                    f"{human_bytes(limit)}" + young_note(ctx),
             evidence={"created_tmp_disk_tables": disk, "created_tmp_tables": total, "pct": round(pct, 1),
                       "tmp_table_size": v.get("tmp_table_size"), "max_heap_table_size": v.get("max_heap_table_size"),
-                      "threshold_pct": ctx.threshold("max_pct")},
+                      "threshold_pct": ctx.threshold("max_pct"), **counters_age(ctx)},
             recommendation="Fix the statements that spill (mysql.queries.tmp_disk), then raise tmp_table_size "
                            "and max_heap_table_size together (guide: 256M).",
-            fix="SET GLOBAL tmp_table_size = 268435456; SET GLOBAL max_heap_table_size = 268435456;"
-                "  -- and in my.cnf",
+            fix=set_global(ctx, {"tmp_table_size": 268435456, "max_heap_table_size": 268435456},
+                           NEW_SESSIONS + "; both are per temporary table, per session: mind memory"),
         )
 
 
@@ -51,7 +54,7 @@ def tmp_disk_ratio(ctx):
     title="tmp_table_size and max_heap_table_size differ",
     category="configuration",
     severity=Severity.INFO,
-    facts=["mysql.variables"],
+    facts=["mysql.variables", "mysql.server"],
     reference=TMP_REF + "; pt-variable-advisor (tmp_table_size > max_heap_table_size)",
 )
 def tmp_size_mismatch(ctx):
@@ -71,7 +74,7 @@ def tmp_size_mismatch(ctx):
                 f"limit is the smaller, {human_bytes(min(a, b))}",
         evidence={"tmp_table_size": a, "max_heap_table_size": b, "effective": min(a, b), "guide": "256M each"},
         recommendation=f"Set {low} to the same value as {high}.",
-        fix=f"SET GLOBAL {low} = {top};  -- and in my.cnf",
+        fix=set_global(ctx, {low: top}, NEW_SESSIONS),
     )
 
 
@@ -103,8 +106,7 @@ def query_cache(ctx):
         evidence={"query_cache_type": qtype, "query_cache_size": size,
                   "vendor": "mariadb" if mariadb(ctx) else "mysql"},
         recommendation="Disable the query cache; cache results in the application or Redis instead.",
-        fix="SET GLOBAL query_cache_type = 0; SET GLOBAL query_cache_size = 0;\n"
-            "# my.cnf [mysqld]: query_cache_type = 0, query_cache_size = 0",
+        fix=set_global(ctx, {"query_cache_size": 0, "query_cache_type": 0}, "frees the cache memory at once"),
     )
 
 
@@ -113,10 +115,11 @@ def query_cache(ctx):
     title="Table open cache hit rate",
     category="cache",
     severity=Severity.WARNING,
-    facts=["mysql.status", "mysql.variables"],
+    facts=["mysql.status", "mysql.variables", "mysql.server"],
     reference=MYSQLTUNER + " (table cache hit rate < 20%)",
     thresholds={"min_hit_pct": Threshold(20.0, "%", MYSQLTUNER + ": table cache hit rate < 20%"),
-                "min_lookups": Threshold(10000, "opens", "too few table opens since startup to judge")},
+                "min_lookups": Threshold(10000, "opens", "too few table opens since startup to judge"),
+                "min_uptime_s": UPTIME_FLOOR},
 )
 def table_open(ctx):
     """Every statement needs its tables open; table_open_cache keeps open handles for
@@ -136,14 +139,15 @@ def table_open(ctx):
     if hit < ctx.threshold("min_hit_pct"):
         want = int(max(cache * 2, 4000))
         yield ctx.finding(
-            object="table_open_cache",
+            object="table_open_cache", severity=young_severity(ctx),
             summary=f"table open cache hit rate {hit:.0f}% (table_open_cache {cache:g}, "
-                    f"{num(st, 'open_tables', 0):g} open)",
+                    f"{num(st, 'open_tables', 0):g} open)" + young_note(ctx),
             evidence={"table_open_cache_hits": hits, "table_open_cache_misses": misses, "hit_pct": round(hit, 1),
                       "table_open_cache": cache, "open_tables": num(st, "open_tables"),
-                      "threshold_min_hit_pct": ctx.threshold("min_hit_pct")},
+                      "threshold_min_hit_pct": ctx.threshold("min_hit_pct"), **counters_age(ctx)},
             recommendation=f"Raise table_open_cache to {want} (and open_files_limit above it).",
-            fix=f"SET GLOBAL table_open_cache = {want};  -- and in my.cnf",
+            fix=set_global(ctx, {"table_open_cache": want}, "keep open_files_limit above it (see "
+                           "mysql.cache.open_files)"),
         )
 
 
@@ -170,7 +174,9 @@ def open_files(ctx):
             object="open_files_limit",
             summary=f"{opened:g} open files of open_files_limit {limit:g} ({pct:.0f}%)",
             evidence={"open_files": opened, "open_files_limit": limit, "pct": round(pct, 1),
-                      "threshold_pct": ctx.threshold("max_pct")},
-            recommendation="Raise open_files_limit (restart) and the service's LimitNOFILE.",
-            fix=f"[mysqld]\nopen_files_limit = {int(limit * 2)}\n# systemd: LimitNOFILE={int(limit * 2)}",
+                      "threshold_pct": ctx.threshold("max_pct"), "fix_kind": "config"},
+            recommendation="Raise open_files_limit (restart) and the service's LimitNOFILE, which caps it "
+                           "(systemd: systemctl edit mariadb / mysqld, [Service] LimitNOFILE=...).",
+            fix=config_fix({"open_files_limit": int(limit * 2)},
+                           f"not dynamic; capped by the service's LimitNOFILE (systemd: LimitNOFILE={int(limit * 2)})"),
         )

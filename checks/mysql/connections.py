@@ -3,7 +3,7 @@
 from advisor.model import Severity
 from advisor.registry import Threshold, check
 
-from ._common import MYSQLTUNER, num
+from ._common import MYSQLTUNER, UPTIME_FLOOR, counters_age, num, set_global, young_note, young_severity
 
 
 @check(
@@ -11,7 +11,7 @@ from ._common import MYSQLTUNER, num
     title="Max_used_connections close to max_connections",
     category="connections",
     severity=Severity.WARNING,
-    facts=["mysql.status", "mysql.variables"],
+    facts=["mysql.status", "mysql.variables", "mysql.server"],
     reference=MYSQLTUNER + " (> 85%); Percona PMM (> 80%)",
     thresholds={"max_pct": Threshold(85.0, "%", MYSQLTUNER + ": connection usage > 85%")},
 )
@@ -35,7 +35,8 @@ def usage(ctx):
                       "threshold_pct": ctx.threshold("max_pct")},
             recommendation="Pool connections in the application (or ProxySQL), or raise max_connections "
                            "after checking memory for per-session buffers.",
-            fix=f"SET GLOBAL max_connections = {int(limit * 1.5)};  -- and in my.cnf",
+            fix=set_global(ctx, {"max_connections": int(limit * 1.5)},
+                           "each connection may allocate per-session buffers: check mysql.memory.worst_case"),
         )
 
 
@@ -47,7 +48,8 @@ def usage(ctx):
     facts=["mysql.status"],
     reference=MYSQLTUNER + " (aborted connects > 3% of connections)",
     thresholds={"max_pct": Threshold(3.0, "%", MYSQLTUNER + ": aborted connects > 3%"),
-                "min_connections": Threshold(100, "connections", "too few connections since startup to judge")},
+                "min_connections": Threshold(100, "connections", "too few connections since startup to judge"),
+                "min_uptime_s": UPTIME_FLOOR},
 )
 def aborted(ctx):
     """Aborted_connects counts connection attempts that failed: wrong password, unknown
@@ -62,14 +64,15 @@ def aborted(ctx):
     pct = 100.0 * bad / conns
     if pct > ctx.threshold("max_pct"):
         yield ctx.finding(
-            object="aborted_connects",
-            summary=f"{bad:,} of {conns:,} connection attempts aborted ({pct:.1f}%)",
+            object="aborted_connects", severity=young_severity(ctx),
+            summary=f"{bad:,} of {conns:,} connection attempts aborted ({pct:.1f}%)" + young_note(ctx),
+            # a diagnostic query: what to change depends on what it shows
             evidence={"aborted_connects": bad, "connections": conns, "pct": round(pct, 2),
-                      "threshold_pct": ctx.threshold("max_pct")},
+                      "threshold_pct": ctx.threshold("max_pct"), **counters_age(ctx), "fix_kind": "manual"},
             recommendation="Find the failing clients (performance_schema.host_cache, the error log) and fix "
                            "their credentials or network; block scanners at the firewall.",
             fix="SELECT IP, HOST, SUM_CONNECT_ERRORS, COUNT_AUTHENTICATION_ERRORS "
-                "FROM performance_schema.host_cache ORDER BY SUM_CONNECT_ERRORS DESC;",
+                "FROM performance_schema.host_cache ORDER BY SUM_CONNECT_ERRORS DESC;  -- diagnosis only",
         )
 
 
@@ -78,10 +81,11 @@ def aborted(ctx):
     title="Thread cache hit rate",
     category="connections",
     severity=Severity.INFO,
-    facts=["mysql.status", "mysql.variables"],
+    facts=["mysql.status", "mysql.variables", "mysql.server"],
     reference=MYSQLTUNER + " (thread cache hit rate <= 50%); guide: thread_cache_size = 100",
     thresholds={"min_hit_pct": Threshold(50.0, "%", MYSQLTUNER + ": thread cache hit rate <= 50%"),
-                "min_connections": Threshold(100, "connections", "too few connections since startup to judge")},
+                "min_connections": Threshold(100, "connections", "too few connections since startup to judge"),
+                "min_uptime_s": UPTIME_FLOOR},
 )
 def thread_cache(ctx):
     """Each new connection needs a thread; thread_cache_size keeps finished ones for reuse.
@@ -98,9 +102,11 @@ def thread_cache(ctx):
         want = max(100, int(size * 2))
         yield ctx.finding(
             object="thread_cache_size",
-            summary=f"thread cache hit rate {hit:.0f}% ({created:,} threads created for {conns:,} connections)",
+            summary=f"thread cache hit rate {hit:.0f}% ({created:,} threads created for {conns:,} connections)"
+                    + young_note(ctx),
             evidence={"threads_created": created, "connections": conns, "hit_pct": round(hit, 1),
-                      "thread_cache_size": size, "threshold_min_hit_pct": ctx.threshold("min_hit_pct")},
+                      "thread_cache_size": size, "threshold_min_hit_pct": ctx.threshold("min_hit_pct"),
+                      **counters_age(ctx)},
             recommendation=f"Raise thread_cache_size to {want} (guide: 100).",
-            fix=f"SET GLOBAL thread_cache_size = {want};  -- and in my.cnf",
+            fix=set_global(ctx, {"thread_cache_size": want}),
         )

@@ -3,7 +3,7 @@
 from advisor.model import Severity
 from advisor.registry import Threshold, check
 
-from ._common import GUIDE, mariadb, num, on, version
+from ._common import GUIDE, config_fix, mariadb, num, on, set_global, version
 
 PT_VA = "pt-variable-advisor (innodb_flush_log_at_trx_commit, sync_binlog, log_bin, innodb_doublewrite)"
 
@@ -38,7 +38,7 @@ def durability(ctx):
                       "guide_example": 2},
             recommendation="Use 1 on a primary that must not lose commits; 2 is a deliberate trade "
                            "(faster commits) acceptable on replicas or reloadable data.",
-            fix="SET GLOBAL innodb_flush_log_at_trx_commit = 1;  -- and in my.cnf",
+            fix=set_global(ctx, {"innodb_flush_log_at_trx_commit": 1}, "slower commits: each one waits for an fsync"),
         )
     binlog = on(v.get("log_bin", "OFF"))
     sync = num(v, "sync_binlog")
@@ -49,27 +49,29 @@ def durability(ctx):
             evidence={"sync_binlog": sync, "log_bin": v.get("log_bin"), "durable_value": 1},
             recommendation="Set sync_binlog = 1 so replicas and point-in-time recovery never miss a "
                            "committed transaction (costs an fsync per group commit).",
-            fix="SET GLOBAL sync_binlog = 1;  -- and in my.cnf",
+            fix=set_global(ctx, {"sync_binlog": 1}, "costs an fsync per binlog group commit"),
         )
     if not binlog:
         yield ctx.finding(
             object="log_bin", severity=Severity.INFO,
             summary="binary log is off: no point-in-time recovery and no replication",
-            evidence={"log_bin": v.get("log_bin")},
+            evidence={"log_bin": v.get("log_bin"), "fix_kind": "config"},
             recommendation="Enable the binary log on anything whose data must be recoverable to a point "
-                           "in time (needs a restart); skip it on throw-away or rebuildable instances.",
-            fix="[mysqld]\nlog_bin = mysql-bin\nserver_id = 1\nsync_binlog = 1\n"
-                + ("expire_logs_days = 7" if mariadb(ctx) and version(ctx) < (10, 6, 1)
-                   else "binlog_expire_logs_seconds = 604800"),
+                           "in time (needs a restart); skip it on throw-away or rebuildable instances. "
+                           "server_id must be unique among the servers that replicate together.",
+            fix=config_fix({"log_bin": "mysql-bin", "server_id": "{{server_id}}", "sync_binlog": 1,
+                            **({"expire_logs_days": 7} if mariadb(ctx) and version(ctx) < (10, 6, 1)
+                               else {"binlog_expire_logs_seconds": 604800})},
+                           "log_bin is not dynamic; binlogs need disk for 7 days of writes"),
         )
     if "innodb_doublewrite" in v and str(v["innodb_doublewrite"]).upper() in ("OFF", "0"):
         yield ctx.finding(
             object="innodb_doublewrite", severity=Severity.CRITICAL,
             summary="innodb_doublewrite is OFF: a torn page after a crash cannot be repaired",
-            evidence={"innodb_doublewrite": v["innodb_doublewrite"]},
+            evidence={"innodb_doublewrite": v["innodb_doublewrite"], "fix_kind": "config"},
             recommendation="Turn the doublewrite buffer back on unless the storage guarantees atomic "
                            "16 KiB writes.",
-            fix="[mysqld]\ninnodb_doublewrite = ON  # restart",
+            fix=config_fix({"innodb_doublewrite": "ON"}),
         )
 
 
@@ -78,7 +80,7 @@ def durability(ctx):
     title="InnoDB I/O settings (flush method, I/O capacity)",
     category="configuration",
     severity=Severity.INFO,
-    facts=["mysql.variables"],
+    facts=["mysql.variables", "mysql.server"],
     reference=GUIDE + " (innodb_flush_method = O_DIRECT, innodb_io_capacity = 2000)",
     thresholds={"io_capacity": Threshold(2000, "IOPS", GUIDE + ": innodb_io_capacity = 2000 (SSD)")},
 )
@@ -95,9 +97,9 @@ def io_settings(ctx):
         yield ctx.finding(
             object="innodb_flush_method",
             summary=f"innodb_flush_method = {method}: data pages are cached twice (buffer pool and OS)",
-            evidence={"innodb_flush_method": method, "guide": "O_DIRECT"},
+            evidence={"innodb_flush_method": method, "guide": "O_DIRECT", "fix_kind": "config"},
             recommendation="Use O_DIRECT on Linux (guide); needs a restart.",
-            fix="[mysqld]\ninnodb_flush_method = O_DIRECT  # restart",
+            fix=config_fix({"innodb_flush_method": "O_DIRECT"}),
         )
     cap = num(v, "innodb_io_capacity")
     want = ctx.threshold("io_capacity")
@@ -109,6 +111,7 @@ def io_settings(ctx):
                       "threshold": want},
             recommendation="On SSD / NVMe raise innodb_io_capacity (and _max) so page flushing keeps up; "
                            "leave it on spinning disks.",
-            fix=f"SET GLOBAL innodb_io_capacity_max = {2 * want:g}; SET GLOBAL innodb_io_capacity = {want:g};"
-                "  -- SSD only; also in my.cnf",
+            # _max first: innodb_io_capacity may not exceed innodb_io_capacity_max
+            fix=set_global(ctx, {"innodb_io_capacity_max": f"{max(2 * want, num(v, 'innodb_io_capacity_max', 0)):g}",
+                                 "innodb_io_capacity": f"{want:g}"}, "SSD / NVMe storage only"),
         )

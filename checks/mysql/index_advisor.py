@@ -11,6 +11,8 @@ from advisor.model import Severity
 from advisor.registry import Threshold, check
 from advisor.units import human_duration
 
+from ._common import online, vendor_version
+
 FACTS = ["mysql.index_candidates"]
 _SCAN = {"ALL", "index"}
 SHARE = Threshold(0.005, "ratio", "db-advisor: ignore statements under 0.5% of the time of the "
@@ -96,7 +98,7 @@ def suggested_index(ctx):
                       "selectivity": None if c.get("selectivity") is None else float(f"{c['selectivity']:.3g}"), "min_time_share": ctx.threshold("min_time_share")},
             recommendation=("Add the index, then confirm with EXPLAIN that these statements use it "
                             "(MySQL has no hypothetical indexes to check it beforehand)."),
-            fix=c["ddl"])
+            fix=online(c["ddl"]))
 
 
 @check(
@@ -122,6 +124,13 @@ def unindexable(ctx):
     for i in issues:
         st = stmts[i["statement"]]
         rec, fix = recommendation(i, "mysql")
+        kind = None
+        if fix and "((" in fix and vendor_version(ctx)[0] == "mariadb":  # functional key parts: MySQL 8.0.13+ only
+            rec += (" MariaDB has no functional index: add a virtual column for the expression and index "
+                    "it (a schema change the application sees in SELECT *).")
+            fix, kind = None, "manual"
+        elif fix and "((" not in fix:
+            fix = online(fix)
         where = i["table"] or "several tables"
         yield ctx.finding(
             object=f"{where}: {i['expression'][:80]}",
@@ -130,5 +139,5 @@ def unindexable(ctx):
             evidence={"kind": i["kind"], "table": i["table"], "columns": i["columns"],
                       "predicate": i["expression"], "digest": i["statement"], "calls": st["calls"],
                       "total_ms": round(st["total_ms"], 1), "statement": st["query"][:300],
-                      "min_time_share": ctx.threshold("min_time_share")},
+                      "min_time_share": ctx.threshold("min_time_share"), **({"fix_kind": kind} if kind else {})},
             recommendation=rec, fix=fix)

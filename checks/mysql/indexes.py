@@ -11,6 +11,9 @@ from ._common import qid, short, statement_rows
 from ._dupkeys import find_redundant, group_by_table
 
 
+ONLINE = ", ALGORITHM=INPLACE, LOCK=NONE"
+
+
 def _cols_sql(cols):
     return ", ".join(qid(c) if "(" not in c else f"{qid(c.split('(')[0])}({c.split('(')[1]}" for c in cols)
 
@@ -89,7 +92,7 @@ def missing(ctx):
     title="Indexes not used since the server started",
     category="indexes",
     severity=Severity.WARNING,
-    facts=["mysql.index_usage", "mysql.indexes", "mysql.status", "mysql.index_sizes", "mysql.server"],
+    facts=["mysql.index_usage", "mysql.indexes", "mysql.status", "mysql.index_sizes", "mysql.server", "mysql.tables"],
     reference="sys.schema_unused_indexes (count_star = 0, not PRIMARY); Atlas: unused for >= 7 days",
     thresholds={"min_uptime_days": Threshold(7, "days", "Atlas Performance Advisor: no use for >= 7 days")},
 )
@@ -97,38 +100,65 @@ def unused(ctx):
     """Every index slows writes and takes buffer pool memory; one that no statement has
     read since the server started may be dropped. The statistics live in
     performance_schema and start over at each restart (and when a table leaves the table
-    definition cache, e.g. FLUSH TABLES), so the finding says since when they are
-    collected, at most the uptime: on a server up for less than a week (or before a monthly
-    job ran) treat it as a hint. PRIMARY and UNIQUE keys are never reported (they enforce
+    definition cache, e.g. FLUSH TABLES, and at every ALTER TABLE), so the finding says since
+    when they are collected: the uptime, or less when the table was altered since (its
+    CREATE_TIME). Under a week (or before a monthly job ran) it is a hint (info). PRIMARY and UNIQUE keys are never reported (they enforce
     constraints). Safer than DROP: make it invisible first (MySQL 8: ALTER TABLE ... ALTER
-    INDEX ... INVISIBLE; MariaDB 10.6+: IGNORED), watch, then drop."""
+    INDEX ... INVISIBLE; MariaDB 10.6+: IGNORED; metadata only), watch, then drop: the fix
+    hides it and names the DROP for later. An index already hidden and still unused is
+    the next step, reported as info with the DROP as its fix. Indexes that
+    mysql.index.duplicate reports are left to it."""
     usage = ctx.fact("mysql.index_usage")["tables"]
     uptime = ctx.fact("mysql.status").get("uptime") or 0
     sizes = ctx.optional("mysql.index_sizes", {})
     mariadb = ctx.optional("mysql.server", {}).get("vendor") == "mariadb"
-    young = uptime < ctx.threshold("min_uptime_days") * 86400
+    altered = {f"{t['schema']}.{t['table']}": t.get("altered_s_ago")
+               for t in ctx.optional("mysql.tables", {"rows": []})["rows"]}
+    # an index mysql.index.duplicate reports is left to it: one fix per index, never two that collide
+    redundant = {(r.index["schema"], r.index["table"], r.index["index"])
+                 for ixs in group_by_table(ctx.fact("mysql.indexes")["rows"]).values() for r in find_redundant(ixs)}
     for ix in ctx.fact("mysql.indexes")["rows"]:
-        if ix["primary"] or ix["unique"]:
+        if ix["primary"] or ix["unique"] or (ix["schema"], ix["table"], ix["index"]) in redundant:
             continue
         name = f"{ix['schema']}.{ix['table']}"
         stats = usage.get(name, {}).get("indexes", {}).get(ix["index"])
         if stats is None or stats["count_star"] > 0:
             continue  # table not opened since startup, or the index was used
         size = sizes.get(f"{name}.{ix['index']}")
+        since = min(uptime, altered.get(name) if altered.get(name) is not None else uptime)
+        young = since < ctx.threshold("min_uptime_days") * 86400
         hide = "IGNORED" if mariadb else "INVISIBLE"
+        t, i = qid(ix["schema"], ix["table"]), qid(ix["index"])
+        if not ix.get("visible", True):  # already hidden: the watching step is under way
+            yield ctx.finding(
+                object=f"{name}.{ix['index']}", severity=Severity.INFO,
+                summary=f"index {ix['index']} on {name} is {hide.lower()} and unused in {human_duration(since)}"
+                        + (f", {human_bytes(size)}" if size else ""),
+                evidence={"columns": ix["columns"], "visible": False, "reads_since_startup": 0, "uptime_s": uptime,
+                          "size_bytes": size, "threshold_min_uptime_days": ctx.threshold("min_uptime_days")},
+                recommendation="Drop it once a full business cycle ran without slowdowns since it was hidden.",
+                fix=f"ALTER TABLE {t} DROP INDEX {i}{ONLINE};",
+            )
+            continue
         yield ctx.finding(
             object=f"{name}.{ix['index']}",
             severity=Severity.INFO if young else None,
             summary=f"index {ix['index']} on {name} ({', '.join(ix['columns'])}) not used in "
-                    f"{human_duration(uptime)} of uptime" + (f", {human_bytes(size)}" if size else ""),
+                    f"{human_duration(since)}" + (" of uptime" if since == uptime else " since the table was altered")
+                    + (f", {human_bytes(size)}" if size else ""),
             evidence={"columns": ix["columns"], "reads_since_startup": 0, "uptime_s": uptime,
-                      "stats_since": f"server start, {human_duration(uptime)} ago (or the table's last reopen)", "size_bytes": size,
+                      "stats_age_s": since,
+                      "stats_since": (f"server start, {human_duration(uptime)} ago" if since == uptime else
+                                      f"the table's creation or last ALTER, {human_duration(since)} ago")
+                      + " (or the table's last reopen)", "size_bytes": size,
                       "threshold_min_uptime_days": ctx.threshold("min_uptime_days")},
             recommendation="Make the index invisible/ignored, watch a full business cycle, then drop it."
-                           + (" Uptime is short: statistics may not cover periodic jobs yet." if young else ""),
-            fix=f"ALTER TABLE {qid(ix['schema'], ix['table'])} ALTER INDEX {qid(ix['index'])} {hide};\n"
-                f"-- later, if nothing slowed down:\nALTER TABLE {qid(ix['schema'], ix['table'])} "
-                f"DROP INDEX {qid(ix['index'])};",
+                           + (" The statistics are young: they may not cover periodic jobs yet." if young else ""),
+            # the DROP is a comment: it belongs to a later day, after watching a business cycle
+            fix=f"ALTER TABLE {qid(ix['schema'], ix['table'])} ALTER INDEX {qid(ix['index'])} {hide}"
+                f"{ONLINE};  -- metadata only; undo with {'NOT IGNORED' if mariadb else 'VISIBLE'}\n"
+                f"-- later, if nothing slowed down: ALTER TABLE {qid(ix['schema'], ix['table'])} "
+                f"DROP INDEX {qid(ix['index'])}{ONLINE}",
         )
 
 
@@ -137,7 +167,7 @@ def unused(ctx):
     title="Duplicate and redundant indexes",
     category="indexes",
     severity=Severity.WARNING,
-    facts=["mysql.indexes", "mysql.index_sizes"],
+    facts=["mysql.indexes", "mysql.index_sizes", "mysql.server"],
     reference="pt-duplicate-key-checker (exact, left-prefix, InnoDB clustered-key suffix); "
               "sys.schema_redundant_indexes",
 )
@@ -145,33 +175,76 @@ def duplicate(ctx):
     """An index that repeats another (same columns), or is a left prefix of a longer one
     (KEY(a) next to KEY(a, b)), costs writes and memory and gives the optimizer nothing
     the other cannot. On InnoDB every secondary index already ends with the primary key
-    columns, so KEY(b, a) with PRIMARY KEY(a) is the same index as KEY(b), only bigger.
-    Never dropped: PRIMARY, or a UNIQUE key unless an identical unique key stays. A foreign
-    key keeps working, since the covering index has the same leading columns."""
+    columns, so KEY(b, a) with PRIMARY KEY(a) stores the same entries as KEY(b): not
+    bigger (the primary key is not stored twice), only a redundant definition (info, no
+    fix: a rebuild would save nothing).
+    An INVISIBLE (MySQL 8) / IGNORED (MariaDB 10.6+) index is not used by the optimizer, so
+    it never covers a visible one: it is reported as what it is, an ignored duplicate that
+    can be dropped (no plan changes) or made visible. Never dropped: PRIMARY, or a UNIQUE
+    key unless an identical unique key stays. A foreign key keeps working, since the
+    covering index has the same leading columns. DROP INDEX is in place and metadata-only
+    on InnoDB (ALGORITHM=INPLACE, LOCK=NONE: reads and writes continue; it waits for a
+    brief metadata lock, so a long transaction on the table delays it and the statements
+    queued behind it); a replica applies it after the primary."""
     sizes = ctx.optional("mysql.index_sizes", {})
+    mariadb = ctx.optional("mysql.server", {}).get("vendor") == "mariadb"
+    show = "NOT IGNORED" if mariadb else "VISIBLE"
+    hidden_word = "ignored" if mariadb else "invisible"
+    online = ONLINE + ";"
     for (schema, table), ixs in sorted(group_by_table(ctx.fact("mysql.indexes")["rows"]).items()):
         for r in find_redundant(ixs):
             ix, cover = r.index, r.covered_by
             size = sizes.get(f"{schema}.{table}.{ix['index']}")
             t = qid(schema, table)
+            severity, kind = None, None
+            drop = f"ALTER TABLE {t} DROP INDEX {qid(ix['index'])}{online}"
             if r.kind == "clustered-suffix":
                 summary = (f"{ix['index']}({', '.join(ix['columns'])}) ends with the primary key "
-                           f"({', '.join(cover['columns'])}): same index as ({', '.join(r.keep_columns)})")
-                fix = (f"ALTER TABLE {t} DROP INDEX {qid(ix['index'])}, "
-                       f"ADD INDEX {qid(ix['index'])} ({_cols_sql(r.keep_columns)});")
-                rec = "Redefine the index without the primary-key columns InnoDB appends anyway."
+                           f"({', '.join(cover['columns'])}): InnoDB stores the same entries for "
+                           f"({', '.join(r.keep_columns)})")
+                # no fix: a rebuild saves nothing and restarts the new index's usage statistics
+                fix = None
+                rec = (f"Nothing to gain in space or lookups. When the table is rebuilt anyway, the index can be "
+                       f"defined as ({', '.join(r.keep_columns)}): ALTER TABLE {t} DROP INDEX {qid(ix['index'])}, "
+                       f"ADD INDEX {qid(ix['index'])} ({_cols_sql(r.keep_columns)}){online}")
+                severity, size = Severity.INFO, None
+            elif r.kind == "ignored-cover":
+                shadow = r.shadows
+                summary = (f"{ix['index']}({', '.join(ix['columns'])}) is {hidden_word}: if it were visible, "
+                           f"{shadow['index']}({', '.join(shadow['columns'])}) would be redundant")
+                rec = (f"{ix['index']} is not used by the optimizer; {shadow['index']} serves the lookups. "
+                       f"Drop {ix['index']} (no plan changes), or make it visible "
+                       f"(ALTER TABLE {t} ALTER INDEX {qid(ix['index'])} {show}), watch, then drop "
+                       f"{shadow['index']}.")
+                severity = Severity.INFO
+                if ix["unique"]:  # an ignored unique index still enforces its constraint
+                    fix, kind = None, "manual"
+                    rec += f" {ix['index']} is UNIQUE: it still enforces its constraint, keep it unless that is unwanted."
+                else:
+                    fix = drop + f"  -- {hidden_word}: no plan changes"
+            elif r.kind == "ignored-duplicate":
+                summary = (f"{ix['index']}({', '.join(ix['columns'])}) is {hidden_word} and repeats "
+                           f"{cover['index']}({', '.join(cover['columns'])})")
+                fix = drop + f"  -- {hidden_word}: no plan changes"
+                rec = (f"Drop {ix['index']}: the optimizer does not use it and {cover['index']} serves the same "
+                       "lookups; it only costs writes and space.")
             else:
                 summary = (f"{ix['index']}({', '.join(ix['columns'])}) is "
                            f"{'a duplicate of' if r.kind == 'duplicate' else 'a left prefix of'} "
                            f"{cover['index']}({', '.join(cover['columns'])})")
-                fix = f"ALTER TABLE {t} DROP INDEX {qid(ix['index'])};"
+                fix = drop
                 rec = f"Drop {ix['index']}; {cover['index']} serves the same lookups."
+            evidence = {"kind": r.kind, "index": ix["index"], "columns": ix["columns"],
+                        "unique": ix["unique"], "visible": ix.get("visible", True),
+                        "covered_by": cover["index"] if cover else None,
+                        "covered_by_columns": cover["columns"] if cover else None,
+                        "wasted_bytes": size}
+            if r.shadows:
+                evidence["would_make_redundant"] = r.shadows["index"]
+            if kind:
+                evidence["fix_kind"] = kind
             yield ctx.finding(
-                object=f"{schema}.{table}.{ix['index']}",
+                object=f"{schema}.{table}.{ix['index']}", severity=severity,
                 summary=f"{schema}.{table}: {summary}",
-                evidence={"kind": r.kind, "index": ix["index"], "columns": ix["columns"],
-                          "unique": ix["unique"], "covered_by": cover["index"] if cover else None,
-                          "covered_by_columns": cover["columns"] if cover else None,
-                          "wasted_bytes": size},
-                recommendation=rec, fix=fix,
+                evidence=evidence, recommendation=rec, fix=fix,
             )

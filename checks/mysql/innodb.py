@@ -2,12 +2,15 @@
 
 from advisor.model import Severity
 from advisor.registry import Threshold, check
-from advisor.sizing.formulas import mysql_buffer_pool, mysql_memory, mysql_redo_log
+from advisor.sizing.formulas import mysql_buffer_pool, mysql_memory, mysql_redo_log, mysql_redo_setting
 from advisor.units import config_size, human_bytes, human_duration
 
-from ._common import GUIDE, MYSQLTUNER, mariadb, num, version
+from ._common import (GUIDE, MYSQLTUNER, UPTIME_FLOOR, config_fix, counters_age, mariadb, num, set_global,
+                      version, young_note, young_severity)
 
 BP_REF = GUIDE + ", InnoDB Optimization (innodb_buffer_pool_size = 70-80% of memory)"
+BP_RESIZE = ("resized online in the background (MySQL 5.7.5+ / MariaDB 10.2+), rounded up to a multiple of "
+             "innodb_buffer_pool_chunk_size x instances; shrinking evicts pages")
 
 
 @check(
@@ -15,7 +18,7 @@ BP_REF = GUIDE + ", InnoDB Optimization (innodb_buffer_pool_size = 70-80% of mem
     title="InnoDB buffer pool size vs host memory (guide: 70-80%)",
     category="memory",
     severity=Severity.WARNING,
-    facts=["mysql.variables", "mysql.tables"],
+    facts=["mysql.variables", "mysql.tables", "mysql.server"],
     reference=BP_REF,
     thresholds={"min_pct": Threshold(70.0, "%", BP_REF), "max_pct": Threshold(80.0, "%", BP_REF)},
 )
@@ -46,8 +49,7 @@ def buffer_pool_memory(ctx):
             evidence=ev,
             recommendation="Shrink the buffer pool to leave room for connections and the OS; swapping "
                            "costs far more than a smaller cache.",
-            fix=f"SET GLOBAL innodb_buffer_pool_size = {target};\n"
-                f"# my.cnf [mysqld]: innodb_buffer_pool_size = {config_size(target).replace('B', '')}",
+            fix=set_global(ctx, {"innodb_buffer_pool_size": target}, BP_RESIZE),
         )
     elif pct < ctx.threshold("min_pct") and data > bp:
         target = min(low, max(data * 5 // 4, bp))
@@ -58,8 +60,7 @@ def buffer_pool_memory(ctx):
             evidence=ev,
             recommendation=f"Grow the buffer pool toward {ctx.threshold('min_pct'):g}% of memory "
                            "(or data + indexes + 25%, whichever is smaller) if the host is dedicated.",
-            fix=f"SET GLOBAL innodb_buffer_pool_size = {target};\n"
-                f"# my.cnf [mysqld]: innodb_buffer_pool_size = {config_size(target).replace('B', '')}",
+            fix=set_global(ctx, {"innodb_buffer_pool_size": target}, BP_RESIZE),
         )
 
 
@@ -68,10 +69,11 @@ def buffer_pool_memory(ctx):
     title="InnoDB buffer pool smaller than data + indexes",
     category="memory",
     severity=Severity.INFO,
-    facts=["mysql.variables", "mysql.tables", "mysql.status"],
+    facts=["mysql.variables", "mysql.tables", "mysql.status", "mysql.server"],
     reference=MYSQLTUNER + " (buffer pool < InnoDB data + index size); pt-variable-advisor (pool left at default)",
     thresholds={"hit_pct_ok": Threshold(99.0, "%", "a pool smaller than the data is fine while the hit "
-                                                   "rate stays above this")},
+                                                   "rate stays above this"),
+                "min_uptime_s": UPTIME_FLOOR},
 )
 def buffer_pool_data(ctx):
     """When InnoDB data + indexes exceed the buffer pool, only the hot part is cached; that
@@ -91,12 +93,12 @@ def buffer_pool_data(ctx):
     yield ctx.finding(
         object="innodb_buffer_pool_size",
         summary=f"InnoDB data + indexes ({human_bytes(data)}) exceed the buffer pool ({human_bytes(bp)})"
-                + (f", hit rate {hit:.2f}%" if hit is not None else ""),
+                + (f", hit rate {hit:.2f}%" if hit is not None else "") + young_note(ctx),
         evidence={"innodb_buffer_pool_size": bp, "innodb_data_index_bytes": data,
                   "hit_pct": round(hit, 3) if hit is not None else None,
-                  "threshold_hit_pct_ok": ctx.threshold("hit_pct_ok")},
+                  "threshold_hit_pct_ok": ctx.threshold("hit_pct_ok"), **counters_age(ctx)},
         recommendation="Grow the buffer pool toward data + indexes + 25%, within 70-80% of host memory.",
-        fix=f"SET GLOBAL innodb_buffer_pool_size = {target};  -- and in my.cnf",
+        fix=set_global(ctx, {"innodb_buffer_pool_size": target}, BP_RESIZE),
     )
 
 
@@ -109,14 +111,17 @@ def buffer_pool_data(ctx):
     reference="MySQLTuner (InnoDB read efficiency < 90%); PgHero cache hit rate 99%",
     thresholds={"warn_pct": Threshold(99.0, "%", "PgHero: cache hit rate below 99%"),
                 "critical_pct": Threshold(90.0, "%", MYSQLTUNER + ": read efficiency < 90%"),
-                "min_requests": Threshold(100000, "reads", "too few reads since startup to judge")},
+                "min_requests": Threshold(100000, "reads", "too few reads since startup to judge"),
+                "min_uptime_s": UPTIME_FLOOR},
 )
 def buffer_pool_hit(ctx):
     """Innodb_buffer_pool_reads counts logical reads that had to go to disk;
     Innodb_buffer_pool_read_requests counts all logical reads. Below 99% hits the working
     set does not fit; below 90% the server is mostly disk-bound. Innodb_buffer_pool_wait_free
     > 0 means threads waited for a clean page: the pool is too small or page cleaning
-    (innodb_io_capacity, innodb_page_cleaners) cannot keep up."""
+    (innodb_io_capacity, innodb_page_cleaners) cannot keep up. Both count since startup: a
+    restarted server starts with a cold pool, so below the uptime floor (MySQLTuner's 24 h)
+    the findings are info only, with the counters' age in the evidence."""
     st = ctx.fact("mysql.status")
     reqs, reads = num(st, "innodb_buffer_pool_read_requests", 0), num(st, "innodb_buffer_pool_reads", 0)
     bp = num(ctx.fact("mysql.variables"), "innodb_buffer_pool_size", 0)
@@ -125,29 +130,32 @@ def buffer_pool_hit(ctx):
         if hit < ctx.threshold("warn_pct"):
             yield ctx.finding(
                 object="innodb_buffer_pool_size",
-                severity=Severity.CRITICAL if hit < ctx.threshold("critical_pct") else None,
-                summary=f"buffer pool hit rate {hit:.2f}% ({reads:,} of {reqs:,} reads went to disk)",
+                severity=young_severity(ctx, Severity.CRITICAL if hit < ctx.threshold("critical_pct") else None),
+                summary=f"buffer pool hit rate {hit:.2f}% ({reads:,} of {reqs:,} reads went to disk)"
+                        + young_note(ctx),
                 evidence={"innodb_buffer_pool_read_requests": reqs, "innodb_buffer_pool_reads": reads,
                           "hit_pct": round(hit, 3), "innodb_buffer_pool_size": bp,
                           "threshold_warn_pct": ctx.threshold("warn_pct"),
-                          "threshold_critical_pct": ctx.threshold("critical_pct")},
+                          "threshold_critical_pct": ctx.threshold("critical_pct"), **counters_age(ctx)},
                 recommendation="Grow innodb_buffer_pool_size (within 70-80% of memory) or reduce the working "
                                "set (indexes for scanning queries, archive cold rows).",
             )
     waits = num(st, "innodb_buffer_pool_wait_free", 0)
     if waits:
         yield ctx.finding(
-            object="innodb_buffer_pool_wait_free",
-            summary=f"{waits:,} waits for a free buffer pool page since startup",
+            object="innodb_buffer_pool_wait_free", severity=young_severity(ctx),
+            summary=f"{waits:,} waits for a free buffer pool page since startup" + young_note(ctx),
             evidence={"innodb_buffer_pool_wait_free": waits, "innodb_buffer_pool_size": bp,
-                      "innodb_io_capacity": num(ctx.fact("mysql.variables"), "innodb_io_capacity")},
+                      "innodb_io_capacity": num(ctx.fact("mysql.variables"), "innodb_io_capacity"),
+                      **counters_age(ctx)},
             recommendation="Grow the buffer pool, or let page cleaning flush faster (innodb_io_capacity "
                            "to what the storage sustains, e.g. 2000 on SSD per the guide).",
         )
 
 
-REDO_REF = (GUIDE + " (innodb_log_file_size = 25% of the buffer pool); MySQL 8.0.30+ "
-            "innodb_redo_log_capacity vs one hour of redo (Innodb_os_log_written)")
+REDO_REF = (GUIDE + " (Log Files = 25% of the buffer pool, the total redo); MySQLTuner (log file size x "
+            "files in group vs 25% of the pool); MySQL 8.0.30+ innodb_redo_log_capacity vs one hour of redo "
+            "(Innodb_os_log_written)")
 
 
 @check(
@@ -157,63 +165,69 @@ REDO_REF = (GUIDE + " (innodb_log_file_size = 25% of the buffer pool); MySQL 8.0
     severity=Severity.WARNING,
     facts=["mysql.variables", "mysql.status", "mysql.server"],
     reference=REDO_REF,
-    thresholds={"bp_pct": Threshold(25.0, "%", GUIDE + ": log files = 25% of buffer pool"),
+    thresholds={"bp_pct": Threshold(25.0, "%", GUIDE + ": log files = 25% of buffer pool (total redo)"),
                 "hours_of_redo": Threshold(1.0, "h", "redo capacity should hold about an hour of writes "
                                                      "(Percona rule of thumb)"),
                 "min_uptime_s": Threshold(3600, "s", "the redo rate needs an hour of uptime")},
 )
 def redo_log(ctx):
     """A redo log that is too small forces aggressive checkpoints (furious flushing, write
-    stalls) when it fills. The guide sizes innodb_log_file_size at 25% of the buffer pool.
-    On MySQL 8.0.30+ the size is innodb_redo_log_capacity (innodb_log_file_size and
-    innodb_log_files_in_group are deprecated and ignored when it is set), and is best
-    judged against the redo write rate: about an hour of Innodb_os_log_written. Before
-    8.0.30 the total is innodb_log_file_size x innodb_log_files_in_group; MariaDB 10.5+ has
-    a single file (innodb_log_files_in_group removed in 10.6) and, from 10.9, resizes it
-    online with SET GLOBAL innodb_log_file_size; MySQL 8.0.30+ resizes online with SET
-    GLOBAL innodb_redo_log_capacity."""
+    stalls) when it fills. The guide sizes the log files at 25% of the buffer pool: the
+    total redo, all files together (advisor.sizing.formulas.mysql_redo_log, which `advisor
+    size` uses too). On MySQL 8.0.30+ the total is innodb_redo_log_capacity
+    (innodb_log_file_size and innodb_log_files_in_group are ignored when it is set), judged
+    against the redo write rate: about an hour of Innodb_os_log_written; it resizes online.
+    Before 8.0.30 the total is innodb_log_file_size x innodb_log_files_in_group, so the fix
+    sets innodb_log_file_size = total / files (restart). MariaDB 10.5+ has a single file
+    (innodb_log_file_size is the total; innodb_log_files_in_group removed in 10.6) and,
+    from 10.9, resizes it online with SET GLOBAL innodb_log_file_size."""
     v, st = ctx.fact("mysql.variables"), ctx.fact("mysql.status")
+    server = ctx.fact("mysql.server")
+    vendor, ver = server["vendor"], version(ctx)
     bp = num(v, "innodb_buffer_pool_size", 0)
-    capacity_var = "innodb_redo_log_capacity" in v and not mariadb(ctx) and version(ctx) >= (8, 0, 30)
+    capacity_var = "innodb_redo_log_capacity" in v and vendor == "mysql" and ver >= (8, 0, 30)
+    files = 1 if vendor == "mariadb" and ver >= (10, 5) else int(num(v, "innodb_log_files_in_group", 1) or 1)
     if capacity_var:
         size, setting = num(v, "innodb_redo_log_capacity", 0), "innodb_redo_log_capacity"
     else:
-        size = num(v, "innodb_log_file_size", 0) * int(num(v, "innodb_log_files_in_group", 1) or 1)
-        setting = "innodb_log_file_size"
+        size, setting = num(v, "innodb_log_file_size", 0) * files, "innodb_log_file_size"
     uptime = num(st, "uptime", 0)
     written = num(st, "innodb_os_log_written", 0)
     per_hour = written / uptime * 3600 if uptime >= ctx.threshold("min_uptime_s") else None
-    want_bp = mysql_redo_log(bp) * ctx.threshold("bp_pct") / 25.0
+    want_bp = mysql_redo_log(bp, ctx.threshold("bp_pct"))
     want_rate = per_hour * ctx.threshold("hours_of_redo") if per_hour else 0
     reasons = []
-    if capacity_var:
-        if per_hour is not None and size < want_rate:
-            reasons.append(f"holds {human_duration(3600 * size / per_hour)} of redo at "
-                           f"{human_bytes(per_hour)}/h (want {ctx.threshold('hours_of_redo'):g} h)")
-    else:
-        if size < want_bp:
-            reasons.append(f"is {100.0 * size / bp:.0f}% of the buffer pool (guide: {ctx.threshold('bp_pct'):g}%)")
-        if per_hour is not None and size < want_rate:
-            reasons.append(f"holds {human_duration(3600 * size / per_hour)} of redo at {human_bytes(per_hour)}/h")
+    if per_hour is not None and size < want_rate:
+        reasons.append(f"holds {human_duration(3600 * size / per_hour)} of redo at {human_bytes(per_hour)}/h"
+                       f" (want {ctx.threshold('hours_of_redo'):g} h)")
+    if not capacity_var and size < want_bp:
+        reasons.insert(0, f"is {100.0 * size / bp:.0f}% of the buffer pool (guide: {ctx.threshold('bp_pct'):g}%)")
     if not reasons:
         return
-    target = int(max(want_rate, 0 if capacity_var else want_bp))
-    target = -(-target // (64 * 1024**2)) * 64 * 1024**2  # round up to 64 MiB
+    total = int(max(want_rate, 0 if capacity_var else want_bp))
+    total = -(-total // (64 * 1024**2)) * 64 * 1024**2  # round up to 64 MiB
+    name, value = mysql_redo_setting(total, vendor, ver, files)
+    kind = None
     if capacity_var:
-        fix = f"SET GLOBAL innodb_redo_log_capacity = {target};  -- online on 8.0.30+; also in my.cnf"
-    elif mariadb(ctx) and version(ctx) >= (10, 9, 0):
-        fix = f"SET GLOBAL innodb_log_file_size = {target};  -- online on MariaDB 10.9+; also in my.cnf"
+        fix = set_global(ctx, {name: value}, "resized online on MySQL 8.0.30+")
+    elif vendor == "mariadb" and ver >= (10, 9, 0):
+        fix = set_global(ctx, {name: value}, "resized online on MariaDB 10.9+ (a new redo file is written first)")
     else:
-        fix = f"# my.cnf [mysqld] (restart): innodb_log_file_size = {config_size(target).replace('B', '')}"
+        per = f" (x {files} files = {human_bytes(total)})" if files > 1 else ""
+        fix, kind = config_fix({name: config_size(value).replace("B", "")}, f"not dynamic here{per}"), "config"
     yield ctx.finding(
         object=setting,
-        summary=f"redo log ({setting}, {human_bytes(size)}) " + "; ".join(reasons),
-        evidence={"setting": setting, "redo_bytes": size, "innodb_buffer_pool_size": bp,
+        summary=f"redo log ({setting}" + (f" x {files} files" if files > 1 else "")
+                + f", {human_bytes(size)}) " + "; ".join(reasons),
+        evidence={"setting": setting, "redo_bytes": size, "innodb_log_files_in_group": files,
+                  "innodb_buffer_pool_size": bp, "target_redo_bytes": total, "target": {name: value},
                   "redo_bytes_per_hour": round(per_hour) if per_hour is not None else None,
                   "innodb_os_log_written": written, "uptime_s": uptime,
                   "threshold_bp_pct": ctx.threshold("bp_pct"),
-                  "threshold_hours_of_redo": ctx.threshold("hours_of_redo")},
-        recommendation=f"Grow the redo log to about {human_bytes(target)}.",
+                  "threshold_hours_of_redo": ctx.threshold("hours_of_redo"),
+                  **({"fix_kind": kind} if kind else {})},
+        recommendation=f"Grow the redo log to about {human_bytes(total)} in total"
+                       + (f" ({name} = {human_bytes(value)} per file)" if value != total else "") + ".",
         fix=fix,
     )
 
@@ -243,7 +257,8 @@ def long_transactions(ctx):
                         f"{t['rows_modified']} rows modified)",
                 evidence={**t, "threshold_age_s": ctx.threshold("max_age_s")},
                 recommendation="Commit or roll back this transaction; find why the application leaves it open.",
-                fix=f"KILL {t['thread_id']};  -- only after checking what the session is doing",
+                fix=f"KILL {t['thread_id']};  -- only after checking what the session is doing: its "
+                    "transaction rolls back, which can take as long as it ran",
             )
     hll = trx.get("history_list_length")
     if hll is not None and hll > ctx.threshold("max_history"):
@@ -283,9 +298,9 @@ def buffer_pool_instances(ctx):
             summary=f"innodb_buffer_pool_instances = {have:g} for a {human_bytes(bp)} buffer pool "
                     f"(guide: {ctx.threshold('instances'):g}, at least 1 GiB each)",
             evidence={"innodb_buffer_pool_instances": have, "innodb_buffer_pool_size": bp,
-                      "threshold": ctx.threshold("instances")},
+                      "threshold": ctx.threshold("instances"), "fix_kind": "config"},
             recommendation=f"Split the buffer pool into {want} instances to reduce mutex contention.",
-            fix=f"[mysqld]\ninnodb_buffer_pool_instances = {want}  # restart",
+            fix=config_fix({"innodb_buffer_pool_instances": want}),
         )
 
 
@@ -298,7 +313,7 @@ MEM_REF = GUIDE.replace("Performance Tuning", "Resource Sizing Matrix") + \
     title="Worst-case server memory vs host memory (guide's sizing formula)",
     category="memory",
     severity=Severity.WARNING,
-    facts=["mysql.variables"],
+    facts=["mysql.variables", "mysql.server"],
     reference=MEM_REF,
     thresholds={"max_pct": Threshold(90.0, "%", "leave at least 10% of memory for the OS cache (guide: + OS cache)")},
 )
@@ -330,5 +345,6 @@ def worst_case_memory(ctx):
                       "pct_of_memory": round(pct, 1), "threshold_pct": ctx.threshold("max_pct")},
             recommendation=f"Lower max_connections to about {fits} (pool connections), or shrink the "
                            "per-session buffers or the buffer pool, so the worst case fits in memory.",
-            fix=f"SET GLOBAL max_connections = {fits};  -- and in my.cnf" if fits else None,
+            fix=set_global(ctx, {"max_connections": fits}, "existing connections stay; new ones beyond the "
+                           "limit are refused") if fits else None,
         )

@@ -3,7 +3,7 @@
 from advisor.model import Severity
 from advisor.registry import Threshold, check
 
-from ._common import GUIDE, num, on
+from ._common import GUIDE, config_fix, keep_lines, num, on, set_global
 
 
 @check(
@@ -28,10 +28,10 @@ def performance_schema(ctx):
         yield ctx.finding(
             object="performance_schema",
             summary="performance_schema is OFF: no statement digests, index usage or table I/O statistics",
-            evidence={"performance_schema": "OFF", "vendor": ctx.fact("mysql.server")["vendor"]},
+            evidence={"performance_schema": "OFF", "vendor": ctx.fact("mysql.server")["vendor"], "fix_kind": "config"},
             recommendation="Turn performance_schema on (costs a few percent CPU and some memory); "
                            "the statement, missing-index and unused-index checks need it. Needs a restart.",
-            fix="[mysqld]\nperformance_schema = ON\n# then restart the server",
+            fix=config_fix({"performance_schema": "ON"}),
         )
         return
     if ps["readable"] is False:
@@ -45,17 +45,23 @@ def performance_schema(ctx):
             recommendation="Enable the digest consumers now (dynamic) and in my.cnf so they survive a restart.",
             fix="UPDATE performance_schema.setup_consumers SET ENABLED = 'YES' WHERE NAME IN "
                 "('global_instrumentation', 'statements_digest');\n"
-                "# my.cnf: performance-schema-consumer-statements-digest = ON",
+                + keep_lines({"performance-schema-consumer-global-instrumentation": "ON",
+                              "performance-schema-consumer-statements-digest": "ON"}),
         )
     lost = ps.get("digest_lost") or 0
     if lost > 0:
         yield ctx.finding(
             object="performance_schema_digests_size", severity=Severity.INFO,
             summary=f"digest table full: {lost} statement executions were not attributed to a digest",
-            evidence={"performance_schema_digest_lost": lost, "performance_schema_digests_size": ps["digests_size"]},
+            evidence={"performance_schema_digest_lost": lost, "performance_schema_digests_size": ps["digests_size"],
+                      "fix_kind": "config"},
             recommendation="Raise performance_schema_digests_size (restart) so every statement shape is counted.",
-            fix=f"[mysqld]\nperformance_schema_digests_size = {max(10000, 2 * int(ps['digests_size'] or 5000))}",
+            fix=config_fix({"performance_schema_digests_size": max(10000, 2 * int(ps["digests_size"] or 5000))}),
         )
+
+
+LQT_NOTE = ("long_query_time is taken by each session when it connects: pooled connections keep the old "
+            "value until they reconnect; the log grows on disk, rotate it")
 
 
 @check(
@@ -63,7 +69,7 @@ def performance_schema(ctx):
     title="Slow query log off or long_query_time above 1 s",
     category="observability",
     severity=Severity.WARNING,
-    facts=["mysql.variables"],
+    facts=["mysql.variables", "mysql.server"],
     reference=GUIDE + " (slow_query_log = 1, long_query_time = 1)",
     thresholds={"long_query_time_max": Threshold(1.0, "s", GUIDE + ": long_query_time = 1")},
 )
@@ -83,8 +89,7 @@ def slow_log(ctx):
             evidence={"slow_query_log": v.get("slow_query_log"), "long_query_time": lqt,
                       "threshold_long_query_time_s": limit},
             recommendation=f"Turn the slow query log on with long_query_time = {limit:g} s (guide).",
-            fix=f"SET GLOBAL slow_query_log = ON; SET GLOBAL long_query_time = {limit:g};\n"
-                f"# my.cnf [mysqld]: slow_query_log = 1, long_query_time = {limit:g}",
+            fix=set_global(ctx, {"slow_query_log": "ON", "long_query_time": f"{limit:g}"}, LQT_NOTE),
         )
     elif lqt is not None and lqt > limit:
         yield ctx.finding(
@@ -92,5 +97,5 @@ def slow_log(ctx):
             summary=f"long_query_time is {lqt:g} s: statements between {limit:g} s and {lqt:g} s are not logged",
             evidence={"long_query_time": lqt, "threshold_s": limit},
             recommendation=f"Lower long_query_time to {limit:g} s (guide).",
-            fix=f"SET GLOBAL long_query_time = {limit:g};\n# my.cnf [mysqld]: long_query_time = {limit:g}",
+            fix=set_global(ctx, {"long_query_time": f"{limit:g}"}, LQT_NOTE),
         )

@@ -30,8 +30,14 @@ def no_primary_key(ctx):
     """InnoDB stores rows in primary-key order. Without a primary key (and without a
     NOT NULL unique key) it uses a hidden 6-byte row id shared server-wide (a contention
     point), row-based replication must scan the table for every changed row on a replica,
-    and Group Replication / some cluster products refuse the table. Fix: add a primary key
-    (a natural unique key, or an AUTO_INCREMENT BIGINT column)."""
+    and Group Replication / some cluster products refuse the table. Fix: add a primary key.
+    A natural key (ADD PRIMARY KEY (cols)) is built in place with concurrent reads and
+    writes (LOCK=NONE). A surrogate AUTO_INCREMENT column is not: adding an auto-increment
+    column permits no concurrent DML (MySQL online DDL table; MariaDB refuses LOCK=NONE),
+    so writes wait for the whole rebuild, and the ALTER is replicated as a statement that
+    numbers rows in each server's own physical order, so ids can differ on a replica
+    (MySQL docs, Replication and AUTO_INCREMENT). pt-online-schema-change and gh-ost need an
+    existing primary or unique key, so they cannot add a table's first one."""
     for t in ctx.fact("mysql.tables")["rows"]:
         if t["has_pk"] or (t["engine"] or "").lower() != "innodb":
             continue
@@ -40,9 +46,16 @@ def no_primary_key(ctx):
             object=name,
             summary=f"{name} has no primary key (~{t['rows']:,} rows)",
             evidence={"engine": t["engine"], "rows": t["rows"], "data_bytes": t["data_bytes"]},
-            recommendation="Add a primary key: the natural unique key if there is one, otherwise a surrogate.",
+            recommendation="Add a primary key. A natural key (columns that are unique and NOT NULL) is added "
+                           "online: ALTER TABLE ... ADD PRIMARY KEY (cols), ALGORITHM=INPLACE, LOCK=NONE. The "
+                           "surrogate id below blocks writes (not reads) for the whole table rebuild: run it "
+                           "in a quiet window. With replicas, the ids each server assigns can differ: add the "
+                           "column on a copy filled by INSERT ... SELECT under binlog_format=ROW, then RENAME "
+                           "TABLE, or rebuild the replicas from the primary afterwards.",
             fix=f"ALTER TABLE {qid(t['schema'], t['table'])} ADD COLUMN `id` BIGINT UNSIGNED NOT NULL "
-                f"AUTO_INCREMENT PRIMARY KEY FIRST;  -- or ADD PRIMARY KEY (<unique columns>)",
+                f"AUTO_INCREMENT PRIMARY KEY FIRST, ALGORITHM=INPLACE, LOCK=SHARED;\n"
+                f"-- LOCK=SHARED: reads continue, writes wait until the rebuild ends (no LOCK=NONE for an "
+                f"auto-increment column); ids may differ on replicas (see the recommendation)",
         )
 
 
@@ -60,8 +73,10 @@ def fragmented(ctx):
     """After large DELETEs or UPDATEs an InnoDB .ibd file keeps its free pages (DATA_FREE):
     disk is not returned and scans read emptier pages. Rebuilding the table (OPTIMIZE
     TABLE, which InnoDB runs as ALTER TABLE ... FORCE, online) compacts it and returns the
-    space. With innodb_file_per_table = OFF every table shows the free space of the shared
-    system tablespace, which a rebuild does not return: those are not reported."""
+    space. The fix asks for ALGORITHM=INPLACE, LOCK=NONE so that it never silently locks
+    (a table with FULLTEXT indexes cannot be rebuilt online and is refused). With
+    innodb_file_per_table = OFF every table shows the free space of the shared system
+    tablespace, which a rebuild does not return: those are not reported."""
     per_table = str(ctx.fact("mysql.variables").get("innodb_file_per_table", "ON")).upper() in ("ON", "1")
     for t in ctx.fact("mysql.tables")["rows"]:
         if (t["engine"] or "").lower() == "innodb" and not per_table:
@@ -78,7 +93,10 @@ def fragmented(ctx):
                           "free_pct": round(pct, 1), "threshold_free_pct": ctx.threshold("min_free_pct"),
                           "threshold_free_bytes": ctx.threshold("min_free_bytes")},
                 recommendation="Rebuild the table in a quiet hour to compact it and return the space.",
-                fix=f"OPTIMIZE TABLE {qid(t['schema'], t['table'])};  -- InnoDB: ALTER TABLE ... FORCE, online",
+                fix=f"ALTER TABLE {qid(t['schema'], t['table'])} FORCE, ALGORITHM=INPLACE, LOCK=NONE;\n"
+                    "-- online rebuild (what OPTIMIZE TABLE does on InnoDB); the server refuses rather than "
+                    "locks if it cannot be online (FULLTEXT indexes); needs free disk about the table's size; "
+                    "replicas run it after the primary and lag for as long",
             )
 
 
@@ -90,12 +108,18 @@ def fragmented(ctx):
     facts=["mysql.tables"],
     reference=MYSQLTUNER + " (AUTO_INCREMENT >= 75% of type max); PgHero sequences (90%)",
     thresholds={"warn_pct": Threshold(75.0, "%", MYSQLTUNER + ": 75% of the type's maximum"),
-                "critical_pct": Threshold(90.0, "%", "PgHero: sequence > 90% of the column's max")},
+                "critical_pct": Threshold(90.0, "%", "PgHero: sequence > 90% of the column's max"),
+                "online_tool_bytes": Threshold(1024**3, "bytes", "above this a blocking table copy holds "
+                                               "writes for minutes: use an online schema change tool")},
 )
 def auto_increment(ctx):
     """When an AUTO_INCREMENT counter reaches its column type's maximum, every INSERT fails
-    with a duplicate-key error. Widen the column before that (INT -> BIGINT, or make it
-    UNSIGNED): on a big table the ALTER copies the table, so plan it well ahead. On MySQL
+    with a duplicate-key error. Widen the column before that (INT -> BIGINT UNSIGNED). A
+    column type change is ALGORITHM=COPY on MySQL and MariaDB: writes wait for the whole
+    copy (LOCK=SHARED; MariaDB 11.2+ can copy with LOCK=NONE). Up to `online_tool_bytes`
+    the fix is that ALTER, with its lock stated; above it the fix is the online path,
+    pt-online-schema-change (or gh-ost), which copies in chunks while writes continue
+    (fix_kind manual: an external tool). On MySQL
     8 information_schema caches AUTO_INCREMENT (information_schema_stats_expiry); the
     advisor's session sets it to 0 to read current values."""
     for t in ctx.fact("mysql.tables")["rows"]:
@@ -110,16 +134,34 @@ def auto_increment(ctx):
         col = t["auto_increment_column"]
         at_widest = t["auto_increment_type"].lower() == "bigint" and "unsigned" in t["column_type"].lower()
         wider = "BIGINT UNSIGNED"
+        change = f"MODIFY {qid(col)} {wider} NOT NULL AUTO_INCREMENT"
+        size = (t.get("data_bytes") or 0) + (t.get("index_bytes") or 0)
+        big = size > ctx.threshold("online_tool_bytes")
+        if at_widest:
+            fix = None
+        elif big:
+            # single quotes: the backticks of the column name must reach the tool, not the shell
+            fix = (f"pt-online-schema-change --alter '{change}' D={t['schema']},t={t['table']} --execute\n"
+                   f"# or: gh-ost --database={t['schema']} --table={t['table']} --alter='{change}' --execute\n"
+                   f"# blocking alternative (writes wait for the whole copy): ALTER TABLE "
+                   f"{qid(t['schema'], t['table'])} {change}, ALGORITHM=COPY, LOCK=SHARED;")
+        else:
+            fix = (f"ALTER TABLE {qid(t['schema'], t['table'])} {change}, ALGORITHM=COPY, LOCK=SHARED;\n"
+                   f"-- copies the table ({human_bytes(size)}): reads continue, writes wait until it ends; "
+                   f"replicas run it after the primary and lag for as long")
         yield ctx.finding(
             object=f"{name}.{col}",
             severity=Severity.CRITICAL if used >= ctx.threshold("critical_pct") else None,
             summary=f"{name}.{col} ({t['column_type']}) has used {used:.1f}% of its range",
             evidence={"column": col, "column_type": t["column_type"], "next_value": nxt, "type_max": top,
+                      "table_bytes": size, "threshold_online_tool_bytes": ctx.threshold("online_tool_bytes"),
+                      **({"fix_kind": "manual"} if big and not at_widest else {}),
                       "used_pct": round(used, 2), "threshold_warn_pct": ctx.threshold("warn_pct"),
                       "threshold_critical_pct": ctx.threshold("critical_pct")},
             recommendation=("The column is already BIGINT UNSIGNED: find what burns ids (INSERT IGNORE, "
                             "ON DUPLICATE KEY UPDATE, rollbacks) and re-key." if at_widest else
-                            f"Widen {col} to {wider} before inserts start failing (copies the table: plan it)."),
-            fix=None if at_widest else
-            f"ALTER TABLE {qid(t['schema'], t['table'])} MODIFY {qid(col)} {wider} NOT NULL AUTO_INCREMENT;",
+                            f"Widen {col} to {wider} before inserts start failing. The ALTER copies the table "
+                            "and blocks writes until it ends" + ("; on a table this size use an online schema "
+                                                                 "change tool." if big else ".")),
+            fix=fix,
         )

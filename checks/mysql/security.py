@@ -34,7 +34,7 @@ def anonymous(ctx):
                 summary=f"anonymous account {_account(a)} lets any user name log in",
                 evidence={"user": "", "host": a["host"], "plugins": a["plugins"], "passwordless": a["passwordless"]},
                 recommendation="Drop the anonymous account.",
-                fix=f"DROP USER {_account(a)};",
+                fix=f"DROP USER {_account(a)};  -- replicated to replicas like any account change",
             )
 
 
@@ -63,8 +63,9 @@ def no_password(ctx):
                 evidence={"user": a["user"], "host": a["host"], "plugins": a["plugins"]},
                 recommendation="Set a strong password (or use socket authentication for local admin "
                                "accounts), or lock the account.",
-                fix=f"ALTER USER {_account(a)} IDENTIFIED BY '<new strong password>';\n"
-                    f"-- or: ALTER USER {_account(a)} ACCOUNT LOCK;",
+                fix=f"ALTER USER {_account(a)} IDENTIFIED BY '{{{{password}}}}';\n"
+                    f"-- give the new password to the clients that use this account first: they fail to log "
+                    f"in from now on\n-- or: ALTER USER {_account(a)} ACCOUNT LOCK;",
             )
 
 
@@ -90,5 +91,6 @@ def root_remote(ctx):
                 evidence={"user": "root", "host": a["host"], "passwordless": a["passwordless"]},
                 recommendation="Drop remote root; create a named admin account limited to the hosts and "
                                "privileges it needs.",
-                fix=f"DROP USER {_account(a)};  -- after creating a named replacement",
+                fix=f"DROP USER {_account(a)};\n-- first create a named admin account for the hosts that "
+                    f"need one, and check that root@localhost (or socket access) remains",
             )

@@ -52,10 +52,12 @@ def slow_mean(ctx):
         yield ctx.finding(
             object=_object(r),
             summary=f"{human_duration(r['mean_s'])} per call over {r['calls']} call(s): {short(r['digest_text'], 90)}",
-            evidence=_evidence(r, threshold_mean_s=limit),
-            recommendation="EXPLAIN the statement with representative values; add the index its filter "
-                           "and sort need, or rewrite it so it reads fewer rows.",
-            fix=f"EXPLAIN {short(r['digest_text'], 2000)}" if r["digest_text"].upper().startswith("SELECT") else None,
+            # the digest text is normalized (? for values): EXPLAIN needs real ones, chosen by a human
+            evidence=_evidence(r, threshold_mean_s=limit, fix_kind="manual"),
+            recommendation="EXPLAIN the statement with representative values in place of each ?; add the "
+                           "index its filter and sort need, or rewrite it so it reads fewer rows.",
+            fix=(f"EXPLAIN {short(r['digest_text'], 2000)}  -- replace each ? with a representative value"
+                 if r["digest_text"].upper().startswith("SELECT") else None),
         )
 
 
@@ -183,8 +185,10 @@ def sort_merge(ctx):
             summary=f"{r['sort_merge_passes']} sort merge pass(es) in {r['calls']} call(s): "
                     f"{short(r['digest_text'], 80)}",
             evidence=_evidence(r, sort_merge_passes=r["sort_merge_passes"],
-                               threshold_min_passes=ctx.threshold("min_passes")),
+                               threshold_min_passes=ctx.threshold("min_passes"), fix_kind="manual"),
             recommendation="Add an index matching the ORDER BY (after the equality filters) so no sort is "
                            "needed, or raise sort_buffer_size for this session only.",
-            fix="SET SESSION sort_buffer_size = 4194304;  -- in the session running this statement only",
+            fix="SET SESSION sort_buffer_size = 4194304;\n"
+                "-- in the application's session, before this statement (an application change): a session "
+                "setting; never SET GLOBAL, it is allocated per sort in every connection",
         )

@@ -4,7 +4,7 @@ They work without performance_schema, where the per-statement checks cannot."""
 from advisor.model import Severity
 from advisor.registry import Threshold, check
 
-from ._common import MYSQLTUNER, num
+from ._common import MYSQLTUNER, UPTIME_FLOOR, counters_age, num, young_note, young_severity
 
 
 @check(
@@ -15,7 +15,8 @@ from ._common import MYSQLTUNER, num
     facts=["mysql.status", "mysql.variables"],
     reference=MYSQLTUNER + " (slow queries > 5% of all questions)",
     thresholds={"max_pct": Threshold(5.0, "%", MYSQLTUNER + ": slow queries > 5%"),
-                "min_questions": Threshold(10000, "statements", "too few statements since startup to judge")},
+                "min_questions": Threshold(10000, "statements", "too few statements since startup to judge"),
+                "min_uptime_s": UPTIME_FLOOR},
 )
 def slow_ratio(ctx):
     """Slow_queries counts statements that took longer than long_query_time (whether or not
@@ -29,10 +30,12 @@ def slow_ratio(ctx):
     pct = 100.0 * slow / questions
     if pct > ctx.threshold("max_pct"):
         yield ctx.finding(
-            object="slow_queries",
-            summary=f"{pct:.1f}% of statements ran longer than long_query_time ({slow:,} of {questions:,})",
+            object="slow_queries", severity=young_severity(ctx),
+            summary=f"{pct:.1f}% of statements ran longer than long_query_time ({slow:,} of {questions:,})"
+                    + young_note(ctx),
             evidence={"slow_queries": slow, "questions": questions, "pct": round(pct, 2),
-                      "long_query_time": v.get("long_query_time"), "threshold_pct": ctx.threshold("max_pct")},
+                      "long_query_time": v.get("long_query_time"), "threshold_pct": ctx.threshold("max_pct"),
+                      **counters_age(ctx)},
             recommendation="Find the slow statements (slow log, mysql.queries.slow_mean) and index or rewrite them.",
         )
 
@@ -44,7 +47,8 @@ def slow_ratio(ctx):
     severity=Severity.WARNING,
     facts=["mysql.status"],
     reference=MYSQLTUNER + " (joins without indexes > 250 per day)",
-    thresholds={"max_per_day": Threshold(250, "joins/day", MYSQLTUNER + ": > 250 per day")},
+    thresholds={"max_per_day": Threshold(250, "joins/day", MYSQLTUNER + ": > 250 per day"),
+                "min_uptime_s": UPTIME_FLOOR},
 )
 def joins_without_index(ctx):
     """Select_full_join counts joins that scanned the joined table for lack of a usable
@@ -58,11 +62,13 @@ def joins_without_index(ctx):
     per_day = joins / days
     if per_day > ctx.threshold("max_per_day"):
         yield ctx.finding(
-            object="select_full_join",
-            summary=f"{joins:,} joins without a usable index since startup ({per_day:,.0f} per day)",
+            object="select_full_join", severity=young_severity(ctx),
+            summary=f"{joins:,} joins without a usable index since startup ({per_day:,.0f} per day)"
+                    + young_note(ctx),
             evidence={"select_full_join": num(st, "select_full_join", 0),
-                      "select_range_check": num(st, "select_range_check", 0), "uptime_s": num(st, "uptime", 0),
-                      "per_day": round(per_day, 1), "threshold_per_day": ctx.threshold("max_per_day")},
+                      "select_range_check": num(st, "select_range_check", 0),
+                      "per_day": round(per_day, 1), "threshold_per_day": ctx.threshold("max_per_day"),
+                      **counters_age(ctx)},
             recommendation="Index the join columns of the tables scanned in joins (EXPLAIN shows "
                            "'Using join buffer' / type=ALL on the inner table).",
         )

@@ -80,3 +80,23 @@ def test_filter_columns_from_digest_text():
     assert _digest_columns("SELECT COUNT ( * ) FROM `t` WHERE STATUS = ?", "d", "t", "d") == ["status"]
     assert _digest_columns("UPDATE `t` SET `x` = ? WHERE `k` = ?", "d", "t", "d") == ["k"]
     assert _digest_columns("this is not ( sql", "d", "t", "d") == []
+
+
+def hidden(i):
+    return dict(i, visible=False)
+
+
+def test_an_invisible_index_never_covers_a_visible_one():
+    # exact duplicate: whatever the names, the visible one stays and the hidden one is the duplicate
+    assert verdict(PK, hidden(ix("a0", ["a"])), ix("a1", ["a"])) == [("a0", "ignored-duplicate", "a1")]
+    # the hidden index is longer: the visible prefix is NOT redundant; the hidden one would make it so
+    r = find_redundant([PK, ix("b", ["b"]), hidden(ix("b_c", ["b", "c"]))])
+    assert [(x.index["index"], x.kind, x.shadows["index"]) for x in r] == [("b_c", "ignored-cover", "b")]
+    # a hidden prefix of a visible key is an ignored duplicate
+    assert verdict(PK, hidden(ix("b", ["b"])), ix("b_c", ["b", "c"])) == [("b", "ignored-duplicate", "b_c")]
+    # a hidden unique key still enforces its constraint: never dropped for a plain visible key
+    r = find_redundant([PK, ix("a", ["a"]), hidden(ix("ua", ["a"], unique=True))])
+    assert [(x.index["index"], x.kind) for x in r] == [("ua", "ignored-cover")]
+    # two visible duplicates next to a hidden one: the visible pair is judged as before
+    assert verdict(PK, ix("d1", ["d"]), ix("d2", ["d"]), hidden(ix("d0", ["d"]))) == [
+        ("d0", "ignored-duplicate", "d1"), ("d2", "duplicate", "d1")]

@@ -34,7 +34,9 @@ def test_redo_before_8030_is_file_size_times_files_vs_quarter_of_pool():
     found, _ = judge("mysql.innodb.redo_log", rec)
     assert _objects(found) == {"innodb_log_file_size"}
     assert found[0].evidence["redo_bytes"] == 512 * MiB  # 2 files
-    assert found[0].fix.startswith("# my.cnf")  # not resizable online before 8.0.30
+    # not resizable online before 8.0.30; the guide's 25% (3 GiB) is the total, split over the 2 files
+    assert found[0].fix.startswith("[mysqld]\ninnodb_log_file_size = 1536M\n")
+    assert found[0].evidence["fix_kind"] == "config" and found[0].evidence["target_redo_bytes"] == 3 * GiB
 
 
 def test_redo_on_mariadb_guide_quarter_of_pool():
@@ -80,6 +82,27 @@ def test_buffer_pool_hit_rate(reads, expected):
     assert [str(f.severity) for f in found] == ([expected] if expected else [])
 
 
+@pytest.mark.parametrize("check_id, status", [
+    ("mysql.innodb.buffer_pool_hit", {"innodb_buffer_pool_reads": 2 * 10**8}),        # critical when old
+    ("mysql.innodb.buffer_pool_hit", {"innodb_buffer_pool_wait_free": 42}),
+    ("mysql.tmp.disk_ratio", {"created_tmp_disk_tables": 9000}),
+    ("mysql.cache.table_open", {"table_open_cache_hits": 10, "table_open_cache_misses": 10**5}),
+    ("mysql.connections.aborted", {"aborted_connects": 5000}),
+    ("mysql.queries.slow_ratio", {"slow_queries": 5000, "questions": 20000}),
+    ("mysql.queries.joins_without_index", {"select_full_join": 10**6}),
+])
+def test_counter_ratios_stay_info_right_after_a_restart(check_id, status):
+    """Counters since startup start cold: below MySQLTuner's 24 h a ratio is info at most, and
+    the counters' age is in the evidence."""
+    old, _ = judge(check_id, facts(status=status))
+    assert old and all(str(f.severity) in ("warning", "critical") for f in old)
+    young, _ = judge(check_id, facts(status={**status, "uptime": 600, "uptime_since_flush_status": 600}))
+    assert young and all(str(f.severity) == "info" for f in young)
+    assert young[0].evidence["uptime_s"] == 600 and young[0].evidence["uptime_since_flush_status_s"] == 600
+    assert young[0].evidence["threshold_min_uptime_s"] == 86400
+    assert "counters cover only" in young[0].summary
+
+
 def test_buffer_pool_free_page_waits():
     found, _ = judge("mysql.innodb.buffer_pool_hit", facts(status={"innodb_buffer_pool_wait_free": 42}))
     assert _objects(found) == {"innodb_buffer_pool_wait_free"}
@@ -120,7 +143,8 @@ def test_connection_usage(used, expected):
 
 def test_aborted_connects_and_thread_cache():
     bad = facts(status={"aborted_connects": 500, "threads_created": 8000})
-    assert len(judge("mysql.connections.aborted", bad)[0]) == 1
+    aborted = judge("mysql.connections.aborted", bad)[0]
+    assert len(aborted) == 1 and aborted[0].evidence["fix_kind"] == "manual"  # a diagnosis query, not a fix
     assert "thread_cache_size = 100" in judge("mysql.connections.thread_cache", bad)[0][0].fix
     assert judge("mysql.connections.aborted", facts())[0] == []
     assert judge("mysql.connections.thread_cache", facts())[0] == []
@@ -231,20 +255,34 @@ def test_auto_increment_type_limits_and_widest_type():
     assert set(found) == {"app.s.id", "app.b.id"}
     assert str(found["app.s.id"].severity) == "critical" and "BIGINT UNSIGNED" in found["app.s.id"].fix
     assert found["app.b.id"].fix is None
+    # a type change copies the table: the lock is stated, and a big table gets the online tool
+    assert "ALGORITHM=COPY, LOCK=SHARED" in found["app.s.id"].fix and "writes wait" in found["app.s.id"].fix
+    assert "fix_kind" not in found["app.s.id"].evidence
+    big = [table("s", auto_increment=2_000_000_000, auto_increment_column="id", auto_increment_type="int",
+                 column_type="int(11)", data_bytes=80 * GiB)]
+    f = judge("mysql.schema.auto_increment", facts(**{"mysql.tables": {"rows": big}}))[0][0]
+    assert f.fix.startswith("pt-online-schema-change --alter 'MODIFY `id` BIGINT UNSIGNED NOT NULL AUTO_INCREMENT' "
+                            "D=app,t=s --execute")
+    assert "gh-ost" in f.fix and f.evidence["fix_kind"] == "manual"
 
 
 def test_fragmentation_thresholds_and_shared_tablespace():
     rows = [table("frag", data_bytes=1 * GiB, data_free=300 * MiB), table("ok", data_bytes=10 * GiB, data_free=300 * MiB),
             table("small", data_bytes=50 * MiB, data_free=60 * MiB)]
     found = judge("mysql.schema.fragmented", facts(**{"mysql.tables": {"rows": rows}}))[0]
-    assert _objects(found) == {"app.frag"} and found[0].fix.startswith("OPTIMIZE TABLE `app`.`frag`")
+    assert _objects(found) == {"app.frag"}
+    assert found[0].fix.startswith("ALTER TABLE `app`.`frag` FORCE, ALGORITHM=INPLACE, LOCK=NONE;")
     shared = facts(variables={"innodb_file_per_table": "OFF"}, **{"mysql.tables": {"rows": rows}})
     assert judge("mysql.schema.fragmented", shared)[0] == []
 
 
 def test_no_primary_key_only_innodb():
     rows = [table("a", has_pk=False), table("b", has_pk=False, engine="MyISAM"), table("c")]
-    assert _objects(judge("mysql.schema.no_primary_key", facts(**{"mysql.tables": {"rows": rows}}))[0]) == {"app.a"}
+    found = judge("mysql.schema.no_primary_key", facts(**{"mysql.tables": {"rows": rows}}))[0]
+    assert _objects(found) == {"app.a"}
+    # an auto-increment column cannot be added with concurrent writes: the fix says so
+    assert "LOCK=SHARED" in found[0].fix and "writes wait" in found[0].fix
+    assert "replica" in found[0].recommendation and "LOCK=NONE" in found[0].recommendation
 
 
 # ---- accounts ------------------------------------------------------------------
@@ -323,3 +361,39 @@ def test_worst_case_memory_guide_formula():
                            "max_connections": 151, "read_buffer_size": 128 * 1024, "sort_buffer_size": 256 * 1024})
     assert judge("mysql.memory.worst_case", ok, memory=16 * GiB)[0] == []
     assert "--memory" in judge("mysql.memory.worst_case", ok)[1][0].reason
+
+
+def test_unused_index_statistics_start_at_the_tables_last_alter():
+    """Per-table usage statistics start over at ALTER TABLE (CREATE_TIME moves): an index of a
+    table altered an hour ago on a server up 30 days is a hint, not a warning."""
+    ix = {"schema": "app", "table": "t", "index": "k", "columns": ["k"], "sub_parts": [None], "unique": False,
+          "primary": False, "type": "BTREE", "engine": "InnoDB", "expressions": [], "visible": True}
+    usage = {"mysql.index_usage": {"tables": {"app.t": {"indexes": {"k": {"count_star": 0}}, "full_scan_rows": 0,
+                                                        "index_rows": 0}}},
+             "mysql.indexes": {"rows": [ix]}}
+    old = judge("mysql.index.unused", facts(**usage, **{"mysql.tables": {"rows": [table(altered_s_ago=40 * 86400)]}}))[0]
+    assert [str(f.severity) for f in old] == ["warning"]
+    fresh = judge("mysql.index.unused", facts(**usage, **{"mysql.tables": {"rows": [table(altered_s_ago=3600)]}}))[0]
+    assert [str(f.severity) for f in fresh] == ["info"] and fresh[0].evidence["stats_age_s"] == 3600
+    assert "since the table was altered" in fresh[0].summary
+
+
+def test_live_settings_say_how_they_are_kept_per_vendor():
+    """A SET GLOBAL lasts until the restart: the fix names the my.cnf lines, SET PERSIST only
+    where it exists (MySQL 8; MariaDB has none), and that replicas need the same change."""
+    relaxed = {"innodb_flush_log_at_trx_commit": 2}
+    for server, persist in (("mysql80", True), ("mariadb1011", False)):
+        fix = judge("mysql.durability.settings", facts(server, relaxed))[0][0].fix
+        assert fix.startswith("SET GLOBAL innodb_flush_log_at_trx_commit = 1;")
+        assert "--   innodb_flush_log_at_trx_commit = 1" in fix and "under [mysqld] in my.cnf" in fix
+        assert ("SET PERSIST" in fix) is persist
+        assert "Helm values" in fix and "replica" in fix
+
+
+def test_redo_on_mariadb_105_is_one_file_set_at_restart():
+    found, _ = judge("mysql.innodb.redo_log", facts("mariadb105", {"innodb_buffer_pool_size": 16 * GiB,
+                                                                    "innodb_log_files_in_group": 2}))
+    # 10.5 has a single redo file whatever innodb_log_files_in_group says, and no online resize
+    assert found[0].evidence["innodb_log_files_in_group"] == 1
+    assert found[0].fix.startswith("[mysqld]\ninnodb_log_file_size = 4G\n")
+    assert found[0].evidence["fix_kind"] == "config"

@@ -180,3 +180,32 @@ def test_work_mem_never_rounds_to_zero():
     # 12 GiB / (99,999 * 3) = 42 kB: below PostgreSQL's 64kB minimum, so the floor applies
     assert size("postgresql", "large", connections=99_999).settings["work_mem"] == "64kB"
     assert size("postgresql", "large", connections=10_000).settings["work_mem"] == "419kB"
+
+
+def test_mysql_redo_total_and_the_variable_that_carries_it():
+    # the guide's 25% of the buffer pool is the TOTAL redo (MySQLTuner: file size x files in group)
+    total = F.mysql_redo_log(12 * GiB)
+    assert total == 3 * GiB
+    assert F.mysql_redo_setting(total, "mysql", (8, 0, 36)) == ("innodb_redo_log_capacity", 3 * GiB)
+    assert F.mysql_redo_setting(total, "mysql", (8, 0, 28), files_in_group=2) == ("innodb_log_file_size", 1536 * MiB)
+    assert F.mysql_redo_setting(total, "mysql", (5, 7, 44), files_in_group=3) == ("innodb_log_file_size", 1024 * MiB)
+    assert F.mysql_redo_setting(total, "mariadb", (10, 11, 6)) == ("innodb_log_file_size", 3 * GiB)  # one file
+    assert F.mysql_redo_setting(total, "mariadb", (10, 4, 30), files_in_group=2) == ("innodb_log_file_size", 1536 * MiB)
+
+
+def test_size_and_the_redo_check_agree():
+    """`advisor size` and mysql.innodb.redo_log use one formula: the check is silent on the
+    sized settings and asks for the same total when the redo is smaller."""
+    import sys
+    from pathlib import Path
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "mysql"))
+    from recorded_facts import facts, judge
+    s = size("mysql", "large").settings
+    bp, log = (int(s[k][:-1]) * GiB for k in ("innodb_buffer_pool_size", "innodb_log_file_size"))
+    for server, var in (("mariadb1011", "innodb_log_file_size"), ("mysql80", "innodb_redo_log_capacity")):
+        assert judge("mysql.innodb.redo_log", facts(server, {"innodb_buffer_pool_size": bp, var: log}))[0] == []
+    small = judge("mysql.innodb.redo_log", facts("mariadb1011", {"innodb_buffer_pool_size": bp,
+                                                               "innodb_log_file_size": log // 2}))[0]
+    assert small[0].evidence["target_redo_bytes"] == log
+    # the notes name the same total for MySQL 8.0.30+ (not twice it)
+    assert any(f"innodb_redo_log_capacity = {s['innodb_log_file_size']} instead" in n for n in size("mysql", "large").notes)

@@ -22,7 +22,7 @@ from advisor.indexadvisor.digests import digest_sql
 from advisor.indexadvisor.predicates import ParseFailure, analyse
 from advisor.indexadvisor.workload import issues_to_dicts, parse_cached
 
-from .facts_server import PS_GRANT, SAMPLE_ALIAS, SYSTEM_SCHEMAS, in_scope, is_monitoring, require_performance_schema
+from .facts_server import PS_GRANT, SAMPLE_ALIAS, SYSTEM_SCHEMAS, in_scope, schema_scope, is_monitoring, require_performance_schema
 
 PS = 1e12
 _MAX_TABLES = 2000
@@ -34,13 +34,15 @@ def scan_digests(s, facts) -> dict[str, Any]:
     options.index_statement_limit, default 500), with the digest length limit."""
     require_performance_schema(facts, "statement digests")
     limit = int(facts.options.get("index_statement_limit", 500))
-    rows = s.query("""
+    # the scope in SQL: the server-wide top N would leave a quiet schema's statements out
+    rows = s.query(f"""
         SELECT SCHEMA_NAME AS `schema`, DIGEST AS digest, DIGEST_TEXT AS digest_text,
                COUNT_STAR AS calls, SUM_TIMER_WAIT AS total, SUM_ROWS_EXAMINED AS rows_examined,
                SUM_ROWS_SENT AS rows_sent, SUM_NO_INDEX_USED AS no_index_used,
                SUM_NO_GOOD_INDEX_USED AS no_good_index_used
         FROM performance_schema.events_statements_summary_by_digest
         WHERE DIGEST IS NOT NULL AND (SUM_NO_INDEX_USED > 0 OR SUM_NO_GOOD_INDEX_USED > 0)
+          AND SCHEMA_NAME {schema_scope(s, facts)}
         ORDER BY SUM_TIMER_WAIT DESC
         LIMIT %s
     """, (limit,), enable=PS_GRANT)

@@ -20,6 +20,8 @@ def tables(s, facts) -> dict[str, Any]:
     Each row: schema, table, engine, rows (estimate), data_bytes, index_bytes, data_free,
     auto_increment (next value), has_pk, row_format, and the AUTO_INCREMENT column with its
     type (auto_increment_column, column_type) so checks can judge the type's headroom.
+    altered_s_ago: seconds since CREATE_TIME, which every ALTER TABLE moves; per-table
+    statistics (index usage) start over then.
     """
     scope = schema_scope(s, facts)
     limit = int(facts.options.get("table_limit", 20000))
@@ -27,7 +29,8 @@ def tables(s, facts) -> dict[str, Any]:
         SELECT TABLE_SCHEMA AS `schema`, TABLE_NAME AS `table`, ENGINE AS engine,
                TABLE_ROWS AS `rows`, DATA_LENGTH AS data_bytes, INDEX_LENGTH AS index_bytes,
                DATA_FREE AS data_free, AUTO_INCREMENT AS auto_increment, ROW_FORMAT AS row_format,
-               CREATE_OPTIONS AS create_options
+               CREATE_OPTIONS AS create_options,
+               TIMESTAMPDIFF(SECOND, CREATE_TIME, NOW()) AS altered_s_ago
         FROM information_schema.TABLES
         WHERE TABLE_TYPE = 'BASE TABLE' AND TABLE_SCHEMA {scope}
         ORDER BY DATA_LENGTH + INDEX_LENGTH DESC, TABLE_SCHEMA, TABLE_NAME
@@ -47,6 +50,7 @@ def tables(s, facts) -> dict[str, Any]:
         a = auto.get(key, {})
         out.append({**r, "rows": int(r["rows"] or 0), "data_bytes": int(r["data_bytes"] or 0),
                     "index_bytes": int(r["index_bytes"] or 0), "data_free": int(r["data_free"] or 0),
+                    "altered_s_ago": None if r["altered_s_ago"] is None else int(r["altered_s_ago"]),
                     "has_pk": key in pks, "auto_increment_column": a.get("column"),
                     "auto_increment_type": a.get("data_type"), "column_type": a.get("column_type")})
     return {"rows": out, "truncated": len(rows) > limit, "limit": limit}

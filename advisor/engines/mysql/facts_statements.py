@@ -11,7 +11,7 @@ from typing import Any
 
 from advisor.facts import provides
 
-from .facts_server import PS_GRANT, in_scope, is_monitoring, require_performance_schema
+from .facts_server import PS_GRANT, in_scope, is_monitoring, require_performance_schema, schema_scope
 
 PS = 1e12  # picoseconds per second
 
@@ -21,7 +21,9 @@ def digests(s, facts) -> dict[str, Any]:
     """Top statement digests by total latency, bounded by options.statement_limit (default 500)."""
     require_performance_schema(facts, "statement digests")
     limit = int(facts.options.get("statement_limit", 500))
-    rows = s.query("""
+    # the scope in SQL (plus statements sent without a default schema, judged by the tables they
+    # name): the server-wide top N would leave a quiet schema's statements out
+    rows = s.query(f"""
         SELECT SCHEMA_NAME AS `schema`, DIGEST AS digest, DIGEST_TEXT AS digest_text,
                COUNT_STAR AS calls, SUM_TIMER_WAIT AS total, AVG_TIMER_WAIT AS mean,
                MAX_TIMER_WAIT AS max, SUM_LOCK_TIME AS lock_t, SUM_ROWS_EXAMINED AS rows_examined,
@@ -31,7 +33,7 @@ def digests(s, facts) -> dict[str, Any]:
                SUM_SORT_MERGE_PASSES AS sort_merge_passes, FIRST_SEEN AS first_seen,
                LAST_SEEN AS last_seen
         FROM performance_schema.events_statements_summary_by_digest
-        WHERE DIGEST IS NOT NULL
+        WHERE DIGEST IS NOT NULL AND (SCHEMA_NAME IS NULL OR SCHEMA_NAME {schema_scope(s, facts)})
         ORDER BY SUM_TIMER_WAIT DESC
         LIMIT %s
     """, (limit + 1,), enable=PS_GRANT)
