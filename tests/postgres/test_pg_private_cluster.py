@@ -103,3 +103,21 @@ def test_connection_usage_near_max_connections(cluster, pg_advise):
             c.close()
     time.sleep(0.2)
     assert pg_advise(cluster.primary, ["pg.connections.usage"]).findings == []  # 1 of 9
+
+
+def test_replica_without_streaming_is_not_reported_as_lagging(cluster, pg_advise):
+    """A standby with no primary_conninfo (archive/log shipping without an archive here):
+    pg_last_wal_receive_lsn() is NULL. The time since its last replayed transaction only
+    says how idle the primary is: it must not be reported as lag."""
+    sql(cluster.primary, "CREATE TABLE IF NOT EXISTS ticks (t timestamptz)", "INSERT INTO ticks VALUES (now())")
+    cluster.basebackup("primary", "shipped")
+    cluster.append("shipped", "primary_conninfo = ''", "postgresql.auto.conf")  # no WAL receiver
+    url = cluster.start("shipped", "shared_preload_libraries=''")
+    time.sleep(1.2)
+    assert sql(url, "SELECT pg_last_wal_receive_lsn() IS NULL")[0][0] is True
+    th = {"pg.replication.lag": {"warning_s": 1, "warning_bytes": 1}}
+    out = pg_advise(url, ["pg.replication.lag"], thresholds=th).of("pg.replication.lag")
+    assert set(out) == {"wal receiver"}
+    f = out["wal receiver"]
+    assert "not streaming" in f.summary and "cannot be measured" in f.summary
+    assert f.evidence["no_stream"] is True
