@@ -40,10 +40,12 @@ class Cluster:
         subprocess.run([*self.as_user, os.path.join(self.bin, tool), *args], check=True,
                        capture_output=True, timeout=60)
 
-    def start(self, name: str, *settings: str) -> str:
+    def start(self, name: str, *settings: str, fsync_off: bool = True) -> str:
+        """Start with these -c settings (command-line settings beat ALTER SYSTEM: plant the ones
+        a fix must change with append() instead; fsync_off=False leaves fsync to the files)."""
         port = free_port()
         opts = " ".join([f"-p {port}", f"-k {self.dir}", "-c listen_addresses=127.0.0.1",
-                         "-c fsync=off", *(f"-c {s}" for s in settings)])
+                         *(["-c fsync=off"] if fsync_off else []), *(f"-c {s}" for s in settings)])
         self._run("pg_ctl", "-D", f"{self.dir}/{name}", "-l", f"{self.dir}/{name}.log", "-w", "-o", opts, "start")
         self.ports[name] = port
         return f"postgresql://postgres@127.0.0.1:{port}/postgres"
