@@ -182,15 +182,16 @@ def partitioned_index_gaps(s, facts) -> list[dict[str, Any]]:
     attached for that partition (and whether it is valid) or, when none is, a valid unattached
     index of the partition with the same definition (from USING on) that could be attached.
     `tail` is that definition part of the parent index."""
+    # no parameters: psycopg passes the text as is (single %)
     return s.query(f"""
-        SELECT pi.indexrelid::bigint AS indexrelid, format('%%I.%%I', n.nspname, pc.relname) AS qualified,
+        SELECT pi.indexrelid::bigint AS indexrelid, format('%I.%I', n.nspname, pc.relname) AS qualified,
                pc.relname AS name, n.nspname AS schema, pi.indisunique AS is_unique,
-               format('%%I.%%I', tn.nspname, t.relname) AS table_qualified, d.tail,
+               format('%I.%I', tn.nspname, t.relname) AS table_qualified, d.tail,
                pn.nspname AS part_schema, p.relname AS part_name,
-               format('%%I.%%I', pn.nspname, p.relname) AS part_qualified, p.relkind = 'p' AS part_partitioned,
+               format('%I.%I', pn.nspname, p.relname) AS part_qualified, p.relkind = 'p' AS part_partitioned,
                att.qualified AS attached, att.valid AS attached_valid,
                CASE WHEN att.qualified IS NULL THEN (
-                   SELECT format('%%I.%%I', cn.nspname, cc.relname)
+                   SELECT format('%I.%I', cn.nspname, cc.relname)
                    FROM pg_index ci JOIN pg_class cc ON cc.oid = ci.indexrelid
                    JOIN pg_namespace cn ON cn.oid = cc.relnamespace
                    WHERE ci.indrelid = p.oid AND ci.indisvalid AND NOT cc.relispartition
@@ -206,7 +207,7 @@ def partitioned_index_gaps(s, facts) -> list[dict[str, Any]]:
         JOIN pg_class p ON p.oid = ti.inhrelid
         JOIN pg_namespace pn ON pn.oid = p.relnamespace
         LEFT JOIN LATERAL (
-            SELECT format('%%I.%%I', cn.nspname, c.relname) AS qualified, x.indisvalid AS valid
+            SELECT format('%I.%I', cn.nspname, c.relname) AS qualified, x.indisvalid AS valid
             FROM pg_inherits ii JOIN pg_class c ON c.oid = ii.inhrelid
             JOIN pg_index x ON x.indexrelid = c.oid
             JOIN pg_namespace cn ON cn.oid = c.relnamespace
