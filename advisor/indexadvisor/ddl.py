@@ -51,8 +51,10 @@ def pg_create_index(table: str, columns: list[str], desc: list[bool] | None = No
     without blocking writes (CREATE INDEX): CREATE INDEX ON ONLY the parent (catalog only,
     invalid), CREATE INDEX CONCURRENTLY on each partition, ALTER INDEX ... ATTACH PARTITION
     each (the parent index turns valid with the last one). Otherwise (no partitions known,
-    sub-partitions) one plain CREATE INDEX with its lock stated. lock_note=False: the bare
-    statement (for HypoPG)."""
+    sub-partitions) one plain CREATE INDEX with its lock stated. IF NOT EXISTS: checks that
+    print the same index (pg.index.missing, pg.index.suggested, pg.index.fk_missing) name it
+    alike, so running both fixes builds it once and does not fail. lock_note=False: the bare
+    statement, without IF NOT EXISTS or comment (for HypoPG)."""
     schema, name = table.split(".", 1)
     target = f"{pg_ident(schema)}.{pg_ident(name)}"
     if expression is not None:
@@ -66,18 +68,19 @@ def pg_create_index(table: str, columns: list[str], desc: list[bool] | None = No
         words = columns + ([using] if using else [])
         body, method = f"({', '.join(parts)})", f"USING {using} " if using else ""
     ixname = pg_ident(index_name(table, words))
+    if not lock_note:
+        return f"CREATE INDEX CONCURRENTLY {ixname} ON {target} {method}{body};"
     if partitions is None:
-        return f"CREATE INDEX CONCURRENTLY {ixname} ON {target} {method}{body};" + (
-            PG_CONCURRENT_LOCK if lock_note else "")
+        return f"CREATE INDEX CONCURRENTLY IF NOT EXISTS {ixname} ON {target} {method}{body};{PG_CONCURRENT_LOCK}"
     if not partitions or any(sub for _, _, sub in partitions):
-        return f"CREATE INDEX {ixname} ON {target} {method}{body};{PG_PARTITIONED_LOCK}"
+        return f"CREATE INDEX IF NOT EXISTS {ixname} ON {target} {method}{body};{PG_PARTITIONED_LOCK}"
     lines = [f"-- {target} is partitioned: CONCURRENTLY is rejected on it; built partition by partition "
              "instead (PostgreSQL docs 5.11.2.2 Partition Maintenance):",
-             f"CREATE INDEX {ixname} ON ONLY {target} {method}{body};  -- catalog only: brief lock, "
+             f"CREATE INDEX IF NOT EXISTS {ixname} ON ONLY {target} {method}{body};  -- catalog only: brief lock, "
              "INVALID until every partition's index is attached"]
     for pschema, pname, _ in partitions:
         child = pg_ident(index_name(f"{pschema}.{pname}", words))
-        lines.append(f"CREATE INDEX CONCURRENTLY {child} ON {pg_ident(pschema)}.{pg_ident(pname)} "
+        lines.append(f"CREATE INDEX CONCURRENTLY IF NOT EXISTS {child} ON {pg_ident(pschema)}.{pg_ident(pname)} "
                      f"{method}{body};{PG_CONCURRENT_LOCK}")
         lines.append(f"ALTER INDEX {pg_ident(schema)}.{ixname} ATTACH PARTITION {pg_ident(pschema)}.{child};")
     return "\n".join(lines)

@@ -98,7 +98,7 @@ def test_ddl_quotes_and_shortens_names():
     assert mysql_add_index("shop.orders", ["a", "b"]) == \
         "ALTER TABLE `shop`.`orders` ADD INDEX `idx_orders_a_b` (`a`, `b`);"
     assert pg_create_index("public.t", [], expression="lower(email)") == \
-        "CREATE INDEX CONCURRENTLY idx_t_lower_email ON public.t ((lower(email)));" + PG_CONCURRENT_LOCK
+        "CREATE INDEX CONCURRENTLY IF NOT EXISTS idx_t_lower_email ON public.t ((lower(email)));" + PG_CONCURRENT_LOCK
 
 
 def test_ddl_of_a_partitioned_table_never_says_concurrently_on_the_parent():
@@ -106,15 +106,15 @@ def test_ddl_of_a_partitioned_table_never_says_concurrently_on_the_parent():
     CONCURRENTLY on each partition, ATTACH each; a plain build with its lock otherwise."""
     ddl = pg_create_index("public.ev", ["k"], partitions=[("public", "ev_1", False), ("app", "Ev 2", False)])
     assert ddl.splitlines()[1:] == [
-        "CREATE INDEX idx_ev_k ON ONLY public.ev (k);  -- catalog only: brief lock, INVALID until every "
+        "CREATE INDEX IF NOT EXISTS idx_ev_k ON ONLY public.ev (k);  -- catalog only: brief lock, INVALID until every "
         "partition's index is attached",
-        "CREATE INDEX CONCURRENTLY idx_ev_1_k ON public.ev_1 (k);" + PG_CONCURRENT_LOCK,
+        "CREATE INDEX CONCURRENTLY IF NOT EXISTS idx_ev_1_k ON public.ev_1 (k);" + PG_CONCURRENT_LOCK,
         "ALTER INDEX public.idx_ev_k ATTACH PARTITION public.idx_ev_1_k;",
-        'CREATE INDEX CONCURRENTLY idx_ev_2_k ON app."Ev 2" (k);' + PG_CONCURRENT_LOCK,
+        'CREATE INDEX CONCURRENTLY IF NOT EXISTS idx_ev_2_k ON app."Ev 2" (k);' + PG_CONCURRENT_LOCK,
         "ALTER INDEX public.idx_ev_k ATTACH PARTITION app.idx_ev_2_k;"]
     for parts in ([], [("public", "ev_1", False), ("public", "ev_sub", True)]):
         plain = pg_create_index("public.ev", ["k"], partitions=parts)
-        assert plain == "CREATE INDEX idx_ev_k ON public.ev (k);" + PG_PARTITIONED_LOCK
+        assert plain == "CREATE INDEX IF NOT EXISTS idx_ev_k ON public.ev (k);" + PG_PARTITIONED_LOCK
 
 
 def test_no_statistics_means_no_selectivity_rejection():

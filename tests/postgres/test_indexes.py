@@ -31,7 +31,7 @@ def test_missing_index_names_the_table_and_its_statements(pg_db, pg_twin, pg_adv
     assert f.evidence["seq_tup_read"] >= 25 * 50_000
     assert any("FROM orders WHERE v = $1" in s["query"] and s["calls"] == 25
                for s in f.evidence["statements"]), f.evidence["statements"]
-    assert f.evidence["filter_columns"] == ["v"] and f.fix.startswith("CREATE INDEX CONCURRENTLY idx_orders_v ON public.orders (v);  -- SHARE UPDATE EXCLUSIVE")
+    assert f.evidence["filter_columns"] == ["v"] and f.fix.startswith("CREATE INDEX CONCURRENTLY IF NOT EXISTS idx_orders_v ON public.orders (v);  -- SHARE UPDATE EXCLUSIVE")
     healthy = pg_advise(pg_twin.url, ["pg.index.missing"], options=opts).of("pg.index.missing")
     assert "public.orders" not in healthy
 
@@ -111,9 +111,9 @@ def test_foreign_keys_without_leading_index(pg_db, pg_twin, pg_advise):
     pg_twin.sql('CREATE INDEX ON "Mixed" ("PId")')
     out = pg_advise(pg_db.url, ["pg.index.fk_missing"]).of("pg.index.fk_missing")
     assert set(out) == {"public.c1.c1_x_y_fkey", "public.c2.c2_pid_fkey", 'public."Mixed"."Mixed_PId_fkey"'}
-    assert out["public.c1.c1_x_y_fkey"].fix.startswith("CREATE INDEX CONCURRENTLY idx_c1_x_y ON public.c1 (x, y);  -- SHARE")
+    assert out["public.c1.c1_x_y_fkey"].fix.startswith("CREATE INDEX CONCURRENTLY IF NOT EXISTS idx_c1_x_y ON public.c1 (x, y);  -- SHARE")
     assert out['public."Mixed"."Mixed_PId_fkey"'].fix.startswith(
-        'CREATE INDEX CONCURRENTLY idx_mixed_pid ON public."Mixed" ("PId");  --')
+        'CREATE INDEX CONCURRENTLY IF NOT EXISTS idx_mixed_pid ON public."Mixed" ("PId");  --')
     assert out["public.c2.c2_pid_fkey"].severity.name == "INFO"  # empty table
     big = pg_advise(pg_db.url, ["pg.index.fk_missing"], thresholds={"pg.index.fk_missing": {"min_rows": 0}})
     assert big.of("pg.index.fk_missing")["public.c2.c2_pid_fkey"].severity.name == "WARNING"
