@@ -272,3 +272,43 @@ def test_autovacuum_lagging_fix(server, pg_advise):
     th = {"pg.maintenance.autovacuum_lagging": {"warning_age_s": 0}}
     advise_apply_advise(pg_advise, server.url, ["pg.maintenance.*"], {("pg.maintenance.autovacuum_lagging",
                                                                          "public.lag_me")}, thresholds=th)
+
+
+def test_index_advisor_fixes_on_plain_and_partitioned_tables(pg_db, pg_advise, pg_flush):
+    """pg.index.missing and pg.index.suggested print the same CREATE INDEX for a plain table; on a
+    partitioned one the suggestion is built ON ONLY the parent + CONCURRENTLY per partition +
+    ATTACH (CONCURRENTLY on the parent is rejected). The workload runs again after the fixes:
+    scan counters are cumulative."""
+    for s in ["CREATE EXTENSION pg_stat_statements", "CREATE EXTENSION hypopg",
+              "CREATE TABLE orders (id int PRIMARY KEY, v int, pad text)",
+              "INSERT INTO orders SELECT g, g % 5000, 'x' FROM generate_series(1, 50000) g",
+              "CREATE TABLE ev (k int, v int) PARTITION BY RANGE (k)",
+              "CREATE TABLE ev_1 PARTITION OF ev FOR VALUES FROM (0) TO (25000)",
+              "CREATE TABLE ev_2 PARTITION OF ev FOR VALUES FROM (25000) TO (50000)",
+              "INSERT INTO ev SELECT g, g % 5000 FROM generate_series(0, 49999) g", "ANALYZE"]:
+        pg_db.sql(s)
+
+    def workload(n):
+        for i in range(n):
+            pg_db.sql("SELECT count(*) FROM orders WHERE v = %s", (i,))
+            pg_db.sql("SELECT count(*) FROM ev WHERE v = %s", (i,))
+        pg_flush(pg_db)
+    workload(25)
+    checks = ["pg.index.missing", "pg.index.suggested"]
+    opts = {"statement_limit": 100000}
+    before = pg_advise(pg_db.url, checks, options=opts)
+    found = {(f.check, f.object): f for f in before.findings}
+    assert ("pg.index.missing", "public.orders") in found and ("pg.index.suggested", "public.orders (v)") in found
+    parted = found[("pg.index.suggested", "public.ev (v)")].fix
+    assert "ON ONLY public.ev (v)" in parted and "CONCURRENTLY IF NOT EXISTS idx_ev_v ON public.ev " not in parted
+    for key, f in found.items():
+        if f.fix:
+            apply_fix(pg_db.url, f.fix)
+    workload(60)
+    time.sleep(0.6)
+    after = {(f.check, f.object): f for f in pg_advise(pg_db.url, checks, options=opts).findings}
+    assert [k for k in found if found[k].fix and k in after] == []
+    assert [k for k, f in after.items() if k not in found and f.severity >= Severity.WARNING] == []
+    valid = pg_db.sql("SELECT bool_and(indisvalid) FROM pg_index WHERE indexrelid = 'idx_ev_v'::regclass")
+    assert valid == [(True,)]
+    PROVEN.update(k[0] for k in found if found[k].fix)
