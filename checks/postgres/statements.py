@@ -17,6 +17,10 @@ GUIDE_QUERY = "guide: Database Performance > PostgreSQL Performance Tuning > 1. 
 PSS_DOCS = "PostgreSQL docs F.32 pg_stat_statements; postgresqltuner (missing pg_stat_statements)"
 
 
+def quote_ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
 def preload_list(current: str) -> str:
     """The shared_preload_libraries value with pg_stat_statements added, as a list of quoted
     names: one quoted string 'a, b' would be ONE library named "a, b" (the server then fails
@@ -288,5 +292,7 @@ def temp_spill(ctx):
             recommendation="Raise work_mem for the session or role running it (not server-wide), or "
                            "add an index that returns the rows in the needed order; confirm with "
                            "EXPLAIN (ANALYZE, BUFFERS) that the sort/hash is then in memory.",
-            fix=f"SET work_mem = '{want_mb}MB';  -- in that session, or:\n"
-                f"ALTER ROLE {r.get('role') or '<role>'} SET work_mem = '{want_mb}MB';")
+            fix=f"SET work_mem = '{want_mb}MB';  -- in the session that runs it, before the statement; or "
+                "for every new session of its role:\n"
+                f"ALTER ROLE {quote_ident(r['role']) if r.get('role') else '{{role}}'} SET work_mem = "
+                f"'{want_mb}MB';  -- applies from the role's next login; no lock on any table")

@@ -231,7 +231,7 @@ def test_statements_spilling_to_temp_files(pg_db, pg_twin, pg_advise):
     [f] = _by_database(out, "pg.statements.temp_spill", pg_db.name)
     assert "generate_series" in f.evidence["query"] and f.evidence["calls"] == 2
     assert f.evidence["temp_bytes_per_call"] >= 1024**2
-    assert f.fix.startswith("SET work_mem = '") and "ALTER ROLE postgres SET work_mem" in f.fix
+    assert f.fix.startswith("SET work_mem = '") and 'ALTER ROLE "postgres" SET work_mem' in f.fix
     assert not _by_database(out, "pg.statements.temp_spill", pg_twin.name)
 
 

@@ -156,6 +156,9 @@ def index_candidates(s, facts) -> dict[str, Any]:
            "statements": statements, "candidates": cands,
            "rejected": [r.to_dict() for r in plan.rejected], "covered": plan.covered,
            "issues": issues_to_dicts(analysis.shapes), "validation": {}}
+    for issue in out["issues"]:  # their expression/trigram index DDL is written per partition
+        if issue.get("table") in partitioned:
+            issue["partitions"] = [list(p) for p in partitioned[issue["table"]]]
     if not hypopg["installed"]:
         out["validation_note"] = "hypopg is not installed in this database: suggestions are unvalidated"
         return out
