@@ -26,12 +26,14 @@ from pg_cluster import private_cluster
 from advisor.fixes import kind
 from advisor.model import Severity
 
-# checks whose fix is manual by design (a tool, a deployment or a human choice), never run here
-MANUAL = {"pg.connections.usage": "deploy PgBouncer (a config for another program)",
-          "pg.connections.pooling": "deploy PgBouncer (a config for another program)",
-          "pg.schema.no_primary_key (partitioned)": "key columns must include the partition key",
-          "pg.statements.extension (contrib missing / settings unreadable)": "package install / "
-          "read the libraries first"}
+# fixes that are manual by design (evidence fix_kind = manual): never run here. The first two
+# are planted in test_manual_fixes_are_marked; the others are judged on recorded facts
+# (tests/postgres/test_statements.py, test_pg_connections.py).
+MANUAL = {("pg.connections.usage", None): "deploy PgBouncer (a config for another program)",
+          ("pg.schema.no_primary_key", "public.parted"): "key columns must include the partition key",
+          ("pg.connections.pooling", None): "deploy PgBouncer",
+          ("pg.statements.extension", "pg_stat_statements"): "contrib package missing, or "
+          "shared_preload_libraries unreadable by the advisor's role: read it first"}
 
 PROVEN: set[str] = set()  # checks whose fix was proven by a test of this module
 
@@ -312,3 +314,17 @@ def test_index_advisor_fixes_on_plain_and_partitioned_tables(pg_db, pg_advise, p
     valid = pg_db.sql("SELECT bool_and(indisvalid) FROM pg_index WHERE indexrelid = 'idx_ev_v'::regclass")
     assert valid == [(True,)]
     PROVEN.update(k[0] for k in found if found[k].fix)
+
+
+def test_manual_fixes_are_marked(server, pg_db, pg_advise):
+    pg_db.sql("CREATE TABLE parted (k int) PARTITION BY RANGE (k)")
+    conns = [psycopg.connect(server.url, autocommit=True) for _ in range(12)]  # 13 of 17 usable: 76%
+    try:
+        found = pg_advise(server.url, ["pg.connections.usage"]).findings + \
+            pg_advise(pg_db.url, ["pg.schema.no_primary_key"]).findings
+    finally:
+        for c in conns:
+            c.close()
+    manual = {(f.check, f.object) for f in found if kind("postgres", f.evidence) == "manual"}
+    assert manual == {("pg.connections.usage", None), ("pg.schema.no_primary_key", "public.parted")}
+    assert manual <= set(MANUAL)
