@@ -116,4 +116,5 @@ def inactive_slots(ctx):
                                             "catalog_xmin_age")} | {"threshold_critical_bytes": crit},
             recommendation="Reconnect its consumer, or drop the slot if the consumer is gone; set "
                            "max_slot_wal_keep_size so a slot can never fill the disk.",
-            fix=f"SELECT pg_drop_replication_slot('{s['name']}');")
+            fix=f"SELECT pg_drop_replication_slot('{s['name']}');  -- irreversible: its consumer must "
+                "then be rebuilt (new base backup / new subscription); no table lock")

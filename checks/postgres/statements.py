@@ -37,8 +37,9 @@ def preload_fix(settings: dict) -> tuple[str, bool]:
         return ("-- this role cannot read shared_preload_libraries (it needs pg_read_all_settings):\n"
                 "-- as a superuser, read it first and keep every library it lists:\n"
                 "SHOW shared_preload_libraries;\n"
-                "-- ALTER SYSTEM SET shared_preload_libraries = <each library shown, quoted>, "
-                "'pg_stat_statements';\n"
+                "-- {{libraries_already_loaded}}: each library SHOW lists, quoted one by one ('a', 'b'), "
+                "then a comma (nothing when it lists none)\n"
+                "ALTER SYSTEM SET shared_preload_libraries = {{libraries_already_loaded}} 'pg_stat_statements';\n"
                 "-- then restart PostgreSQL: shared_preload_libraries is read only at server start", False)
     value = preload_list(settings["shared_preload_libraries"].get("setting", ""))
     return (f"ALTER SYSTEM SET shared_preload_libraries = {value};\n"

@@ -31,7 +31,7 @@ def test_inactive_slot_found_and_gone_after_drop(pg_db, pg_advise, physical_slot
     assert f.severity == Severity.WARNING
     assert f.evidence["type"] == "physical" and f.evidence["active"] is False
     assert f.evidence["wal_status"] == "reserved" and f.evidence["retained_bytes"] > 0
-    assert f.fix == f"SELECT pg_drop_replication_slot('{physical_slot}');"
+    assert f.fix.startswith(f"SELECT pg_drop_replication_slot('{physical_slot}');  -- irreversible")
     pg_db.sql("SELECT pg_drop_replication_slot(%s)", (physical_slot,))
     after = pg_advise(pg_db.url, ["pg.replication.inactive_slots"]).of("pg.replication.inactive_slots")
     assert f"slot {physical_slot}" not in after
