@@ -58,6 +58,7 @@ class Cluster:
                   "-D", f"{self.dir}/{name}", "-R", "-X", "stream", "-c", "fast")
 
     def reload(self, name: str, line: str | None = None, file: str = "postgresql.auto.conf") -> None:
+        """pg_ctl reload, after appending `line` (if any) to `file`."""
         if line is not None:
             self.append(name, line, file)
         self._run("pg_ctl", "-D", f"{self.dir}/{name}", "reload")

@@ -234,6 +234,17 @@ def test_settings_fixes_with_reload_and_restart(server, pg_advise):
         assert c.execute("SELECT count(*) FROM pg_stat_statements").fetchone()[0] >= 0
 
 
+def test_more_setting_fixes(server, pg_advise):
+    """After the settings test: shared_buffers is 1GB; lines planted in postgresql.conf + reload."""
+    server.append("main", "effective_cache_size = '512MB'")   # below shared_buffers
+    server.append("main", "pg_stat_statements.track = none")
+    server.reload("main", file="postgresql.conf")
+    expect = {("pg.memory.effective_cache_size", "effective_cache_size"),
+              ("pg.statements.extension", "pg_stat_statements.track")}
+    advise_apply_advise(pg_advise, server.url, ["pg.memory.effective_cache_size", "pg.statements.extension"],
+                        expect, memory=4 * 1024**3)
+
+
 def test_session_and_slot_fixes(server, pg_advise):
     stuck = psycopg.connect(server.url)
     stuck.execute("SELECT 1")  # idle in transaction from here on
@@ -328,3 +339,15 @@ def test_manual_fixes_are_marked(server, pg_db, pg_advise):
     manual = {(f.check, f.object) for f in found if kind("postgres", f.evidence) == "manual"}
     assert manual == {("pg.connections.usage", None), ("pg.schema.no_primary_key", "public.parted")}
     assert manual <= set(MANUAL)
+
+
+def test_fix_runner_splits_like_psql():
+    from fix_runner import steps
+    fix = ("ALTER SYSTEM SET x = 'a;b', 'c';\n-- then restart PostgreSQL: x is read only at server start\n"
+           "-- a note; with a semicolon\nCREATE INDEX CONCURRENTLY \"i;x\" ON t (a);  -- lock; note\n"
+           "CREATE FUNCTION f() RETURNS int AS $$ SELECT 1; $$ LANGUAGE sql;")
+    assert list(steps(fix)) == ["ALTER SYSTEM SET x = 'a;b', 'c';", "RESTART",
+                                'CREATE INDEX CONCURRENTLY "i;x" ON t (a);',
+                                "CREATE FUNCTION f() RETURNS int AS $$ SELECT 1; $$ LANGUAGE sql;"]
+    with pytest.raises(ValueError):
+        list(steps("VACUUM t"))
