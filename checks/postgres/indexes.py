@@ -120,15 +120,6 @@ def _drop(ix) -> str:
     return f"DROP INDEX {ix['qualified']};{DROP_PARTITIONED_LOCK}"
 
 
-def _recreate(ix) -> str:
-    """The statement that builds a dropped index again (a comment line of the fix)."""
-    if ix["kind"] == "i":
-        return f"-- to recreate: {_concurrently(ix['definition'])};"
-    # pg_get_indexdef says ON ONLY for a partitioned index; without ONLY it builds every partition's
-    return (f"-- to recreate: {ix['definition'].replace(' ON ONLY ', ' ON ', 1)};  "
-            "(SHARE lock on every partition: blocks writes while it builds)")
-
-
 @check(
     id="pg.index.unused",
     title="Indexes never scanned since statistics were reset",
@@ -182,7 +173,7 @@ def unused(ctx):
             + "Drop it if no query needs it" + (
                 " (statistics are young: wait until every periodic job has run)" if young else "")
             + (". Counters are per node: confirm it is unused on every replica." if replica else "."),
-            fix=f"{_drop(ix)}\n{_recreate(ix)}")
+            fix=f"{_drop(ix)}\n-- to recreate: {_concurrently(ix['definition'])};")
 
 
 def _concurrently(definition: str) -> str:

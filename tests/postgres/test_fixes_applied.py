@@ -275,8 +275,12 @@ def test_session_and_slot_fixes(server, pg_advise):
 
 
 def test_autovacuum_lagging_fix(server, pg_advise):
-    """Runs after the settings fixes turned autovacuum on (naptime 30 s: it has not come by yet)."""
+    """Runs after the settings fixes turned autovacuum on. Its launcher is kept away from the
+    table meanwhile (the longest naptime; a reload rebuilds its schedule)."""
     with psycopg.connect(server.url, autocommit=True) as c:
+        c.execute("ALTER SYSTEM SET autovacuum_naptime = 2147483")
+        c.execute("SELECT pg_reload_conf()")
+        time.sleep(0.3)
         c.execute("CREATE TABLE lag_me (id int)")
         c.execute("INSERT INTO lag_me SELECT generate_series(1, 10000)")
         c.execute("ANALYZE lag_me")
