@@ -32,7 +32,7 @@ def recommendation(issue: dict[str, Any], engine: str) -> tuple[str, str | None]
                     "rewrite the predicate to compare the bare column with a computed constant.", None)
         if engine == "postgres" and table and expr:
             return ("Compare the bare column (move the function to the constant side), or index the "
-                    "expression itself.", pg_create_index(table, [], expression=expr))
+                    "expression itself.", pg_create_index(table, [], expression=expr, partitions=_parts(issue)))
         if engine == "mysql" and table and expr:
             schema, name = table.split(".", 1)
             return ("Compare the bare column, or index the expression (MySQL 8.0.13+ functional key "
@@ -44,7 +44,7 @@ def recommendation(issue: dict[str, Any], engine: str) -> tuple[str, str | None]
     if kind in ("leading_wildcard", "like_parameter", "ilike"):
         if engine == "postgres" and table and col:
             fix = ("CREATE EXTENSION IF NOT EXISTS pg_trgm;\n"
-                   + pg_create_index(table, [col], opclass=["gin_trgm_ops"], using="gin"))
+                   + pg_create_index(table, [col], opclass=["gin_trgm_ops"], using="gin", partitions=_parts(issue)))
             extra = ("If the pattern is always a constant prefix ('abc%'), a btree with text_pattern_ops "
                      "serves it instead. " if kind == "like_parameter" else "")
             return (extra + "A trigram GIN index (pg_trgm) serves LIKE/ILIKE '%x%' patterns.", fix)
@@ -54,6 +54,12 @@ def recommendation(issue: dict[str, Any], engine: str) -> tuple[str, str | None]
         return ("Only a constant-prefix pattern can use a btree index; for substring search use a "
                 "trigram (PostgreSQL pg_trgm) or full-text index.", None)
     return ("Rewrite the predicate so that a bare column is compared with a constant.", None)
+
+
+def _parts(issue: dict[str, Any]) -> list[tuple[str, str, bool]] | None:
+    """The partitions of the issue's table when it is partitioned (PostgreSQL), else None."""
+    parts = issue.get("partitions")
+    return None if parts is None else [tuple(p) for p in parts]
 
 
 def query_time(data: dict[str, Any]) -> float:

@@ -6,7 +6,8 @@ from advisor.model import Severity
 from advisor.registry import Threshold, check
 from advisor.units import config_size, human_bytes, human_duration
 
-from .maintenance import GUIDE, plain_tables, qname, quoted, reloptions
+from .maintenance import GUIDE, SHARE_UPDATE, plain_tables, qname, quoted, reloptions
+from .setting_fix import alter_system
 
 
 @check(
@@ -55,11 +56,11 @@ def autovacuum_settings(ctx):
                 recommendation="Give big tables their own smaller scale factors, or lower the "
                                "server-wide ones to the guide's 0.1 / 0.05.",
                 fix="\n".join([f"ALTER TABLE {quoted(t)} SET (autovacuum_vacuum_scale_factor = 0.01, "
-                               f"autovacuum_analyze_scale_factor = 0.005);" for t in big[:10]]
-                              + ["-- or server-wide (guide):",
-                                 "ALTER SYSTEM SET autovacuum_vacuum_scale_factor = 0.1;",
-                                 "ALTER SYSTEM SET autovacuum_analyze_scale_factor = 0.05;",
-                                 "SELECT pg_reload_conf();"]))
+                               f"autovacuum_analyze_scale_factor = 0.005);{SHARE_UPDATE}" for t in big[:10]]
+                              + ["-- or server-wide (guide), instead of the per-table settings:",
+                                 "-- ALTER SYSTEM SET autovacuum_vacuum_scale_factor = 0.1;",
+                                 "-- ALTER SYSTEM SET autovacuum_analyze_scale_factor = 0.05;",
+                                 "-- SELECT pg_reload_conf();"]))
     naptime_s = s["autovacuum_naptime"]["value"] / 1000
     if naptime_s > ctx.threshold("max_naptime_s"):
         yield ctx.finding(
@@ -69,7 +70,7 @@ def autovacuum_settings(ctx):
             evidence={"autovacuum_naptime_s": naptime_s,
                       "threshold_max_naptime_s": ctx.threshold("max_naptime_s")},
             recommendation="Use the guide's 30s.",
-            fix="ALTER SYSTEM SET autovacuum_naptime = '30s'; SELECT pg_reload_conf();")
+            fix=alter_system(s, "autovacuum_naptime", "'30s'"))
 
 
 @check(
@@ -105,7 +106,7 @@ def checkpoints(ctx):
             evidence={"checkpoint_completion_target": target,
                       "threshold_min": ctx.threshold("min_completion_target"), "recommended": 0.9},
             recommendation="Spread checkpoint writes over 90% of the interval.",
-            fix="ALTER SYSTEM SET checkpoint_completion_target = 0.9; SELECT pg_reload_conf();")
+            fix=alter_system(s, "checkpoint_completion_target", "0.9"))
     cp = ctx.fact("pg.checkpoints")
     timed, req = cp.get("timed") or 0, cp.get("requested") or 0
     total = timed + req
@@ -123,7 +124,7 @@ def checkpoints(ctx):
                       "threshold_min_checkpoints": ctx.threshold("min_checkpoints")},
             recommendation="Raise max_wal_size (double it, then watch the ratio again) so most "
                            "checkpoints are timed.",
-            fix=f"ALTER SYSTEM SET max_wal_size = '{config_size(wal * 2)}'; SELECT pg_reload_conf();")
+            fix=alter_system(s, "max_wal_size", f"'{config_size(wal * 2)}'"))
 
 
 @check(
@@ -146,7 +147,7 @@ def slow_query_log(ctx):
     s = ctx.fact("pg.settings")
     v = s["log_min_duration_statement"]["value"]
     rec = ctx.threshold("recommended_ms")
-    fix = f"ALTER SYSTEM SET log_min_duration_statement = '{rec:g}ms'; SELECT pg_reload_conf();"
+    fix = alter_system(s, "log_min_duration_statement", f"'{rec:g}ms'")
     if v < 0:
         yield ctx.finding(
             object="log_min_duration_statement",
@@ -190,4 +191,4 @@ def random_page_cost(ctx):
                   "ssd_value": ssd},
         recommendation="If the data lives on SSD, lower random_page_cost so the planner uses "
                        "index scans where they are cheaper.",
-        fix=f"ALTER SYSTEM SET random_page_cost = {ssd:g}; SELECT pg_reload_conf();")
+        fix=alter_system(s, "random_page_cost", f"{ssd:g}"))

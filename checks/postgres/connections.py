@@ -9,6 +9,8 @@ from advisor.model import Severity
 from advisor.registry import Threshold, check
 from advisor.units import human_duration
 
+from .setting_fix import alter_system
+
 POOLING = "guide: Database Performance > PostgreSQL > 2. Connection Pooling"
 SHOWN = 10  # sessions listed in the evidence
 
@@ -71,6 +73,7 @@ def usage(ctx):
         evidence={"client_backends": used, "max_connections": a["max_connections"],
                   "superuser_reserved_connections": a["superuser_reserved"],
                   "reserved_connections": a["reserved"], "usable": slots, "used_pct": round(pct, 1),
+                  "fix_kind": "manual",
                   "by_state": a["by_state"], "top_databases": dict(top_db),
                   **{k: ctx.threshold(k) for k, _ in levels}},
         recommendation="Pool connections (PgBouncer in transaction mode) and close idle ones; "
@@ -85,7 +88,7 @@ def usage(ctx):
     title="Sessions idle in transaction",
     category="connections",
     severity=Severity.WARNING,
-    facts=["pg.activity", "pg.session_defaults"],
+    facts=["pg.activity", "pg.session_defaults", "pg.settings"],
     reference="PgHero idle in transaction; PostgreSQL docs, idle_in_transaction_session_timeout",
     thresholds={
         "min_age_s": Threshold(60, "s", "PgHero: 60 s (its long-running query limit)"),
@@ -115,8 +118,7 @@ def idle_in_transaction(ctx):
     sev = Severity.CRITICAL if age >= crit_age else Severity.WARNING
     fix = [f"SELECT pg_terminate_backend({r['pid']});" for r in old[:SHOWN]]
     if not timeout:
-        fix.append("ALTER SYSTEM SET idle_in_transaction_session_timeout = '10min'; "
-                   "SELECT pg_reload_conf();")
+        fix.append(alter_system(ctx.fact("pg.settings"), "idle_in_transaction_session_timeout", "'10min'"))
     yield ctx.finding(
         object=f"pid {oldest['pid']}", severity=sev,
         summary=f"{count} session(s) idle in transaction; the oldest for {human_duration(age)} "
@@ -208,7 +210,8 @@ def pooling(ctx):
         summary=f"{total} connections, {idle} of them idle ({idle_pct:.0f}%): pool them",
         evidence={"client_backends": total, "idle": idle, "idle_pct": round(idle_pct, 1),
                   "by_user": dict(sorted(a["by_user"].items(), key=lambda kv: -kv[1])[:5]),
-                  **{k: ctx.threshold(k) for k in ("max_total", "min_idle", "idle_pct")}},
+                  **{k: ctx.threshold(k) for k in ("max_total", "min_idle", "idle_pct")},
+                  "fix_kind": "manual"},
         recommendation="Put PgBouncer in transaction pooling mode between the applications and "
                        "the server (the guide's default: pool size 25 per database/user).",
         fix="# pgbouncer.ini\n[pgbouncer]\npool_mode = transaction\ndefault_pool_size = 25\n"

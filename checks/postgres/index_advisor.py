@@ -92,7 +92,9 @@ def suggested_index(ctx):
     the cost drops by at least min_cost_reduction; findings rank by estimated time saved
     (exec time x cost ratio). Without HypoPG they are reported as unvalidated, ranked by the
     time of the statements they serve. Fix: run the CREATE INDEX CONCURRENTLY shown (it does
-    not block writes), then ANALYZE the table.
+    not block writes), then ANALYZE the table; on a partitioned table, where CONCURRENTLY is
+    rejected, the fix builds it ON ONLY the parent, concurrently on each partition, and
+    attaches each.
     """
     data = ctx.fact("pg.index_candidates")
     ranked = judge(data, ctx.threshold("min_cost_reduction"), ctx.threshold("min_time_share"))

@@ -10,7 +10,7 @@ from advisor.registry import Threshold, check
 from advisor.units import human_bytes, human_duration
 
 from advisor.indexadvisor.columns import filter_columns
-from advisor.indexadvisor.ddl import pg_create_index
+from advisor.indexadvisor.ddl import PG_CONCURRENT_LOCK, index_name, pg_create_index, pg_ident
 
 from .table_refs import brief, statements_for_table
 
@@ -104,9 +104,17 @@ def _fk_supported(ctx, ix) -> list[str]:
             and sorted(ix["attnums"][:len(fk["attnums"])]) == sorted(fk["attnums"])]
 
 
+DROP_CONCURRENT_LOCK = ("  -- SHARE UPDATE EXCLUSIVE lock: reads and writes continue; waits for the "
+                        "transactions using the table; not inside a transaction block")
+DROP_PARTITIONED_LOCK = ("  -- ACCESS EXCLUSIVE lock on the table and every partition: blocks reads and "
+                         "writes until done (DROP INDEX CONCURRENTLY is rejected on a partitioned index)")
+
+
 def _drop(ix) -> str:
-    """CONCURRENTLY is not allowed on a partitioned table's index."""
-    return f"DROP INDEX {'CONCURRENTLY ' if ix['kind'] == 'i' else ''}{ix['qualified']};"
+    """CONCURRENTLY is not allowed on a partitioned table's index: say what the plain DROP locks."""
+    if ix["kind"] == "i":
+        return f"DROP INDEX CONCURRENTLY {ix['qualified']};{DROP_CONCURRENT_LOCK}"
+    return f"DROP INDEX {ix['qualified']};{DROP_PARTITIONED_LOCK}"
 
 
 @check(
@@ -162,8 +170,7 @@ def unused(ctx):
             + "Drop it if no query needs it" + (
                 " (statistics are young: wait until every periodic job has run)" if young else "")
             + (". Counters are per node: confirm it is unused on every replica." if replica else "."),
-            fix=f"{_drop(ix)}\n-- to recreate: "
-                + _concurrently(ix["definition"]) + ";")
+            fix=f"{_drop(ix)}\n-- to recreate: {_concurrently(ix['definition'])};")
 
 
 def _concurrently(definition: str) -> str:
@@ -240,7 +247,7 @@ def duplicate(ctx):
             b = max(covers, key=lambda x: (x["is_primary"], x["n_key"] == a["n_key"], -x["indexrelid"]))
             if a["constraint_type"] == "u":
                 fix = (f"ALTER TABLE {a['table_qualified']} DROP CONSTRAINT {a['constraint_name']};"
-                       "  -- fails if a foreign key depends on it")
+                       "  -- ACCESS EXCLUSIVE lock (brief: no rewrite); fails if a foreign key depends on it")
             else:
                 fix = _drop(a)
             identical = a["n_key"] == b["n_key"] and _key(a) == _key(b)
@@ -260,38 +267,115 @@ def duplicate(ctx):
 
 # ---- invalid indexes ---------------------------------------------------------------
 
+_REINDEX_LEFTOVER = re.compile(r"^(.*)_cc(new|old)\d*$")
+
+
+def _attach_steps(gap_rows) -> list[str]:
+    """The statements that give every partition an attached index, in order."""
+    parent = gap_rows[0]
+    steps = []
+    for g in gap_rows:
+        if g["attached"]:
+            if not g["attached_valid"]:
+                steps.append(f"REINDEX INDEX CONCURRENTLY {g['attached']};  -- attached but INVALID; "
+                             "SHARE UPDATE EXCLUSIVE lock: reads and writes continue")
+            continue
+        child = g["attachable"]
+        if child is None:
+            name = index_name(f"{g['part_schema']}.{g['part_name']}", [parent["name"]])
+            child = f"{pg_ident(g['part_schema'])}.{pg_ident(name)}"
+            unique = "UNIQUE " if parent["is_unique"] else ""
+            if g["part_partitioned"]:
+                steps.append(f"CREATE {unique}INDEX {pg_ident(name)} ON {g['part_qualified']}{g['tail']};"
+                             "  -- a sub-partitioned table: SHARE lock on it and its partitions, blocks "
+                             "writes while it builds")
+            else:
+                steps.append(f"CREATE {unique}INDEX CONCURRENTLY {pg_ident(name)} ON {g['part_qualified']}"
+                             f"{g['tail']};{PG_CONCURRENT_LOCK}")
+        steps.append(f"ALTER INDEX {parent['qualified']} ATTACH PARTITION {child};  -- catalog only: "
+                     "no table scan or rewrite")
+    return steps
+
+
 @check(
     id="pg.index.invalid",
     title="Invalid indexes left by a failed CREATE INDEX CONCURRENTLY",
     category="indexes",
     severity=Severity.WARNING,
-    facts=["pg.indexes", "pg.index_builds"],
+    facts=["pg.indexes", "pg.index_builds", "pg.partitioned_index_gaps"],
     reference=f"{PGHERO}: invalid indexes (not while a build is running); PostgreSQL docs CREATE INDEX "
-              "(Building Indexes Concurrently)",
+              "(Building Indexes Concurrently), REINDEX (Rebuilding Indexes Concurrently), 5.11.2.2 "
+              "Partition Maintenance",
 )
 def invalid(ctx):
-    """A CREATE INDEX CONCURRENTLY or REINDEX CONCURRENTLY that failed (duplicate
-    key, deadlock, cancel) leaves an INVALID index: queries never use it, but every
-    write still maintains it. Indexes being built right now (listed in
-    pg_stat_progress_create_index) are not reported. Fix: DROP INDEX CONCURRENTLY
-    and create it again (definition in the fix), or REINDEX INDEX CONCURRENTLY.
-    A unique index that failed on duplicate rows fails again until they are removed."""
-    building = {b["indexrelid"] for b in ctx.fact("pg.index_builds")} | \
-               {b["relid"] for b in ctx.fact("pg.index_builds")}
+    """A CREATE INDEX CONCURRENTLY that failed (duplicate key, deadlock, cancel)
+    leaves an INVALID index: queries never use it, but every write still maintains
+    it. Indexes being built right now (listed in pg_stat_progress_create_index)
+    are not reported. Fix: DROP INDEX CONCURRENTLY and create it again
+    (definition in the fix), or REINDEX INDEX CONCURRENTLY. A unique index that
+    failed on duplicate rows fails again until they are removed.
+
+    A failed REINDEX CONCURRENTLY leaves `<name>_ccnew` (the new copy) or
+    `<name>_ccold` (the old one): the original index is still there and valid, so
+    the fix drops the leftover only (PostgreSQL docs, REINDEX).
+
+    An invalid index of a partitioned table is not broken: it is the normal state
+    after CREATE INDEX ... ON ONLY, until an index of every partition is attached
+    (it turns valid with the last ATTACH). It is reported as info with the exact
+    steps: CREATE INDEX CONCURRENTLY on each partition that lacks one (or the
+    matching index it already has) and ALTER INDEX ... ATTACH PARTITION."""
+    builds = ctx.fact("pg.index_builds")
+    building = {b["indexrelid"] for b in builds} | {b["relid"] for b in builds}
+    gaps: dict[int, list] = {}
+    for g in ctx.fact("pg.partitioned_index_gaps"):
+        gaps.setdefault(g["indexrelid"], []).append(g)
     for ix in ctx.fact("pg.indexes")["rows"]:
         if ix["is_valid"] or ix["indexrelid"] in building or ix["relid"] in building:
             continue
+        evidence = {"definition": ix["definition"], "is_valid": False, "is_ready": ix["is_ready"],
+                    "size": human_bytes(ix["bytes"]), "builds_in_progress": len(builds)}
+        if ix["kind"] == "I":
+            rows = gaps.get(ix["indexrelid"], [])
+            missing = [g["part_qualified"] for g in rows if not g["attached"]]
+            yield ctx.finding(
+                object=ix["qualified"], severity=Severity.INFO,
+                summary=f"index {ix['qualified']} of partitioned table {ix['table_qualified']} is being "
+                        f"built partition by partition (CREATE INDEX ON ONLY): {len(missing)} of "
+                        f"{len(rows)} partition(s) have no index attached yet",
+                evidence=evidence | {"partitions": len(rows), "without_attached_index": missing,
+                                     "attachable_existing": {g["part_qualified"]: g["attachable"]
+                                                             for g in rows if g["attachable"]}},
+                recommendation="Not broken: the parent index turns valid when every partition's index "
+                               "is attached. Create the missing partition indexes concurrently and attach "
+                               "them (or attach the matching index a partition already has).",
+                fix="\n".join(_attach_steps(rows)) if rows else None)
+            continue
+        leftover = _REINDEX_LEFTOVER.match(ix["name"])
+        if leftover:
+            yield ctx.finding(
+                object=ix["qualified"],
+                summary=f"index {ix['qualified']} on {ix['table_qualified']} is the INVALID {leftover.group(2)} "
+                        f"copy left by a failed REINDEX CONCURRENTLY of {leftover.group(1)}: maintained on "
+                        "every write, never used",
+                evidence=evidence | {"reindex_leftover_of": leftover.group(1)},
+                recommendation="Drop the leftover only: the index it copies is still in place (do not "
+                               "recreate it, that would build a duplicate).",
+                fix=f"DROP INDEX CONCURRENTLY {ix['qualified']};{DROP_CONCURRENT_LOCK}")
+            continue
         uniq = " Remove the duplicate rows first: a unique build fails on them again." if ix["is_unique"] else ""
+        if ix["attached"]:  # a partition's index attached to a partitioned one: cannot be dropped alone
+            fix = (f"REINDEX INDEX CONCURRENTLY {ix['qualified']};  -- SHARE UPDATE EXCLUSIVE lock: reads "
+                   "and writes continue")
+        else:
+            fix = (f"{_drop(ix)}\n{_concurrently(ix['definition'])};{PG_CONCURRENT_LOCK}\n"
+                   f"-- or, instead of both: REINDEX INDEX CONCURRENTLY {ix['qualified']};")
         yield ctx.finding(
             object=ix["qualified"],
             summary=f"index {ix['qualified']} on {ix['table_qualified']} is INVALID: never used, "
                     f"still maintained on every write",
-            evidence={"definition": ix["definition"], "is_valid": False, "is_ready": ix["is_ready"],
-                      "size": human_bytes(ix["bytes"]),
-                      "builds_in_progress": len(ctx.fact("pg.index_builds"))},
+            evidence=evidence,
             recommendation="Drop and recreate it concurrently (or REINDEX INDEX CONCURRENTLY)." + uniq,
-            fix=f"{_drop(ix)}\n{_concurrently(ix['definition'])};\n"
-                f"-- or: REINDEX INDEX CONCURRENTLY {ix['qualified']};")
+            fix=fix)
 
 
 # ---- foreign keys without an index ------------------------------------------------
@@ -315,7 +399,9 @@ def fk_missing(ctx):
     parent scans the whole child table (under a lock), and joins from parent to
     child cannot use an index. An index counts when its leading key columns are the
     FK columns in any order (btree, not partial). Fix: CREATE INDEX CONCURRENTLY on
-    the referencing columns."""
+    the referencing columns; on a partitioned table (where CONCURRENTLY is rejected)
+    CREATE INDEX ON ONLY the parent, CREATE INDEX CONCURRENTLY on each partition and
+    ALTER INDEX ... ATTACH PARTITION each."""
     min_rows = ctx.threshold("min_rows")
     for fk in ctx.fact("pg.foreign_keys")["rows"]:
         if fk["indexed"]:
@@ -334,4 +420,6 @@ def fk_missing(ctx):
             recommendation=f"Index {fk['table_qualified']} ({cols}) so deletes/updates on "
                            f"{fk['referenced_table']} and joins do not scan the whole table.",
             # named like pg.index.suggested's DDL: running both fixes cannot build the index twice
-            fix=pg_create_index(f"{fk['schema']}.{fk['table']}", [_unquote(c) for c in fk["columns"]]))
+            fix=pg_create_index(f"{fk['schema']}.{fk['table']}", [_unquote(c) for c in fk["columns"]],
+                                partitions=None if fk.get("kind", "r") != "p"
+                                else [tuple(p) for p in fk.get("partitions") or []]))

@@ -11,6 +11,8 @@ from advisor.units import human_bytes, human_duration
 
 GUIDE = "guide: Database Performance > PostgreSQL > 3. Vacuuming and Maintenance"
 TOP = 20  # findings per check at most; the rest is summarized in one line
+# VACUUM (not FULL), ANALYZE, REINDEX CONCURRENTLY and ALTER TABLE SET/RESET (storage parameters)
+SHARE_UPDATE = "  -- SHARE UPDATE EXCLUSIVE lock: reads and writes continue"
 
 
 def qname(t: dict[str, Any]) -> str:
@@ -62,12 +64,14 @@ def capped(findings: list, ctx, what: str) -> list:
     category="maintenance",
     severity=Severity.WARNING,
     facts=["pg.tables"],
-    reference=GUIDE + " (dead_pct); check_postgres bloat 1 GB / 5 GB",
+    reference=GUIDE + " (dead_pct); PostgreSQL docs 25.1.6 The Autovacuum Daemon (scale factor 0.2); "
+                      "check_postgres bloat critical 5 GB",
     thresholds={
-        "dead_pct": Threshold(20, "%", "guide dead_pct query; 20% = autovacuum's default scale factor"),
+        "dead_pct": Threshold(20, "%", "autovacuum_vacuum_scale_factor default 0.2 (PostgreSQL docs "
+                              "20.10): below it dead tuples are autovacuum's normal steady state"),
         "min_rows": Threshold(10000, "rows", "row floor: small tables are cheap to rescan"),
-        "warning_bytes": Threshold(1024**3, "bytes", "check_postgres bloat warning 1 GB"),
-        "critical_bytes": Threshold(5 * 1024**3, "bytes", "check_postgres bloat critical 5 GB"),
+        "critical_bytes": Threshold(5 * 1024**3, "bytes", "check_postgres bloat critical 5 GB, "
+                                    "counted only past the dead_pct share"),
     },
 )
 def bloat(ctx):
@@ -75,36 +79,45 @@ def bloat(ctx):
     removes them, every sequential scan reads them and the table file keeps their
     space. The guide measures dead_pct = n_dead_tup / (n_live_tup + n_dead_tup);
     its SQL computes it with integer division (always 0 or 100 for bigint
-    columns), so the advisor computes it in floating point. Wasted space is
-    estimated as the heap size times that share.
+    columns), so the advisor computes it in floating point.
 
-    Fix: `VACUUM (VERBOSE, ANALYZE) table;` now, and make autovacuum keep up
-    (lower the table's autovacuum_vacuum_scale_factor). A table whose file has
-    already grown needs pg_repack or VACUUM FULL (which locks it) to give the
-    space back to the operating system."""
+    A table is judged by its dead share AND its size together. Below 20% dead
+    (autovacuum's default trigger, autovacuum_vacuum_scale_factor = 0.2) nothing is
+    reported, however big the table: a 12 GB table at 10% dead is autovacuum's
+    normal steady state, not bloat. Past that share (and 10,000 rows) it is a
+    warning; critical when the dead share of the heap (heap size x dead_pct) is
+    5 GB or more (check_postgres's bloat critical). This counts dead tuples, not
+    free space already inside the file: a real bloat estimate is separate.
+
+    Fix: `VACUUM (VERBOSE, ANALYZE) table;` now (SHARE UPDATE EXCLUSIVE lock: reads
+    and writes go on), and make autovacuum keep up (lower the table's
+    autovacuum_vacuum_scale_factor). A table whose file has already grown needs
+    pg_repack (online) or VACUUM FULL (ACCESS EXCLUSIVE lock: blocks reads and
+    writes for the whole rewrite) to give the space back to the operating system."""
     th_pct, floor = ctx.threshold("dead_pct"), ctx.threshold("min_rows")
-    warn_b, crit_b = ctx.threshold("warning_bytes"), ctx.threshold("critical_bytes")
+    crit_b = ctx.threshold("critical_bytes")
     found = []
     for t in plain_tables(ctx):
         live, dead = t.get("n_live_tup") or 0, t.get("n_dead_tup") or 0
         pct = dead_pct(t)
         wasted = int((t.get("heap_bytes") or 0) * pct / 100)
-        big_share = pct >= th_pct and live + dead >= floor
-        if not (big_share or wasted >= warn_b):
+        if pct < th_pct or live + dead < floor:
             continue
         sev = Severity.CRITICAL if wasted >= crit_b else Severity.WARNING
         found.append((wasted, dead, ctx.finding(
             object=qname(t), severity=sev,
             summary=f"{qname(t)}: {pct:.0f}% dead tuples ({dead:,} dead / {live:,} live), "
-                    f"~{human_bytes(wasted)} wasted",
+                    f"~{human_bytes(wasted)} of the heap",
             evidence={"n_dead_tup": dead, "n_live_tup": live, "dead_pct": round(pct, 1),
                       "heap_bytes": t.get("heap_bytes"), "estimated_wasted_bytes": wasted,
                       "last_autovacuum": t.get("last_autovacuum"), "last_vacuum": t.get("last_vacuum"),
                       "threshold_dead_pct": th_pct, "threshold_min_rows": floor,
-                      "threshold_warning_bytes": warn_b, "threshold_critical_bytes": crit_b},
-            recommendation="Vacuum the table now and tune autovacuum so it keeps up; if the file "
-                           "stays large, rewrite it with pg_repack (online) or VACUUM FULL (locks).",
-            fix=f"VACUUM (VERBOSE, ANALYZE) {quoted(t)};")))
+                      "threshold_critical_bytes": crit_b},
+            recommendation="Vacuum the table now (it does not block reads or writes) and tune "
+                           "autovacuum so it keeps up; if the file stays large, rewrite it with "
+                           "pg_repack (online) or VACUUM FULL (ACCESS EXCLUSIVE lock for the whole "
+                           "rewrite).",
+            fix=f"VACUUM (VERBOSE, ANALYZE) {quoted(t)};{SHARE_UPDATE}")))
     found.sort(key=lambda x: (x[0], x[1]), reverse=True)
     yield from capped([f for _, _, f in found], ctx, "bloated tables")
 
@@ -135,7 +148,7 @@ def autovacuum_disabled_table(ctx):
                       "last_analyze": t.get("last_analyze")},
             recommendation="Re-enable autovacuum on the table, or make sure a scheduled job "
                            "vacuums and analyzes it.",
-            fix=f"ALTER TABLE {quoted(t)} RESET (autovacuum_enabled);"))
+            fix=f"ALTER TABLE {quoted(t)} RESET (autovacuum_enabled);{SHARE_UPDATE}"))
     yield from capped(found, ctx, "tables with autovacuum disabled")
 
 
@@ -211,7 +224,7 @@ def autovacuum_lagging(ctx):
             recommendation="Vacuum the table now; then look for long transactions or replication "
                            "slots holding cleanup back, and give autovacuum more workers or a higher "
                            "cost limit.",
-            fix=f"VACUUM (VERBOSE, ANALYZE) {quoted(t)};")))
+            fix=f"VACUUM (VERBOSE, ANALYZE) {quoted(t)};{SHARE_UPDATE}")))
     found.sort(key=lambda x: x[0], reverse=True)
     yield from capped([f for _, f in found], ctx, "tables where autovacuum lags")
 
@@ -292,6 +305,6 @@ def index_bloat(ctx):
             recommendation="Rebuild the index online; if it bloats again quickly, look at the "
                            "update pattern (HOT updates, fillfactor) and autovacuum frequency.",
             fix="REINDEX INDEX CONCURRENTLY " + ".".join(
-                '"' + p.replace('"', '""') + '"' for p in (r["schema"], r["index"])) + ";")))
+                '"' + p.replace('"', '""') + '"' for p in (r["schema"], r["index"])) + ";" + SHARE_UPDATE)))
     found.sort(key=lambda x: x[0], reverse=True)
     yield from capped([f for _, f in found], ctx, "bloated indexes")

@@ -9,6 +9,8 @@ from advisor.registry import Threshold, check
 from advisor.sizing import formulas
 from advisor.units import config_size, human_bytes
 
+from .setting_fix import alter_system
+
 SIZING = "guide: Resource Sizing Matrix > PostgreSQL (Sizing Formula, Example Configuration)"
 TUNER = "postgresqltuner memory checks"
 VACUUM_CAP = 1024**3
@@ -19,11 +21,10 @@ def value(settings: dict[str, Any], name: str) -> Any:
 
 
 def set_fix(settings: dict[str, Any], name: str, new: int) -> str:
-    """ALTER SYSTEM line (+ reload or restart) and the guide's Helm value for a size setting."""
+    """ALTER SYSTEM line, reload or restart (from the setting's context), and the guide's Helm
+    value for a size setting."""
     size = config_size(new)
-    apply = ("-- restart required" if settings[name].get("context") == "postmaster"
-             else "SELECT pg_reload_conf();")
-    return f"ALTER SYSTEM SET {name} = '{size}'; {apply}\n# Helm values: postgresql.{name}: {size}"
+    return alter_system(settings, name, f"'{size}'", size)
 
 
 def mem_evidence(memory: int, source: str, **kw: Any) -> dict[str, Any]:

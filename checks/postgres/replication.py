@@ -26,13 +26,28 @@ def lag(ctx):
     delays the transactions it has not replayed. On a replica the lag is the time
     since the last replayed transaction (0 when all received WAL is replayed); on
     a primary pg_stat_replication gives each standby's write, flush and replay
-    lag. Causes: an under-sized replica, long queries on the replica that
+    lag. A replica whose WAL receiver is not streaming (pg_last_wal_receive_lsn()
+    is NULL: archive/log shipping, or the receiver never connected) has no lag to
+    measure: the time since its last replayed transaction only says how idle the
+    primary is. That is reported as its own finding. Causes: an under-sized replica, long queries on the replica that
     conflict with replay (max_standby_streaming_delay), network throughput.
     Fix: find the bottleneck (I/O on the replica, network), and keep reporting
     queries from blocking replay."""
     r = ctx.fact("pg.replication")
     warn_s, crit_s, warn_b = (ctx.threshold(k) for k in ("warning_s", "critical_s", "warning_bytes"))
     th = {"threshold_warning_s": warn_s, "threshold_critical_s": crit_s, "threshold_warning_bytes": warn_b}
+    if r["role"] == "replica" and r.get("no_stream"):
+        yield ctx.finding(
+            object="wal receiver",
+            summary="this replica's WAL receiver is not streaming: replication lag cannot be measured",
+            evidence={"no_stream": True, "last_replay_at": r.get("last_replay_at"),
+                      "last_replay_age_s_not_lag": r.get("last_replay_age_s")},
+            recommendation="If the replica should stream, check primary_conninfo, the primary's "
+                           "pg_hba.conf and max_wal_senders, and the replica's log for WAL receiver "
+                           "errors. If it is fed by archive/log shipping on purpose, watch the archive's "
+                           "delay instead: the time since the last replayed transaction grows on an idle "
+                           "primary and is not lag.")
+        return
     if r["role"] == "replica":
         lag_s, lag_b = r.get("replay_lag_s") or 0, r.get("replay_lag_bytes") or 0
         if lag_s < warn_s and lag_b < warn_b:
@@ -101,4 +116,5 @@ def inactive_slots(ctx):
                                             "catalog_xmin_age")} | {"threshold_critical_bytes": crit},
             recommendation="Reconnect its consumer, or drop the slot if the consumer is gone; set "
                            "max_slot_wal_keep_size so a slot can never fill the disk.",
-            fix=f"SELECT pg_drop_replication_slot('{s['name']}');")
+            fix=f"SELECT pg_drop_replication_slot('{s['name']}');  -- irreversible: its consumer must "
+                "then be rebuilt (new base backup / new subscription); no table lock")

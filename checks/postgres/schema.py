@@ -49,13 +49,24 @@ def no_primary_key(ctx):
             continue
         rows = max(t.get("n_live_tup") or 0, t.get("reltuples") or 0)
         cand = _pk_candidate(ctx, t["relid"])
-        if cand and t["kind"] == "r":
+        kind = None
+        if t["kind"] == "p":
+            # a partitioned table's key must contain the partition key; identity columns on
+            # partitioned tables exist only from PostgreSQL 17
+            fix = (f"ALTER TABLE {t['qualified']} ADD PRIMARY KEY ({{{{key_columns}}}});  -- the columns must "
+                   "include the partition key; builds the index on every partition under ACCESS EXCLUSIVE "
+                   "locks (blocks reads and writes)")
+            how = "a partitioned table: choose key columns that include the partition key"
+            kind = "manual"
+        elif cand:
             short = cand["qualified"].rsplit(".", 1)[-1]
-            fix = f"ALTER TABLE {t['qualified']} ADD PRIMARY KEY USING INDEX {short};"
-            how = f"unique index {cand['qualified']} can become the primary key (columns must be NOT NULL)"
+            fix = (f"ALTER TABLE {t['qualified']} ADD PRIMARY KEY USING INDEX {short};  -- ACCESS EXCLUSIVE "
+                   "lock: brief, plus a full scan if a column must become NOT NULL")
+            how = f"unique index {cand['qualified']} can become the primary key (its columns become NOT NULL)"
         else:
             fix = (f"ALTER TABLE {t['qualified']} ADD COLUMN id bigint GENERATED ALWAYS AS IDENTITY "
-                   "PRIMARY KEY;  -- rewrites the table under an exclusive lock")
+                   "PRIMARY KEY;  -- rewrites the table under an ACCESS EXCLUSIVE lock: blocks reads and "
+                   "writes until done")
             how = "no unique index to promote: add a key column, or ADD PRIMARY KEY (natural key columns)"
         yield ctx.finding(
             object=t["qualified"],
@@ -63,7 +74,8 @@ def no_primary_key(ctx):
             summary=f"table {t['qualified']} has no primary key",
             evidence={"rows_estimate": int(rows), "has_unique_index": t["has_unique"],
                       "partitioned": t["kind"] == "p", "min_rows_for_warning": min_rows,
-                      "candidate": cand["definition"] if cand else None},
+                      "candidate": cand["definition"] if cand else None}
+            | ({"fix_kind": kind} if kind else {}),
             recommendation="Give it a primary key: logical replication of UPDATE/DELETE, pg_repack and "
                            "row-level tooling need one; " + how + ".",
             fix=fix)
@@ -114,7 +126,8 @@ def sequence_exhaustion(ctx):
             evidence={"unreadable": hidden[:20], "count": len(hidden)},
             recommendation="pg_monitor does not include reading sequences; grant SELECT on them to "
                            "the advisor's role (read-only).",
-            fix="\n".join(f"GRANT SELECT ON ALL SEQUENCES IN SCHEMA {sch} TO <advisor role>;" for sch in schemas))
+            fix="\n".join(f"GRANT SELECT ON ALL SEQUENCES IN SCHEMA {sch} TO {{{{advisor_role}}}};"
+                          for sch in schemas))
     for seq in rows:
         if seq["cycle"] or seq["last_value"] is None or not seq["increment"]:
             continue
@@ -130,10 +143,10 @@ def sequence_exhaustion(ctx):
                          "  -- rewrites the table and its indexes under ACCESS EXCLUSIVE lock")
         identity_follows = fixes and seq.get("dependency") == "i"  # an identity sequence changes with its column
         if seq["sequence_type"] in ("smallint", "integer") and not identity_follows:
-            fixes.append(f"ALTER SEQUENCE {seq['sequence']} AS bigint;")
+            fixes.append(f"ALTER SEQUENCE {seq['sequence']} AS bigint;  -- locks the sequence only, briefly")
         elif not fixes:
-            fixes.append(f"-- {seq['sequence']} is near its own MAXVALUE: "
-                         f"ALTER SEQUENCE {seq['sequence']} MAXVALUE <higher>; or NO MAXVALUE")
+            fixes.append(f"ALTER SEQUENCE {seq['sequence']} MAXVALUE {{{{max_value}}}};  -- near its own "
+                         "MAXVALUE (or NO MAXVALUE); locks the sequence only, briefly")
         owner = f"{seq['table_qualified']}.{seq['column_name']}" if seq.get("column_name") else None
         yield ctx.finding(
             object=seq["sequence"],
@@ -169,4 +182,5 @@ def invalid_constraint(ctx):
             evidence={"definition": c["definition"], "type": {"c": "check", "f": "foreign key"}.get(
                 c["type"], c["type"]), "convalidated": False},
             recommendation="Validate it (fix the violating rows first if validation fails).",
-            fix=f"ALTER TABLE {c['table_qualified']} VALIDATE CONSTRAINT {c['name']};")
+            fix=f"ALTER TABLE {c['table_qualified']} VALIDATE CONSTRAINT {c['name']};  -- SHARE UPDATE "
+                "EXCLUSIVE lock while it scans: reads and writes continue")

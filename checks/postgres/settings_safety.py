@@ -4,6 +4,8 @@ zero_damaged_pages, track_counts, enable_*."""
 from advisor.model import Severity
 from advisor.registry import check
 
+from .setting_fix import alter_system, apply_line
+
 REF = "postgresqltuner (autovacuum/fsync off = bad); PostgreSQL docs, 20.5 Write Ahead Log"
 
 
@@ -44,7 +46,7 @@ def dangerous_settings(ctx):
                           "expected": good},
                 recommendation=f"Set {name} back to {good}; only a throw-away test database may run "
                                f"like this.",
-                fix=f"ALTER SYSTEM SET {name} = {good}; SELECT pg_reload_conf();",
+                fix=alter_system(s, name, good),
             )
     off = sorted(n for n, v in s.items() if n.startswith("enable_") and v["vartype"] == "bool"
                  and v["value"] is False and v["boot_val"] == "on")
@@ -55,5 +57,8 @@ def dangerous_settings(ctx):
             evidence={"disabled": off},
             recommendation="Planner switches are for debugging one session; server-wide they force "
                            "worse plans. Re-enable them and fix the specific query instead.",
-            fix="\n".join(f"ALTER SYSTEM RESET {n};" for n in off) + "\nSELECT pg_reload_conf();",
+            # SET, not RESET: RESET only clears postgresql.auto.conf, not a postgresql.conf line
+            fix="\n".join(f"ALTER SYSTEM SET {n} = on;" for n in off) + "\n" + apply_line(s, off[0])
+                + "\n-- then remove the lines that turned them off (postgresql.conf; on Kubernetes the Helm "
+                  "values.yaml): ALTER SYSTEM writes postgresql.auto.conf on this node only",
         )

@@ -9,15 +9,41 @@ from advisor.model import Severity
 from advisor.registry import Threshold, check
 from advisor.units import human_bytes, human_duration
 
+from .setting_fix import alter_system, apply_line, literal, persistence_note
 from .table_refs import brief
 
 GUIDE_QUERY = "guide: Database Performance > PostgreSQL Performance Tuning > 1. Query Optimization"
 PSS_DOCS = "PostgreSQL docs F.32 pg_stat_statements; postgresqltuner (missing pg_stat_statements)"
 
 
-def _preload_line(current: str) -> str:
-    libs = [p.strip() for p in (current or "").split(",") if p.strip()]
-    return ", ".join(libs + ["pg_stat_statements"])
+def quote_ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def preload_list(current: str) -> str:
+    """The shared_preload_libraries value with pg_stat_statements added, as a list of quoted
+    names: one quoted string 'a, b' would be ONE library named "a, b" (the server then fails
+    to start)."""
+    libs = [p.strip().strip('"') for p in (current or "").split(",") if p.strip().strip('"')]
+    return ", ".join(literal(x) for x in libs + ["pg_stat_statements"])
+
+
+def preload_fix(settings: dict) -> tuple[str, bool]:
+    """(fix lines that preload pg_stat_statements, whether they can be run as printed).
+    A role without pg_read_all_settings does not see shared_preload_libraries: a value
+    written blind would drop the libraries already loaded, so the fix shows how to read it."""
+    if "shared_preload_libraries" not in settings:
+        return ("-- this role cannot read shared_preload_libraries (it needs pg_read_all_settings):\n"
+                "-- as a superuser, read it first and keep every library it lists:\n"
+                "SHOW shared_preload_libraries;\n"
+                "-- {{libraries_already_loaded}}: each library SHOW lists, quoted one by one ('a', 'b'), "
+                "then a comma (nothing when it lists none)\n"
+                "ALTER SYSTEM SET shared_preload_libraries = {{libraries_already_loaded}} 'pg_stat_statements';\n"
+                "-- then restart PostgreSQL: shared_preload_libraries is read only at server start", False)
+    value = preload_list(settings["shared_preload_libraries"].get("setting", ""))
+    return (f"ALTER SYSTEM SET shared_preload_libraries = {value};\n"
+            + apply_line(settings, "shared_preload_libraries", "postmaster") + "\n"
+            + persistence_note("shared_preload_libraries", value.replace("'", "")), True)
 
 
 @check(
@@ -44,16 +70,18 @@ def extension(ctx):
     evidence = {"installed_version": st["installed_version"], "available_version": st["available_version"],
                 "preloaded": st["preloaded"], "shared_preload_libraries": preload,
                 "database": server["database"]}
-    restart_fix = (f"ALTER SYSTEM SET shared_preload_libraries = '{_preload_line(preload)}';\n"
-                   "-- restart PostgreSQL, then in this database:\nCREATE EXTENSION pg_stat_statements;")
+    preload_lines, mechanical = preload_fix(settings)
+    if not mechanical:
+        evidence |= {"shared_preload_libraries": "unreadable by this role", "fix_kind": "manual"}
+    restart_fix = preload_lines + "\n-- after the restart, in this database:\nCREATE EXTENSION pg_stat_statements;"
     if st["available_version"] is None and st["installed_version"] is None:
         yield ctx.finding(
             object="pg_stat_statements",
             summary="pg_stat_statements is not available on this server (contrib package missing)",
-            evidence=evidence,
+            evidence=evidence | {"fix_kind": "manual"},
             recommendation="Install the PostgreSQL contrib package for this server version, then "
                            "preload and create the extension.",
-            fix="# e.g. apt-get install postgresql-contrib\n" + restart_fix)
+            fix="-- on the database host, e.g.: apt-get install postgresql-contrib\n" + restart_fix)
         return
     if not st["preloaded"]:
         yield ctx.finding(
@@ -63,8 +91,7 @@ def extension(ctx):
             evidence=evidence,
             recommendation="Add pg_stat_statements to shared_preload_libraries (keep the libraries "
                            "already there), restart, and create the extension.",
-            fix=restart_fix if not st["installed_version"] else restart_fix.rsplit("\n", 2)[0]
-            + "\n-- restart PostgreSQL")
+            fix=restart_fix if not st["installed_version"] else preload_lines)
         return
     if not st["installed_version"]:
         yield ctx.finding(
@@ -81,7 +108,7 @@ def extension(ctx):
             summary="pg_stat_statements.track = none: nothing is recorded",
             evidence={**evidence, "track": "none"},
             recommendation="Track top-level statements.",
-            fix="ALTER SYSTEM SET pg_stat_statements.track = 'top';\nSELECT pg_reload_conf();")
+            fix=alter_system(settings, "pg_stat_statements.track", "'top'", context="superuser"))
     if st["available_version"] and st["available_version"] != st["installed_version"]:
         yield ctx.finding(
             object="pg_stat_statements", severity=Severity.INFO,
@@ -97,8 +124,8 @@ def extension(ctx):
             evidence={"dealloc": st["dealloc"], "max": st.get("max"), "since": st.get("stats_reset")},
             recommendation="Raise pg_stat_statements.max so rarely-run statements are not forgotten "
                            "(needs a restart); many distinct texts may also mean unparameterized SQL.",
-            fix=f"ALTER SYSTEM SET pg_stat_statements.max = {max(10000, 2 * int(st.get('max') or 5000))};"
-                "  -- restart PostgreSQL")
+            fix=alter_system(settings, "pg_stat_statements.max",
+                             str(max(10000, 2 * int(st.get("max") or 5000))), context="postmaster"))
     statements = ctx.optional("pg.statements")
     if statements is None:
         return
@@ -272,5 +299,7 @@ def temp_spill(ctx):
             recommendation="Raise work_mem for the session or role running it (not server-wide), or "
                            "add an index that returns the rows in the needed order; confirm with "
                            "EXPLAIN (ANALYZE, BUFFERS) that the sort/hash is then in memory.",
-            fix=f"SET work_mem = '{want_mb}MB';  -- in that session, or:\n"
-                f"ALTER ROLE {r.get('role') or '<role>'} SET work_mem = '{want_mb}MB';")
+            fix=f"SET work_mem = '{want_mb}MB';  -- in the session that runs it, before the statement; or "
+                "for every new session of its role:\n"
+                f"ALTER ROLE {quote_ident(r['role']) if r.get('role') else '{{role}}'} SET work_mem = "
+                f"'{want_mb}MB';  -- applies from the role's next login; no lock on any table")

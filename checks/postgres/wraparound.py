@@ -5,7 +5,7 @@ from __future__ import annotations
 from advisor.model import Severity
 from advisor.registry import Threshold, check
 
-from .maintenance import capped, plain_tables, qname, quoted, reloptions
+from .maintenance import SHARE_UPDATE, capped, plain_tables, qname, quoted, reloptions
 
 HARD_LIMIT = 2**31  # XIDs are compared modulo 2^32: at most 2^31 can be "in the past"
 
@@ -74,11 +74,12 @@ def wraparound(ctx):
             summary=f"database {db['name']}: {what}",
             evidence={"xid_age": age, "autovacuum_freeze_max_age": freeze_max,
                       "remaining": HARD_LIMIT - age, "mxid_age": mx_age,
-                      "autovacuum_multixact_freeze_max_age": mx_max, **evidence_th},
+                      "autovacuum_multixact_freeze_max_age": mx_max, **evidence_th, "fix_kind": "shell"},
             recommendation="Find what holds the xmin horizon back (long transactions, prepared "
                            "transactions, stale replication slots) and vacuum-freeze the oldest "
                            "tables of this database.",
-            fix=f"vacuumdb --freeze --jobs 4 --dbname '{db['name']}'")
+            fix=f"vacuumdb --freeze --jobs 4 --dbname '{db['name']}'  # VACUUM FREEZE of every table, "
+                "4 at a time (SHARE UPDATE EXCLUSIVE locks: reads and writes continue)")
     found = []
     for t in plain_tables(ctx):
         age = max(t.get("xid_age") or 0, t.get("toast_xid_age") or 0)
@@ -95,6 +96,6 @@ def wraparound(ctx):
                       **evidence_th},
             recommendation="Vacuum-freeze this table now; if autovacuum already runs on it, check "
                            "what holds the xmin horizon back.",
-            fix=f"VACUUM (FREEZE, VERBOSE) {quoted(t)};")))
+            fix=f"VACUUM (FREEZE, VERBOSE) {quoted(t)};{SHARE_UPDATE}")))
     found.sort(key=lambda x: x[0], reverse=True)
     yield from capped([f for _, f in found], ctx, "tables near wraparound")

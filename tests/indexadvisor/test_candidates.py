@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from advisor.indexadvisor.candidates import Policy, plan
 from advisor.indexadvisor.catalog import Catalog
-from advisor.indexadvisor.ddl import index_name, mysql_add_index, pg_create_index
+from advisor.indexadvisor.ddl import PG_CONCURRENT_LOCK, PG_PARTITIONED_LOCK, index_name, mysql_add_index, pg_create_index
 from advisor.indexadvisor.predicates import analyse, parse
 
 from ia_catalog import PK, table
@@ -91,14 +91,30 @@ def test_prefix_like_gets_pattern_ops_unless_c_collation(shop_catalog):
 
 
 def test_ddl_quotes_and_shortens_names():
-    assert pg_create_index("public.orders", ["customer_id", "created_at"], [False, True]) == \
+    assert pg_create_index("public.orders", ["customer_id", "created_at"], [False, True], lock_note=False) == \
         "CREATE INDEX CONCURRENTLY idx_orders_customer_id_created_at ON public.orders (customer_id, created_at DESC);"
-    assert pg_create_index("My Schema.Order", ["user"]).endswith('ON "My Schema"."Order" ("user");')
+    assert pg_create_index("My Schema.Order", ["user"], lock_note=False).endswith('ON "My Schema"."Order" ("user");')
     assert len(index_name("t" * 40, ["c" * 40, "d" * 40])) == 63
     assert mysql_add_index("shop.orders", ["a", "b"]) == \
         "ALTER TABLE `shop`.`orders` ADD INDEX `idx_orders_a_b` (`a`, `b`);"
     assert pg_create_index("public.t", [], expression="lower(email)") == \
-        "CREATE INDEX CONCURRENTLY idx_t_lower_email ON public.t ((lower(email)));"
+        "CREATE INDEX CONCURRENTLY IF NOT EXISTS idx_t_lower_email ON public.t ((lower(email)));" + PG_CONCURRENT_LOCK
+
+
+def test_ddl_of_a_partitioned_table_never_says_concurrently_on_the_parent():
+    """PostgreSQL rejects CREATE INDEX CONCURRENTLY on a partitioned table: ON ONLY the parent,
+    CONCURRENTLY on each partition, ATTACH each; a plain build with its lock otherwise."""
+    ddl = pg_create_index("public.ev", ["k"], partitions=[("public", "ev_1", False), ("app", "Ev 2", False)])
+    assert ddl.splitlines()[1:] == [
+        "CREATE INDEX IF NOT EXISTS idx_ev_k ON ONLY public.ev (k);  -- catalog only: brief lock, INVALID until every "
+        "partition's index is attached",
+        "CREATE INDEX CONCURRENTLY IF NOT EXISTS idx_ev_1_k ON public.ev_1 (k);" + PG_CONCURRENT_LOCK,
+        "ALTER INDEX public.idx_ev_k ATTACH PARTITION public.idx_ev_1_k;",
+        'CREATE INDEX CONCURRENTLY IF NOT EXISTS idx_ev_2_k ON app."Ev 2" (k);' + PG_CONCURRENT_LOCK,
+        "ALTER INDEX public.idx_ev_k ATTACH PARTITION app.idx_ev_2_k;"]
+    for parts in ([], [("public", "ev_1", False), ("public", "ev_sub", True)]):
+        plain = pg_create_index("public.ev", ["k"], partitions=parts)
+        assert plain == "CREATE INDEX IF NOT EXISTS idx_ev_k ON public.ev (k);" + PG_PARTITIONED_LOCK
 
 
 def test_no_statistics_means_no_selectivity_rejection():

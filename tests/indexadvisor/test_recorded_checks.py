@@ -123,7 +123,7 @@ def test_missing_index_check_names_filter_columns():
         f.evidence["filter_columns"] == ["status", "customer_id"]
     cols = f.evidence["filter_columns"]
     # the same name pg.index.suggested gives the same index (idx_<table>_<columns>)
-    assert f.fix == f"CREATE INDEX CONCURRENTLY idx_orders_{'_'.join(cols)} ON public.orders ({', '.join(cols)});"
+    assert f.fix.startswith(f"CREATE INDEX CONCURRENTLY IF NOT EXISTS idx_orders_{'_'.join(cols)} ON public.orders ({', '.join(cols)});  -- SHARE")
 
 
 def _mysql_facts(explain_rows):

@@ -1,7 +1,7 @@
 """Advise, apply, advise again (issue 13) on real MariaDB 10.11.
 
 Problems are planted, the advisor runs, every fix it printed for a planted problem is
-executed exactly as printed (fix_runner: SQL through pymysql, placeholders filled with
+executed exactly as printed (mysql_fix_runner: SQL through pymysql, placeholders filled with
 advisor.fixes.fill, config lines written to the server's my.cnf and the server restarted),
 the advisor runs again, and the tests assert: every fix ran without error, each finding it
 addressed is gone, no new warning or critical appeared. Live SQL changes are then made
@@ -21,7 +21,7 @@ import time
 
 import pytest
 
-from fix_runner import config_lines, fix_kind, persist_lines, run_sql
+from mysql_fix_runner import config_lines, fix_kind, persist_lines, run_sql
 from mysql_helpers import fill, run_advisor
 from servers import MariaDBServer
 from support import MySqlScratch

@@ -31,7 +31,7 @@ def test_missing_index_names_the_table_and_its_statements(pg_db, pg_twin, pg_adv
     assert f.evidence["seq_tup_read"] >= 25 * 50_000
     assert any("FROM orders WHERE v = $1" in s["query"] and s["calls"] == 25
                for s in f.evidence["statements"]), f.evidence["statements"]
-    assert f.evidence["filter_columns"] == ["v"] and f.fix == "CREATE INDEX CONCURRENTLY idx_orders_v ON public.orders (v);"
+    assert f.evidence["filter_columns"] == ["v"] and f.fix.startswith("CREATE INDEX CONCURRENTLY IF NOT EXISTS idx_orders_v ON public.orders (v);  -- SHARE UPDATE EXCLUSIVE")
     healthy = pg_advise(pg_twin.url, ["pg.index.missing"], options=opts).of("pg.index.missing")
     assert "public.orders" not in healthy
 
@@ -76,7 +76,7 @@ def test_duplicate_and_redundant_indexes(pg_db, pg_twin, pg_advise):
     assert set(out) == {"public.t_a", "public.t_ab_again", "public.t_lower_again", "public.t_id_unique"}
     assert out["public.t_ab_again"].evidence["covering"].startswith("CREATE INDEX t_ab ON public.t")
     assert out["public.t_id_unique"].evidence["covering"].startswith("CREATE UNIQUE INDEX t_pkey")
-    assert out["public.t_a"].fix == "DROP INDEX CONCURRENTLY public.t_a;"
+    assert out["public.t_a"].fix.startswith("DROP INDEX CONCURRENTLY public.t_a;  -- SHARE UPDATE EXCLUSIVE")
     assert out["public.t_a"].evidence["covering_size"].endswith("KiB")
     assert not pg_advise(pg_twin.url, ["pg.index.duplicate"]).of("pg.index.duplicate")
 
@@ -91,7 +91,7 @@ def test_invalid_index_from_failed_concurrent_build(pg_db, pg_twin, pg_advise):
         pg_db.sql("CREATE UNIQUE INDEX CONCURRENTLY u_email ON u (email)")
     pg_twin.sql("CREATE UNIQUE INDEX CONCURRENTLY u_email ON u (email)")
     f = pg_advise(pg_db.url, ["pg.index.invalid"]).of("pg.index.invalid")["public.u_email"]
-    assert f.fix.splitlines()[:2] == ["DROP INDEX CONCURRENTLY public.u_email;",
+    assert [ln.split("  --")[0] for ln in f.fix.splitlines()[:2]] == ["DROP INDEX CONCURRENTLY public.u_email;",
                                       "CREATE UNIQUE INDEX CONCURRENTLY u_email ON public.u USING btree (email);"]
     assert "REINDEX INDEX CONCURRENTLY public.u_email" in f.fix
     assert "duplicate rows" in f.recommendation
@@ -111,9 +111,9 @@ def test_foreign_keys_without_leading_index(pg_db, pg_twin, pg_advise):
     pg_twin.sql('CREATE INDEX ON "Mixed" ("PId")')
     out = pg_advise(pg_db.url, ["pg.index.fk_missing"]).of("pg.index.fk_missing")
     assert set(out) == {"public.c1.c1_x_y_fkey", "public.c2.c2_pid_fkey", 'public."Mixed"."Mixed_PId_fkey"'}
-    assert out["public.c1.c1_x_y_fkey"].fix == "CREATE INDEX CONCURRENTLY idx_c1_x_y ON public.c1 (x, y);"
-    assert out['public."Mixed"."Mixed_PId_fkey"'].fix == \
-        'CREATE INDEX CONCURRENTLY idx_mixed_pid ON public."Mixed" ("PId");'
+    assert out["public.c1.c1_x_y_fkey"].fix.startswith("CREATE INDEX CONCURRENTLY IF NOT EXISTS idx_c1_x_y ON public.c1 (x, y);  -- SHARE")
+    assert out['public."Mixed"."Mixed_PId_fkey"'].fix.startswith(
+        'CREATE INDEX CONCURRENTLY IF NOT EXISTS idx_mixed_pid ON public."Mixed" ("PId");  --')
     assert out["public.c2.c2_pid_fkey"].severity.name == "INFO"  # empty table
     big = pg_advise(pg_db.url, ["pg.index.fk_missing"], thresholds={"pg.index.fk_missing": {"min_rows": 0}})
     assert big.of("pg.index.fk_missing")["public.c2.c2_pid_fkey"].severity.name == "WARNING"

@@ -55,7 +55,8 @@ def test_shared_buffers_vs_host_memory(pg_db, pg_advise):
     # this server runs shared_buffers = 128MB (a postmaster setting: judged against --memory)
     sb = int(pg_db.sql("SELECT setting::bigint * 8192 FROM pg_settings WHERE name = 'shared_buffers'")[0][0])
     low = the(pg_advise(pg_db.url, ["pg.memory.shared_buffers"], memory=sb * 10), "pg.memory.shared_buffers")
-    assert low.evidence["pct_of_ram"] == 10.0 and "restart required" in low.fix
+    assert low.evidence["pct_of_ram"] == 10.0 and "\n-- then restart PostgreSQL" in low.fix
+    assert "pg_reload_conf" not in low.fix and "values.yaml" in low.fix
     assert pg_advise(pg_db.url, ["pg.memory.shared_buffers"], memory=sb * 4).findings == []
     high = the(pg_advise(pg_db.url, ["pg.memory.shared_buffers"], memory=sb * 2), "pg.memory.shared_buffers")
     assert "above" in high.summary
@@ -149,7 +150,7 @@ def test_random_page_cost(pg_db, pg_twin, pg_advise):
     pg_db.sql(f'ALTER DATABASE "{pg_db.name}" SET random_page_cost = 4')
     pg_twin.sql(f'ALTER DATABASE "{pg_twin.name}" SET random_page_cost = 1.1')
     assert the(pg_advise(pg_db.url, ["pg.config.random_page_cost"]), "pg.config.random_page_cost").fix \
-        == "ALTER SYSTEM SET random_page_cost = 1.1; SELECT pg_reload_conf();"
+        .startswith("ALTER SYSTEM SET random_page_cost = 1.1;\nSELECT pg_reload_conf();\n")
     assert pg_advise(pg_twin.url, ["pg.config.random_page_cost"]).findings == []
 
 

@@ -31,7 +31,7 @@ def test_inactive_slot_found_and_gone_after_drop(pg_db, pg_advise, physical_slot
     assert f.severity == Severity.WARNING
     assert f.evidence["type"] == "physical" and f.evidence["active"] is False
     assert f.evidence["wal_status"] == "reserved" and f.evidence["retained_bytes"] > 0
-    assert f.fix == f"SELECT pg_drop_replication_slot('{physical_slot}');"
+    assert f.fix.startswith(f"SELECT pg_drop_replication_slot('{physical_slot}');  -- irreversible")
     pg_db.sql("SELECT pg_drop_replication_slot(%s)", (physical_slot,))
     after = pg_advise(pg_db.url, ["pg.replication.inactive_slots"]).of("pg.replication.inactive_slots")
     assert f"slot {physical_slot}" not in after
@@ -71,6 +71,19 @@ def test_replica_lag_levels(pg_judge):
     assert judge(45) == Severity.WARNING
     assert judge(900) == Severity.CRITICAL
     assert judge(1, 2 * GiB) == Severity.WARNING
+
+
+def test_replica_not_streaming_is_its_own_finding_not_lag(pg_judge):
+    """Recorded from a PostgreSQL 15 standby fed by log shipping, 1 h after the primary's last
+    transaction (facts of a collector before the fix: replay_lag_s = time since last replay)."""
+    facts = {"pg.replication": {"role": "replica", "no_stream": True, "replay_lag_s": 3600.0,
+                                "replay_lag_bytes": None, "last_replay_age_s": 3600.0,
+                                "last_replay_at": "2026-11-26T11:00:00+00:00", "standbys": []}}
+    out = pg_judge("pg.replication.lag", facts).of("pg.replication.lag")
+    assert list(out) == ["wal receiver"]
+    f = out["wal receiver"]
+    assert f.severity == Severity.WARNING and "lag cannot be measured" in f.summary
+    assert "behind" not in f.summary and f.evidence["last_replay_age_s_not_lag"] == 3600.0
 
 
 def test_primary_standby_lag_and_hidden_columns(pg_judge):

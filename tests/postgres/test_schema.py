@@ -24,7 +24,7 @@ def test_tables_without_primary_key(pg_db, pg_twin, pg_advise):
     # the partition is judged through its parent
     assert set(out) == {"public.log", "public.tiny", "public.users", "public.events"}
     assert out["public.log"].severity.name == "WARNING" and out["public.tiny"].severity.name == "INFO"
-    assert out["public.users"].fix == "ALTER TABLE public.users ADD PRIMARY KEY USING INDEX users_email;"
+    assert out["public.users"].fix.startswith("ALTER TABLE public.users ADD PRIMARY KEY USING INDEX users_email;  -- ACCESS")
     assert "GENERATED ALWAYS AS IDENTITY PRIMARY KEY" in out["public.log"].fix
     assert "logical replication" in out["public.log"].recommendation
     assert out["public.events"].evidence["partitioned"] is True
@@ -54,7 +54,7 @@ def test_sequences_near_the_max_of_their_column(pg_db, pg_twin, pg_advise):
     assert set(out) == {"public.a_id_seq", "public.b_seq", "public.c_id_seq"}
     a, b = out["public.a_id_seq"], out["public.b_seq"]
     assert a.severity.name == "CRITICAL" and a.evidence["column"] == "public.a.id"
-    assert a.fix.splitlines() == [
+    assert [ln.split("  -- locks")[0] for ln in a.fix.splitlines()] == [
         "ALTER TABLE public.a ALTER COLUMN id TYPE bigint;  -- rewrites the table and its indexes "
         "under ACCESS EXCLUSIVE lock", "ALTER SEQUENCE public.a_id_seq AS bigint;"]
     assert b.severity.name == "WARNING" and b.evidence["limited_by"] == "column type integer"
@@ -84,7 +84,7 @@ def test_not_valid_constraints(pg_db, pg_twin, pg_advise):
     out = pg_advise(pg_db.url, ["pg.schema.invalid_constraint"]).of("pg.schema.invalid_constraint")
     assert set(out) == {"public.q.q_amount_pos", "public.q.q_pid_fk"}
     assert out["public.q.q_pid_fk"].evidence["type"] == "foreign key"
-    assert out["public.q.q_amount_pos"].fix == "ALTER TABLE public.q VALIDATE CONSTRAINT q_amount_pos;"
+    assert out["public.q.q_amount_pos"].fix.startswith("ALTER TABLE public.q VALIDATE CONSTRAINT q_amount_pos;  -- SHARE")
     assert not pg_advise(pg_twin.url, ["pg.schema.invalid_constraint"]).of("pg.schema.invalid_constraint")
 
 
@@ -96,7 +96,7 @@ def test_sequence_without_select_privilege_is_not_misjudged(pg_judge):
     facts = {"pg.sequences": {"rows": [seq]}}
     out = pg_judge("pg.schema.sequence_exhaustion", facts).of("pg.schema.sequence_exhaustion")
     assert set(out) == {"sequences"} and out["sequences"].severity.name == "INFO"
-    assert out["sequences"].fix == "GRANT SELECT ON ALL SEQUENCES IN SCHEMA public TO <advisor role>;"
+    assert out["sequences"].fix == "GRANT SELECT ON ALL SEQUENCES IN SCHEMA public TO {{advisor_role}};"
     desc = {**seq, "increment": -1, "min_value": -2147483648, "max_value": -1, "last_value": -2100000000,
             "readable": True}
     out = pg_judge("pg.schema.sequence_exhaustion", {"pg.sequences": {"rows": [desc]}})
@@ -110,6 +110,6 @@ def test_standalone_sequence_near_its_max(pg_db, pg_twin, pg_advise):
     pg_db.sql("SELECT setval('orphan', 2100000000)")
     out = pg_advise(pg_db.url, ["pg.schema.sequence_exhaustion"]).of("pg.schema.sequence_exhaustion")
     assert set(out) == {"public.orphan"} and out["public.orphan"].severity.name == "CRITICAL"
-    assert out["public.orphan"].fix == "ALTER SEQUENCE public.orphan AS bigint;"
+    assert out["public.orphan"].fix.startswith("ALTER SEQUENCE public.orphan AS bigint;  --")
     pg_twin.sql("CREATE SEQUENCE orphan AS integer")
     assert not pg_advise(pg_twin.url, ["pg.schema.sequence_exhaustion"]).of("pg.schema.sequence_exhaustion")

@@ -159,8 +159,24 @@ def test_extension_not_preloaded_keeps_existing_libraries(pg_judge):
                    {"pg.stat_statements_status": _status(None, preloaded=False) | {"available_version": "1.10"},
                     "pg.server": SERVER, "pg.settings": SETTINGS})
     f = res.of("pg.statements.extension")["pg_stat_statements"]
-    assert "shared_preload_libraries = 'pg_qualstats, pg_stat_statements'" in f.fix
-    assert f.fix.endswith("CREATE EXTENSION pg_stat_statements;")
+    # a list of quoted names: one string 'a, b' names ONE library and the server does not start
+    assert f.fix.startswith("ALTER SYSTEM SET shared_preload_libraries = 'pg_qualstats', 'pg_stat_statements';\n"
+                            "-- then restart PostgreSQL")
+    assert f.fix.endswith("CREATE EXTENSION pg_stat_statements;") and "fix_kind" not in f.evidence
+
+
+def test_extension_not_preloaded_and_libraries_unreadable_says_so(pg_judge):
+    """Without pg_read_all_settings pg_settings has no shared_preload_libraries row: a value
+    written blind would drop the libraries already loaded."""
+    res = pg_judge("pg.statements.extension",
+                   {"pg.stat_statements_status": _status(None, preloaded=False) | {"available_version": "1.10"},
+                    "pg.server": SERVER, "pg.settings": {}})
+    f = res.of("pg.statements.extension")["pg_stat_statements"]
+    # nothing runnable as printed drops them: the current list is a placeholder to fill
+    assert "ALTER SYSTEM SET shared_preload_libraries = {{libraries_already_loaded}} 'pg_stat_statements';" in f.fix
+    assert "cannot read shared_preload_libraries" in f.fix and "SHOW shared_preload_libraries;" in f.fix
+    assert f.evidence["fix_kind"] == "manual"
+    assert f.evidence["shared_preload_libraries"] == "unreadable by this role"
 
 
 def test_extension_missing_package_old_version_and_evictions(pg_judge):
@@ -219,7 +235,7 @@ def test_statements_spilling_to_temp_files(pg_db, pg_twin, pg_advise):
     [f] = _by_database(out, "pg.statements.temp_spill", pg_db.name)
     assert "generate_series" in f.evidence["query"] and f.evidence["calls"] == 2
     assert f.evidence["temp_bytes_per_call"] >= 1024**2
-    assert f.fix.startswith("SET work_mem = '") and "ALTER ROLE postgres SET work_mem" in f.fix
+    assert f.fix.startswith("SET work_mem = '") and 'ALTER ROLE "postgres" SET work_mem' in f.fix
     assert not _by_database(out, "pg.statements.temp_spill", pg_twin.name)
 
 

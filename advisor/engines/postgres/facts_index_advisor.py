@@ -23,6 +23,8 @@ from advisor.indexadvisor.catalog import Catalog
 from advisor.indexadvisor.ddl import pg_create_index
 from advisor.indexadvisor.workload import analyse_workload, issues_to_dicts, parse_workload
 
+from .facts_indexes import partitions_of
+
 HYPOPG_ENABLE = "CREATE EXTENSION hypopg; in this database (package postgresql-<major>-hypopg)"
 _MAX_TABLE_NAMES = 5000
 _PREPARED = "db_advisor_ia"
@@ -52,7 +54,7 @@ def index_catalog(s, facts) -> dict[str, Any]:
     if not names:
         return out
     rows = s.query("""
-        SELECT n.nspname AS schema, c.relname AS name, c.oid::bigint AS relid,
+        SELECT n.nspname AS schema, c.relname AS name, c.oid::bigint AS relid, c.relkind::text AS kind,
                greatest(c.reltuples, 0)::float8 AS rows, a.attname AS column,
                format_type(a.atttypid, a.atttypmod) AS type
         FROM pg_class c
@@ -82,7 +84,7 @@ def index_catalog(s, facts) -> dict[str, Any]:
     tables: dict[int, dict[str, Any]] = {}
     for r in rows:
         t = tables.setdefault(r["relid"], {"schema": r["schema"], "name": r["name"], "rows": r["rows"],
-                                           "columns": [], "indexes": []})
+                                           "kind": r["kind"], "columns": [], "indexes": []})
         n_distinct, null_frac = stats.get((r["schema"], r["name"], r["column"]), (None, None))
         t["columns"].append({"name": r["column"], "type": r["type"], "n_distinct": n_distinct,
                              "null_frac": null_frac})
@@ -90,6 +92,8 @@ def index_catalog(s, facts) -> dict[str, Any]:
         if ix["relid"] in tables:
             tables[ix["relid"]]["indexes"].append(
                 {k: ix[k] for k in ("name", "unique", "primary", "valid", "method", "partial", "columns")})
+    for relid, parts in partitions_of(s, [r for r, t in tables.items() if t.get("kind") == "p"]).items():
+        tables[relid]["partitions"] = [list(p) for p in parts]
     out["tables"] = list(tables.values())
     return out
 
@@ -130,10 +134,13 @@ def index_candidates(s, facts) -> dict[str, Any]:
     w = _workload(facts)
     analysis = analyse_workload(w, catalog, _policy(facts))
     plan = analysis.plan
+    partitioned = {f"{t['schema']}.{t['name']}": [tuple(p) for p in t["partitions"]]
+                   for t in cat_fact["tables"] if "partitions" in t}
     cands = []
     for i, c in enumerate(plan.candidates):
         d = c.to_dict()
-        d.update(id=i, ddl=pg_create_index(c.table, c.columns, c.desc, c.opclass))
+        d.update(id=i, ddl=pg_create_index(c.table, c.columns, c.desc, c.opclass,
+                                           partitions=partitioned.get(c.table)))
         cands.append(d)
     by_id = {str(r["queryid"]): r for r in rows}
     statements = [{"queryid": k, "calls": by_id[k]["calls"], "total_ms": by_id[k]["total_ms"],
@@ -149,6 +156,9 @@ def index_candidates(s, facts) -> dict[str, Any]:
            "statements": statements, "candidates": cands,
            "rejected": [r.to_dict() for r in plan.rejected], "covered": plan.covered,
            "issues": issues_to_dicts(analysis.shapes), "validation": {}}
+    for issue in out["issues"]:  # their expression/trigram index DDL is written per partition
+        if issue.get("table") in partitioned:
+            issue["partitions"] = [list(p) for p in partitioned[issue["table"]]]
     if not hypopg["installed"]:
         out["validation_note"] = "hypopg is not installed in this database: suggestions are unvalidated"
         return out
@@ -264,7 +274,7 @@ def _param_types(shape, query: str, catalog: Catalog) -> list[str]:
 
 
 def _hypo_create(s, c: Candidate) -> str:
-    ddl = pg_create_index(c.table, c.columns, c.desc, c.opclass).replace(" CONCURRENTLY", "")
+    ddl = pg_create_index(c.table, c.columns, c.desc, c.opclass, lock_note=False).replace(" CONCURRENTLY", "")
     row = _run(s, "SELECT indexname FROM hypopg_create_index(%s)", (ddl.rstrip(";"),))[0]
     return row["indexname"]
 
@@ -328,7 +338,8 @@ def _validate_expressions(s, issues, by_id, shapes, catalog, deadline: float) ->
                 continue
             query = by_id[i["statement"]]["query"]
             ex = _Explainer(s, query, _param_types(shapes[i["statement"]], query, catalog))
-            ddl = pg_create_index(i["table"], [], expression=i["index_expression"]).replace(" CONCURRENTLY", "")
+            ddl = pg_create_index(i["table"], [], expression=i["index_expression"],
+                                  lock_note=False).replace(" CONCURRENTLY", "")
             try:
                 _run(s, "SELECT hypopg_reset()")
                 before, _ = ex.cost()

@@ -155,6 +155,69 @@ def _reportable(rows: list[dict[str, Any]]) -> list[int]:
     return out
 
 
+def partitions_of(s, relids: list[int]) -> dict[int, list[tuple[str, str, bool]]]:
+    """{partitioned table oid: [(schema, partition, is itself partitioned), ...]}: the index
+    DDL of a partitioned table is written partition by partition."""
+    if not relids:
+        return {}
+    out: dict[int, list[tuple[str, str, bool]]] = {r: [] for r in relids}
+    for r in s.query("""
+        SELECT i.inhparent::bigint AS parent, n.nspname AS schema, c.relname AS name,
+               c.relkind = 'p' AS sub
+        FROM pg_inherits i
+        JOIN pg_class c ON c.oid = i.inhrelid
+        JOIN pg_namespace n ON n.oid = c.relnamespace
+        WHERE i.inhparent = ANY(%s::oid[])
+        ORDER BY i.inhparent, n.nspname, c.relname
+        LIMIT 100000
+    """, (relids,)):
+        out[r["parent"]].append((r["schema"], r["name"], r["sub"]))
+    return out
+
+
+@provides("postgres", "pg.partitioned_index_gaps")
+def partitioned_index_gaps(s, facts) -> list[dict[str, Any]]:
+    """Each INVALID index of a partitioned table (the state between CREATE INDEX ON ONLY and
+    the last ALTER INDEX ... ATTACH PARTITION), one row per partition of its table: the index
+    attached for that partition (and whether it is valid) or, when none is, a valid unattached
+    index of the partition with the same definition (from USING on) that could be attached.
+    `tail` is that definition part of the parent index."""
+    # no parameters: psycopg passes the text as is (single %)
+    return s.query(f"""
+        SELECT pi.indexrelid::bigint AS indexrelid, format('%I.%I', n.nspname, pc.relname) AS qualified,
+               pc.relname AS name, n.nspname AS schema, pi.indisunique AS is_unique,
+               format('%I.%I', tn.nspname, t.relname) AS table_qualified, d.tail,
+               pn.nspname AS part_schema, p.relname AS part_name,
+               format('%I.%I', pn.nspname, p.relname) AS part_qualified, p.relkind = 'p' AS part_partitioned,
+               att.qualified AS attached, att.valid AS attached_valid,
+               CASE WHEN att.qualified IS NULL THEN (
+                   SELECT format('%I.%I', cn.nspname, cc.relname)
+                   FROM pg_index ci JOIN pg_class cc ON cc.oid = ci.indexrelid
+                   JOIN pg_namespace cn ON cn.oid = cc.relnamespace
+                   WHERE ci.indrelid = p.oid AND ci.indisvalid AND NOT cc.relispartition
+                     AND substring(pg_get_indexdef(ci.indexrelid) from ' USING .*$') = d.tail
+                   ORDER BY cc.oid LIMIT 1) END AS attachable
+        FROM pg_index pi
+        JOIN pg_class pc ON pc.oid = pi.indexrelid AND pc.relkind = 'I'
+        JOIN pg_namespace n ON n.oid = pc.relnamespace
+        JOIN pg_class t ON t.oid = pi.indrelid
+        JOIN pg_namespace tn ON tn.oid = t.relnamespace
+        CROSS JOIN LATERAL (SELECT substring(pg_get_indexdef(pi.indexrelid) from ' USING .*$') AS tail) d
+        JOIN pg_inherits ti ON ti.inhparent = pi.indrelid
+        JOIN pg_class p ON p.oid = ti.inhrelid
+        JOIN pg_namespace pn ON pn.oid = p.relnamespace
+        LEFT JOIN LATERAL (
+            SELECT format('%I.%I', cn.nspname, c.relname) AS qualified, x.indisvalid AS valid
+            FROM pg_inherits ii JOIN pg_class c ON c.oid = ii.inhrelid
+            JOIN pg_index x ON x.indexrelid = c.oid
+            JOIN pg_namespace cn ON cn.oid = c.relnamespace
+            WHERE ii.inhparent = pi.indexrelid AND x.indrelid = p.oid) att ON true
+        WHERE NOT pi.indisvalid AND {_USER_SCHEMAS}
+        ORDER BY pi.indexrelid, pn.nspname, p.relname
+        LIMIT 100000
+    """)
+
+
 @provides("postgres", "pg.index_builds")
 def index_builds(s, facts) -> list[dict[str, Any]]:
     """CREATE INDEX / REINDEX running now in this database (OIDs are per database): their
@@ -170,6 +233,7 @@ def index_builds(s, facts) -> list[dict[str, Any]]:
 @provides("postgres", "pg.foreign_keys")
 def foreign_keys(s, facts) -> dict[str, Any]:
     """Foreign keys with their referencing columns and whether an index leads with them.
+    A partitioned table's row carries its `partitions` (schema, name, is partitioned).
 
     `indexed` is true when some valid, non-partial btree index of the
     referencing table has exactly the FK columns as its leading key columns,
@@ -182,6 +246,7 @@ def foreign_keys(s, facts) -> dict[str, Any]:
                n.nspname AS schema, t.relname AS table, t.oid::bigint AS relid,
                format('%%I.%%I', n.nspname, t.relname) AS table_qualified,
                format('%%I.%%I', rn.nspname, r.relname) AS referenced_table,
+               t.relkind::text AS kind,
                con.conkey::int[] AS attnums,
                ARRAY(SELECT quote_ident(a.attname)
                      FROM unnest(con.conkey) WITH ORDINALITY k(attnum, ord)
@@ -214,7 +279,10 @@ def foreign_keys(s, facts) -> dict[str, Any]:
     """, (limit + 1,))
     rows, truncated = rows[:limit], len(rows) > limit
     sizes = relation_sizes(s, sorted({r["relid"] for r in rows if r["table_held_rows"]}))
+    parts = partitions_of(s, sorted({r["relid"] for r in rows if r["kind"] == "p"}))
     for r in rows:
         if r.pop("table_held_rows") and sizes.get(r["relid"]) is not None:
             r["table_bytes"] = sizes[r["relid"]]
+        if r["kind"] == "p":
+            r["partitions"] = [list(p) for p in parts.get(r["relid"], [])]
     return {"rows": rows, "truncated": truncated, "limit": limit}

@@ -9,7 +9,8 @@ from advisor.facts import provides
 
 @provides("postgres", "pg.replication")
 def replication(s, facts) -> dict[str, Any]:
-    """On a replica: replay lag (0 when everything received has been replayed).
+    """On a replica: replay lag (0 when everything received has been replayed; None when no
+    WAL is streamed: `no_stream`, archive recovery or a WAL receiver that never connected).
     On a primary: each standby's write/flush/replay lag and its byte distance.
 
     Without pg_read_all_stats (pg_monitor) pg_stat_replication shows the rows but
@@ -17,7 +18,9 @@ def replication(s, facts) -> dict[str, Any]:
     if facts.get("pg.server")["in_recovery"]:
         row = s.query("""
             SELECT pg_last_xact_replay_timestamp() AS last_replay_at,
-                   CASE WHEN pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn() THEN 0
+                   extract(epoch FROM now() - pg_last_xact_replay_timestamp())::float8 AS last_replay_age_s,
+                   CASE WHEN pg_last_wal_receive_lsn() IS NULL THEN NULL
+                        WHEN pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn() THEN 0
                         ELSE extract(epoch FROM now() - pg_last_xact_replay_timestamp())
                    END::float8 AS replay_lag_s,
                    pg_wal_lsn_diff(pg_last_wal_receive_lsn(), pg_last_wal_replay_lsn())::bigint
