@@ -230,12 +230,16 @@ def _fail_on(args: argparse.Namespace, cfg: Any) -> Severity | None:
 
 def _load_baseline(args: argparse.Namespace) -> Any:
     """Read --baseline before connecting anywhere, so a bad file fails fast."""
+    if not args.baseline:
+        return None
     from . import baseline
-    return baseline.load(args.baseline) if args.baseline else None
+    return baseline.load(args.baseline)
 
 
 def _apply_baseline(report: Any, args: argparse.Namespace, old: Any, fail_on: Severity | None) -> Severity | None:
     """--write-baseline records every finding (and then fails on none); --baseline mutes known ones."""
+    if not (args.write_baseline or old is not None):
+        return fail_on
     from . import baseline
     if args.write_baseline:
         n = baseline.write(report.findings, args.write_baseline)
