@@ -83,7 +83,7 @@ def check(*, id: str, title: str, category: str, severity: Severity | str, facts
 def validate(c: Check) -> list[str]:
     problems = []
     if not _ID_RE.match(c.id):
-        problems.append("id must look like pg.topic.name (engine prefix pg|mysql|mongo|redis)")
+        problems.append(f"id must look like pg.topic.name (engine prefix {'|'.join(_ENGINE_OF_PREFIX)})")
     if c.category not in CATEGORIES:
         problems.append(f"category {c.category!r} not in {CATEGORIES}")
     if not c.title or len(c.title) > 80:
