@@ -86,3 +86,16 @@ def test_broken_plugin_is_reported_not_fatal(monkeypatch):
         registry.plugin_errors[:] = before
         registry._REGISTRY.pop("pg.plugin.example", None)
         sys.modules.pop("advisor_test_good_plugin", None)
+
+
+def test_engine_options_are_listed(run_cli):
+    """`advisor options` (and `advisor checks --options`) list every declared engine option."""
+    import json as _json
+    from advisor.engines.options import OPTIONS
+    code, out, _ = run_cli("options", "--json")
+    listed = {e: {o["name"]: o for o in opts} for e, opts in _json.loads(out)["options"].items()}
+    assert code == 0 and {e: set(v) for e, v in listed.items()} == {e: set(v) for e, v in OPTIONS.items()}
+    assert listed["redis"]["sample_keys"] == {"name": "sample_keys", "type": "int", "default": 100000,
+                                              "help": OPTIONS["redis"]["sample_keys"].help}
+    code, out, _ = run_cli("checks", "--options", "--engine", "mongo")
+    assert code == 0 and out.startswith("[options.mongo]") and "collection_limit" in out and "[options.redis]" not in out
