@@ -99,3 +99,21 @@ def test_engine_options_are_listed(run_cli):
                                               "help": OPTIONS["redis"]["sample_keys"].help}
     code, out, _ = run_cli("checks", "--options", "--engine", "mongo")
     assert code == 0 and out.startswith("[options.mongo]") and "collection_limit" in out and "[options.redis]" not in out
+
+
+@pytest.mark.parametrize("flags, config, inventory_timeout, want", [
+    ([], "", None, 10.0),                                  # the default
+    ([], "timeout = 5\n", None, 5.0),                      # config file
+    (["--timeout", "7"], "timeout = 5\n", None, 7.0),      # flags beat the config file
+    (["--timeout", "7"], "timeout = 5\n", 2, 2.0),         # an inventory entry beats both
+])
+def test_timeout_precedence(tmp_path, flags, config, inventory_timeout, want):
+    from advisor import cli, config as config_mod, inventory
+    cfg_file = tmp_path / "advisor.toml"
+    cfg_file.write_text(config)
+    args = cli.build_parser().parse_args(["run", "postgresql://h/db", "--config", str(cfg_file), *flags])
+    opts = cli._options(args, config_mod.load(str(cfg_file)))
+    entry = {"name": "a", "url": "postgresql://h/db", **({"timeout": inventory_timeout} if inventory_timeout else {})}
+    target = inventory.parse({"target": [entry]}).targets[0]
+    assert opts.for_target(target).timeout == want
+    assert opts.for_target(target).session_options()["timeout"] == want
