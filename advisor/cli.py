@@ -258,12 +258,16 @@ def _fail_on(args: argparse.Namespace, cfg: Any) -> Severity | None:
 
 def _load_baseline(args: argparse.Namespace) -> Any:
     """Read --baseline before connecting anywhere, so a bad file fails fast."""
+    if not args.baseline:
+        return None
     from . import baseline
-    return baseline.load(args.baseline) if args.baseline else None
+    return baseline.load(args.baseline)
 
 
 def _apply_baseline(report: Any, args: argparse.Namespace, old: Any, fail_on: Severity | None) -> Severity | None:
     """--write-baseline records every finding (and then fails on none); --baseline mutes known ones."""
+    if not (args.write_baseline or old is not None):
+        return fail_on
     from . import baseline
     if args.write_baseline:
         n = baseline.write(report.findings, args.write_baseline)
@@ -277,12 +281,19 @@ def _apply_baseline(report: Any, args: argparse.Namespace, old: Any, fail_on: Se
     return fail_on
 
 
+def _inventory(args: argparse.Namespace) -> Any:
+    if not args.inventory:
+        return None
+    from . import inventory
+    return inventory.load(args.inventory)
+
+
 def cmd_run(args: argparse.Namespace) -> int:
-    from . import config, inventory, runner
+    from . import config, runner
     from .targets import parse_target
 
     cfg = config.load(args.config)
-    inv = inventory.load(args.inventory) if args.inventory else None
+    inv = _inventory(args)
     if not args.urls and inv is None:
         raise UsageError("no URL given (e.g. advisor run postgresql://user@host:5432/db, or --inventory FILE)")
     targets = [parse_target(u) for u in args.urls] + (inv.targets if inv else [])
@@ -431,9 +442,9 @@ def cmd_analyze(args: argparse.Namespace) -> int:
 
 
 def cmd_tui(args: argparse.Namespace) -> int:
-    from . import config, inventory
+    from . import config
     cfg = config.load(args.config)
-    inv = inventory.load(args.inventory) if args.inventory else None
+    inv = _inventory(args)
     opts = _options(args, cfg)
     _check_selection(opts)
     from .tui import run_app  # textual is imported only here

@@ -115,7 +115,7 @@ def parse(data: dict[str, Any], where: str = "config") -> Config:
             raise UsageError(f"{where}: {name} must be a table ([{name}.<...>])")
     if not isinstance(data.get("mute", []), list):
         raise UsageError(f"{where}: mute must be an array of tables ([[mute]])")
-    known = {c.id: c for c in registry.all_checks()}
+    known = {c.id: c for c in registry.all_checks()} if data.get("thresholds") else {}
     for check_id, values in (data.get("thresholds") or {}).items():
         c = known.get(check_id)
         if c is None:

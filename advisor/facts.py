@@ -45,6 +45,7 @@ def counters(engine: str) -> dict[str, list]:
 
 
 _PLAIN = frozenset({type(None), bool, int, float, str})  # exact types JSON keeps as they are
+_STR = frozenset({str})
 
 
 def jsonable(v: Any) -> Any:
@@ -56,9 +57,14 @@ def jsonable(v: Any) -> Any:
     if t in _PLAIN:
         return v
     if t is dict:
+        # a row of plain values is kept as it is: the type test runs in C, a copy would not
+        if _PLAIN.issuperset(map(type, v.values())) and _STR.issuperset(map(type, v)):
+            return v
         return {k if type(k) is str else str(k): x if type(x) in _PLAIN else jsonable(x)
                 for k, x in v.items()}
     if t is list:
+        if _PLAIN.issuperset(map(type, v)):
+            return v
         return [x if type(x) in _PLAIN else jsonable(x) for x in v]
     if v is None or isinstance(v, (bool, int, float, str)):
         return v

@@ -85,7 +85,7 @@ def check(*, id: str, title: str, category: str, severity: Severity | str, facts
 def validate(c: Check) -> list[str]:
     problems = []
     if not _ID_RE.match(c.id):
-        problems.append("id must look like pg.topic.name (engine prefix pg|mysql|mongo|redis)")
+        problems.append(f"id must look like pg.topic.name (engine prefix {'|'.join(_ENGINE_OF_PREFIX)})")
     if c.category not in CATEGORIES:
         problems.append(f"category {c.category!r} not in {CATEGORIES}")
     if not c.title or len(c.title) > 80:
@@ -100,19 +100,24 @@ def validate(c: Check) -> list[str]:
     return problems
 
 
-_loaded = False
+_loaded: set[str] = set()  # engines whose built-in checks are imported
+_plugins_loaded = False
 plugin_errors: list[str] = []
 
 
-def load_builtin() -> None:
-    """Import every module below the `checks` package (one module per topic)."""
-    import checks
-
-    for info in pkgutil.walk_packages(checks.__path__, prefix="checks."):
-        try:
-            importlib.import_module(info.name)
-        except Exception as e:  # reported like a broken plugin: the other checks still run
-            plugin_errors.append(f"check module {info.name} failed to load: {type(e).__name__}: {e}")
+def load_builtin(engine: str | None = None) -> None:
+    """Import every module below `checks.<engine>` (one module per topic), or below `checks`.
+    A run imports its engines' checks only: their helpers (sizing, the index advisor) too."""
+    for name in ([engine] if engine else list(ENGINES)):
+        if name in _loaded:
+            continue
+        _loaded.add(name)
+        package = importlib.import_module(f"checks.{name}")
+        for info in pkgutil.walk_packages(package.__path__, prefix=f"checks.{name}."):
+            try:
+                importlib.import_module(info.name)
+            except Exception as e:  # reported like a broken plugin: the other checks still run
+                plugin_errors.append(f"check module {info.name} failed to load: {type(e).__name__}: {e}")
 
 
 def load_plugins() -> None:
@@ -132,24 +137,30 @@ def load_plugins() -> None:
             plugin_errors.append(f"plugin {ep.name!r} ({ep.value}) failed to load: {type(e).__name__}: {e}")
 
 
-_load_lock = threading.Lock()
+_load_lock = threading.RLock()
+
+
+def _ensure_loaded(engine: str | None = None) -> None:
+    """Import the checks (of one engine, or all) and the plugins, once, even from several threads."""
+    global _plugins_loaded
+    with _load_lock:
+        load_builtin(engine)
+        if not _plugins_loaded:
+            _plugins_loaded = True
+            load_plugins()
 
 
 def all_checks() -> list[Check]:
-    """Every registered check; the first call imports them (once, even from several threads)."""
-    global _loaded
-    with _load_lock:
-        if not _loaded:
-            load_builtin()
-            load_plugins()
-            _loaded = True
+    """Every registered check; the first call imports them."""
+    _ensure_loaded()
     return sorted(_REGISTRY.values(), key=lambda c: c.id)
 
 
 def select(engine: str | None = None, include: Iterable[str] = (), exclude: Iterable[str] = ()) -> list[Check]:
     include, exclude = list(include), list(exclude)
+    _ensure_loaded(engine)
     out = []
-    for c in all_checks():
+    for c in sorted(_REGISTRY.values(), key=lambda c: c.id):
         if engine and c.engine != engine:
             continue
         if include and not any(c.matches(p) for p in include):

@@ -77,8 +77,8 @@ def main() -> int:
         tracemalloc.start()
         t0 = time.perf_counter()
         engine = engines.load("mongo")
-        session = engine.connect(target, opts.for_engine("mongo"))
-        facts = LiveFacts("mongo", session, opts.for_engine("mongo"))
+        session = engine.connect(target, opts.for_target(target).session_options())
+        facts = LiveFacts("mongo", session, opts.for_target(target).session_options())
         for name in sorted({f for c in checks for f in c.facts}):   # collect, as `advisor snapshot`
             facts.has(name)
         t_facts = time.perf_counter() - t0

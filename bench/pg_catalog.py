@@ -109,8 +109,8 @@ def _run(url: str, include: list[str]):
     checks = opts.checks_for("postgres")
     engine = engines.load("postgres")
     t0 = time.perf_counter()
-    session = engine.connect(target, opts.for_engine("postgres"))
-    facts = LiveFacts("postgres", session, opts.for_engine("postgres"))
+    session = engine.connect(target, opts.for_target(target).session_options())
+    facts = LiveFacts("postgres", session, opts.for_target(target).session_options())
     per_fact = {}
     for name in sorted({f for c in checks for f in c.facts}):
         f0 = time.perf_counter()

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .catalog import Index, Table
-from .predicates import EQ, IN, ISNULL, JOIN, PREFIX, RANGE, Shape, TableUse
+from .shapes import EQ, IN, ISNULL, JOIN, PREFIX, RANGE, Shape, TableUse
 
 DEFAULT_INEQ_SEL = 1 / 3     # PostgreSQL's estimate for `col > $1` with an unknown value
 DEFAULT_RANGE_INEQ_SEL = 0.005   # ... and for `col BETWEEN $1 AND $2` / a constant-prefix LIKE

@@ -7,8 +7,8 @@ from typing import Iterable
 
 from .candidates import Candidate, Policy, build
 from .catalog import Catalog, Table
-from .predicates import ParseFailure, analyse
-from .workload import parse_cached
+from .shapes import ParseFailure
+from .workload import analyse_parsed as analyse, parse_cached
 
 _ANY = Policy(min_table_rows=0, max_selectivity=1.0, pattern_ops=False)
 

@@ -7,11 +7,14 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from dataclasses import dataclass, field
-from typing import Any, Iterable
+from typing import TYPE_CHECKING, Any, Iterable
 
 from .candidates import Plan, Policy, plan
 from .catalog import Catalog
-from .predicates import ParseFailure, Parsed, Shape, analyse, parse
+from .shapes import ParseFailure, Shape
+
+if TYPE_CHECKING:
+    from .predicates import Parsed
 
 _CACHE: "OrderedDict[tuple, Parsed | ParseFailure]" = OrderedDict()
 CACHE_SIZE = 50_000
@@ -23,6 +26,7 @@ def parse_cached(key: str, text: str, dialect: str) -> Parsed:
     hit = _CACHE.get(k)
     if hit is None:
         try:
+            from .predicates import parse  # sqlglot: only once there is a statement to read
             hit = parse(text, dialect)
         except ParseFailure as e:
             hit = e
@@ -79,7 +83,7 @@ def analyse_workload(w: Workload, catalog: Catalog, policy: Policy) -> Analysis:
     failures = dict(w.failures)
     for k, p in w.parsed.items():
         try:
-            shapes[k] = analyse(p, catalog)
+            shapes[k] = analyse_parsed(p, catalog)
         except ParseFailure as e:
             failures[k] = str(e)
     return Analysis(shapes, plan(shapes, catalog.tables_by_key(), policy), failures)
@@ -97,3 +101,8 @@ def issues_to_dicts(shapes: dict[str, Shape]) -> list[dict[str, Any]]:
             out.append({"statement": k, "kind": i.kind, "table": i.table, "columns": i.columns,
                         "expression": i.expression, "index_expression": i.index_expression})
     return out
+
+
+def analyse_parsed(parsed: "Parsed", catalog: Catalog) -> Shape:
+    from .predicates import analyse
+    return analyse(parsed, catalog)

@@ -9,7 +9,6 @@ from advisor.model import Severity
 from advisor.registry import Threshold, check
 from advisor.units import human_bytes, human_duration
 
-from advisor.indexadvisor.columns import filter_columns
 from advisor.indexadvisor.ddl import PG_CONCURRENT_LOCK, index_name, pg_create_index, pg_ident
 
 from .table_refs import brief, statements_for_table
@@ -73,6 +72,7 @@ def missing(ctx):
         else:
             refs = statements_for_table(stmts, t["schema"], t["name"], server["database"])
             evidence["statements"] = [brief(r) for r in refs]
+            from advisor.indexadvisor.columns import filter_columns  # the parser, only with statements
             cols = filter_columns([r["query"] for r in refs], t["schema"], t["name"])
             if cols:
                 evidence["filter_columns"] = cols   # of the costliest statement (pg.index.suggested: all)

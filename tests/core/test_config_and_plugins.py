@@ -86,3 +86,34 @@ def test_broken_plugin_is_reported_not_fatal(monkeypatch):
         registry.plugin_errors[:] = before
         registry._REGISTRY.pop("pg.plugin.example", None)
         sys.modules.pop("advisor_test_good_plugin", None)
+
+
+def test_engine_options_are_listed(run_cli):
+    """`advisor options` (and `advisor checks --options`) list every declared engine option."""
+    import json as _json
+    from advisor.engines.options import OPTIONS
+    code, out, _ = run_cli("options", "--json")
+    listed = {e: {o["name"]: o for o in opts} for e, opts in _json.loads(out)["options"].items()}
+    assert code == 0 and {e: set(v) for e, v in listed.items()} == {e: set(v) for e, v in OPTIONS.items()}
+    assert listed["redis"]["sample_keys"] == {"name": "sample_keys", "type": "int", "default": 100000,
+                                              "help": OPTIONS["redis"]["sample_keys"].help}
+    code, out, _ = run_cli("checks", "--options", "--engine", "mongo")
+    assert code == 0 and out.startswith("[options.mongo]") and "collection_limit" in out and "[options.redis]" not in out
+
+
+@pytest.mark.parametrize("flags, config, inventory_timeout, want", [
+    ([], "", None, 10.0),                                  # the default
+    ([], "timeout = 5\n", None, 5.0),                      # config file
+    (["--timeout", "7"], "timeout = 5\n", None, 7.0),      # flags beat the config file
+    (["--timeout", "7"], "timeout = 5\n", 2, 2.0),         # an inventory entry beats both
+])
+def test_timeout_precedence(tmp_path, flags, config, inventory_timeout, want):
+    from advisor import cli, config as config_mod, inventory
+    cfg_file = tmp_path / "advisor.toml"
+    cfg_file.write_text(config)
+    args = cli.build_parser().parse_args(["run", "postgresql://h/db", "--config", str(cfg_file), *flags])
+    opts = cli._options(args, config_mod.load(str(cfg_file)))
+    entry = {"name": "a", "url": "postgresql://h/db", **({"timeout": inventory_timeout} if inventory_timeout else {})}
+    target = inventory.parse({"target": [entry]}).targets[0]
+    assert opts.for_target(target).timeout == want
+    assert opts.for_target(target).session_options()["timeout"] == want

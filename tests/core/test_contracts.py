@@ -151,3 +151,12 @@ def test_engine_options_are_declared_with_the_providers_defaults():
 def _policy():
     from advisor.indexadvisor.candidates import Policy
     return Policy
+
+
+def test_the_report_schema_names_the_engines_of_the_one_table():
+    """The schema is a published file: it must agree with advisor/engines/__init__.py."""
+    import json
+    schema = json.loads((ROOT / "advisor" / "schema" / "report-v1.json").read_text())
+    text = json.dumps(schema)
+    assert f'"enum": {json.dumps(list(ENGINES))}' in text
+    assert "^(" + "|".join(e.prefix for e in ENGINES.values()) + ")\\\\." in text

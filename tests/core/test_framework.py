@@ -109,3 +109,37 @@ def test_exit_codes_follow_fail_on():
     # 3 only when no target could be inspected
     rep.targets = [rep.targets[1]]
     assert rep.exit_code(Severity.WARNING) == 3
+
+
+def test_context_records_reads_offers_optional_and_puts_thresholds_read_into_evidence():
+    """One accessor for optional facts; the thresholds a check read reach evidence["thresholds"]
+    (what the check wrote there itself wins); what it read is recorded for the contract test."""
+    from support import judge
+
+    def check(ctx):
+        extra = ctx.optional("absent", {"n": 0})
+        over = ctx.threshold("max") < ctx.fact("x")
+        yield ctx.finding(summary="s", evidence={"x": ctx.fact("x"), "n": extra["n"],
+                                                 "thresholds": {"own": 1}},
+                          recommendation="r", severity=None if over else Severity.INFO)
+
+    c = registry.Check(id="pg.a.reads", title="t", engine="postgres", category="indexes",
+                       severity=Severity.WARNING, facts=("x", "absent"), reference="r", func=check,
+                       doc="d" * 50, thresholds={"max": registry.Threshold(3, "n", "test"),
+                                                 "unused": registry.Threshold(9, "n", "test")})
+    judged = judge(c, {"x": 5}, thresholds={"max": 4})
+    (f,) = judged.findings
+    assert f.evidence == {"x": 5, "n": 0, "thresholds": {"max": 4, "own": 1}}
+    reads = judged.reads["pg.a.reads"]
+    assert reads.facts == {"x", "absent"} and reads.thresholds == {"max"}
+
+
+def test_the_strict_judge_fails_on_an_undeclared_fact():
+    from support import judge
+
+    def sneaky(ctx):
+        ctx.optional("undeclared")
+        return []
+
+    with pytest.raises(AssertionError, match="fact undeclared"):
+        judge(_fake_check("pg.a.sneaky", sneaky), {"x": 1})

@@ -11,6 +11,7 @@ import pymongo
 from pymongo import errors as merr
 from pymongo.uri_parser import parse_uri
 
+from advisor.engines.options import DEFAULT_TIMEOUT
 from advisor.errors import FactUnavailable, TargetLost, TargetUnreachable, UsageError
 from advisor.targets import Target, scrub
 
@@ -163,7 +164,7 @@ def _refused(target: Target, timeout: float) -> str | None:
 
 
 def connect(target: Target, options: dict[str, Any]) -> MongoSession:
-    timeout = float(options.get("timeout", 10.0))
+    timeout = float(options.get("timeout", DEFAULT_TIMEOUT))
     refused = _refused(target, timeout)
     if refused:
         raise TargetUnreachable(f"cannot connect to {target.redacted}: {refused}")

@@ -17,6 +17,7 @@ from urllib.parse import unquote
 import pymysql
 import pymysql.cursors
 
+from advisor.engines.options import DEFAULT_TIMEOUT
 from advisor.errors import FactUnavailable, TargetLost, TargetUnreachable
 from advisor.targets import Target
 
@@ -107,7 +108,7 @@ def _connect_kwargs(target: Target, timeout: float) -> dict[str, Any]:
 
 
 def connect(target: Target, options: dict[str, Any]) -> MySession:
-    timeout = float(options.get("timeout", 10.0))
+    timeout = float(options.get("timeout", DEFAULT_TIMEOUT))
     kwargs = _connect_kwargs(target, timeout)
     try:
         conn = pymysql.connect(**kwargs)

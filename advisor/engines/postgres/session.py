@@ -10,6 +10,7 @@ import psycopg
 from psycopg import errors as pgerr
 from psycopg.rows import dict_row
 
+from advisor.engines.options import DEFAULT_TIMEOUT
 from advisor.errors import FactUnavailable, TargetLost, TargetUnreachable
 from advisor.targets import Target
 
@@ -74,7 +75,7 @@ def _connect_error(e: BaseException, target: Target) -> str:
 
 
 def connect(target: Target, options: dict[str, Any]) -> PgSession:
-    timeout = float(options.get("timeout", 10.0))
+    timeout = float(options.get("timeout", DEFAULT_TIMEOUT))
     try:
         conn = psycopg.connect(
             target.url,

@@ -16,11 +16,14 @@ from typing import Any
 from advisor.errors import FactUnavailable
 from advisor.facts import provides
 
+from advisor.engines.options import OPTIONS
+
 from .facts_server import _text
 from .session import KEY
 
-DEFAULTS = {"sample_keys": 100_000, "sample_seconds": 10.0, "scan_count": 1000,
-            "memory_samples": 5, "top_keys": 50, "prefix_separators": ":"}
+DEFAULTS = {name: OPTIONS["redis"][name].default  # declared in advisor/engines/options.py
+            for name in ("sample_keys", "sample_seconds", "scan_count", "memory_samples", "top_keys",
+                         "prefix_separators")}
 LENGTH_COMMAND = {"string": "STRLEN", "list": "LLEN", "hash": "HLEN", "set": "SCARD",
                   "zset": "ZCARD", "stream": "XLEN"}
 TTL_BUCKETS = ((3600, "<1h"), (12 * 3600, "<12h"), (86400, "<1d"), (7 * 86400, "<1w"),

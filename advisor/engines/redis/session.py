@@ -9,6 +9,7 @@ import redis
 from redis import exceptions as rex
 from redis.connection import parse_url
 
+from advisor.engines.options import DEFAULT_TIMEOUT
 from advisor.errors import FactUnavailable, TargetLost, TargetUnreachable
 from advisor.targets import Target
 
@@ -200,7 +201,7 @@ def _line(e: BaseException) -> str:
 
 
 def connect(target: Target, options: dict[str, Any]) -> RedisSession:
-    timeout = float(options.get("timeout", 10.0))
+    timeout = float(options.get("timeout", DEFAULT_TIMEOUT))
     s = RedisSession(target, timeout)
     try:
         s.client().ping()
