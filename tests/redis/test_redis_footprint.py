@@ -114,3 +114,23 @@ def test_the_lookup_budget_is_an_option(start_redis, advise, budget_pct):
     assert ev["keyspace_lookup_budget"] == max(100, int(budget_pct / 100 * 20_001))
     if budget_pct > 1:  # a bigger budget types more keys: the TTL distribution gets finer
         assert sum(ev["ttl_buckets"].values()) > 150
+
+
+def test_both_reply_readers_agree(monkeypatch):
+    """batch_keys reads replies with hiredis when installed (redis[hiredis]), else in Python."""
+    import socket
+
+    from advisor.engines.redis import session
+    hiredis = pytest.importorskip("hiredis")  # a dependency (pyproject); absent only in odd installs
+    stream = (b":42\r\n$-1\r\n-NOPERM no\r\n-ERR unknown\r\n+OK\r\n*2\r\n$1\r\n0\r\n*2\r\n$1\r\na\r\n$0\r\n\r\n"
+              b"$5\r\nhello\r\n")
+    got = []
+    for parser in (hiredis, None):
+        a, b = socket.socketpair()
+        with a, b:
+            a.sendall(stream)
+            monkeypatch.setattr(session, "hiredis", parser)
+            got.append([(type(r).__name__, str(r)) if isinstance(r, Exception) else r
+                        for r in session._read_replies(b, 7)])
+    assert got[0] == got[1] == [42, None, ("NoPermissionError", "NOPERM no"), ("ResponseError", "ERR unknown"),
+                                b"OK", [b"0", [b"a", b""]], b"hello"]

@@ -66,12 +66,6 @@ def lookup_budget(opt: dict[str, Any], keys: int) -> int:
     return max(math.floor(keys * opt["lookup_budget_pct"] / 100), opt["lookup_budget_min"])
 
 
-def prefix_of(key: str, separators: str) -> str:
-    """'user:42:profile' -> 'user:*'; a key without separator is its own group '(no prefix)'."""
-    cut = min((i for i in (key.find(c) for c in separators) if i > 0), default=-1)
-    return key[:cut + 1] + "*" if cut > 0 else "(no prefix)"
-
-
 def ttl_bucket(pttl_ms: int) -> str:
     if pttl_ms < 0:
         return "no ttl"
@@ -93,8 +87,7 @@ class Sample:
         self.opt = opt
         self.keys = self.memory = self.memory_errors = 0
         self.separators = [c.encode() for c in opt["prefix_separators"]]
-        self.prefix_memo: dict[bytes, str] = {}
-        self.prefixes: dict[str, list[int]] = {}  # prefix -> [keys, memory, ttl_checked, no_ttl]
+        self.heads: dict[bytes | None, list[int]] = {}  # prefix head -> [keys, memory, ttl_checked, no_ttl]
         self.top_memory: list[tuple] = []  # min-heap of (memory, seq, db, key)
         self.uniform: list[tuple] = []  # max-heap (negated crc32) of the keys with the smallest hashes
         self.uniform_size = uniform_size
@@ -106,45 +99,42 @@ class Sample:
         self.encodings: dict[str, dict[str, dict[int, int]]] = {}
         self.typed = 0
 
-    def prefix(self, key: bytes) -> str:
-        """prefix_of() on the raw key: only the prefix is decoded, once per distinct prefix."""
+    def head(self, key: bytes) -> bytes:
+        """The key's prefix up to its first separator: b'user:' for b'user:42:x' (shown as 'user:*');
+        b'' (shown as '(no prefix)') without a separator past the first character."""
         cut = -1
         for sep in self.separators:
             i = key.find(sep)
             if i > 0 and (cut < 0 or i < cut):
                 cut = i
-        head = key[:cut + 1] if cut > 0 else b""
-        p = self.prefix_memo.get(head)
-        if p is None:
-            p = _text(head) + "*" if head else "(no prefix)"
-            if len(self.prefix_memo) < 4 * MAX_PREFIXES:
-                self.prefix_memo[head] = p
-        return p
+        return key[:cut + 1] if cut > 0 else b""
 
-    def add_memory(self, db: int, key: bytes, mem: int) -> None:
-        """The memory pass: called for every sampled key, so kept lean."""
-        self.keys += 1
-        self.memory += mem
-        self.seq += 1
-        n = self.opt["top_keys"]
-        if len(self.top_memory) < n:
-            heapq.heappush(self.top_memory, (mem, self.seq, db, key))
-        elif mem > self.top_memory[0][0]:
-            heapq.heapreplace(self.top_memory, (mem, self.seq, db, key))
-        # bottom-k by crc32: a uniform subset that does not depend on memory or SCAN order
-        h = -zlib.crc32(key)
-        if len(self.uniform) < self.uniform_size:
-            heapq.heappush(self.uniform, (h, db, key))
-        elif h > self.uniform[0][0]:
-            heapq.heapreplace(self.uniform, (h, db, key))
-        p = self.prefix(key)
-        agg = self.prefixes.get(p)
-        if agg is None:
-            if len(self.prefixes) >= MAX_PREFIXES:
-                p = "(other prefixes)"
-            agg = self.prefixes.setdefault(p, [0, 0, 0, 0])
-        agg[0] += 1
-        agg[1] += mem
+    def add_page(self, db: int, keys: list[bytes], mems: list[int]) -> None:
+        """The memory pass, one SCAN page at a time: runs for every sampled key, so kept lean."""
+        self.keys += len(keys)
+        self.memory += sum(mems)
+        top, n = self.top_memory, self.opt["top_keys"]
+        for key, mem in zip(keys, mems):
+            if len(top) < n or mem > top[0][0]:
+                self.seq += 1
+                _push(top, (mem, self.seq, db, key), n)
+        # bottom-k by crc32: a uniform subset that depends neither on memory nor on SCAN order
+        uniform, size = self.uniform, self.uniform_size
+        for key, h in zip(keys, map(zlib.crc32, keys)):
+            if len(uniform) < size or -h > uniform[0][0]:
+                _push(uniform, (-h, db, key), size)
+        heads = self.heads
+        if len(self.separators) == 1:
+            sep = self.separators[0]
+            page = [(k[:i + 1] if i > 0 else b"", m) for k, m, i in zip(keys, mems, [k.find(sep) for k in keys])]
+        else:
+            page = [(self.head(k), m) for k, m in zip(keys, mems)]
+        for h, mem in page:
+            agg = heads.get(h)
+            if agg is None:
+                agg = heads.setdefault(h if len(heads) < MAX_PREFIXES else None, [0, 0, 0, 0])
+            agg[0] += 1
+            agg[1] += mem
 
     def detail_candidates(self, budget: int) -> tuple[list[tuple], list[tuple]]:
         """(biggest keys, uniform keys) to inspect: half the budget for the biggest keys that could
@@ -171,7 +161,7 @@ class Sample:
         t["keys"] += 1
         t["elements"] += length or 0
         t["max_length"] = max(t["max_length"], length or 0)
-        agg = self.prefixes.get(self.prefix(key))
+        agg = self.heads.get(self.head(key))
         if agg is not None:
             agg[2] += 1
             agg[3] += pttl < 0
@@ -189,7 +179,13 @@ class Sample:
                 "encoding": d.get("encoding", "-"), "ttl_s": d.get("ttl_s")}
 
     def result(self) -> dict[str, Any]:
-        top = sorted(self.prefixes.items(), key=lambda kv: -kv[1][1])[:self.opt["top_keys"]]
+        prefixes: dict[str, list[int]] = {}
+        for h, agg in self.heads.items():
+            name = "(other prefixes)" if h is None else _text(h) + "*" if h else "(no prefix)"
+            merged = prefixes.setdefault(name, [0, 0, 0, 0])  # undecodable heads may share a name
+            for i, v in enumerate(agg):
+                merged[i] += v
+        top = sorted(prefixes.items(), key=lambda kv: -kv[1][1])[:self.opt["top_keys"]]
         mem = {(db, key): m for m, _, db, key in self.top_memory}
         return {
             "memory": self.memory,
@@ -199,7 +195,7 @@ class Sample:
                            for t, h in self.top_length.items()},
             "prefixes": [{"prefix": p, "keys": a[0], "memory": a[1], "ttl_checked": a[2], "no_ttl": a[3]}
                          for p, a in top],
-            "distinct_prefixes": len(self.prefixes),
+            "distinct_prefixes": len(prefixes),
             "ttl_buckets": dict(self.ttl),
             "encodings": self.encodings,
             "memory_errors": self.memory_errors,
@@ -228,18 +224,13 @@ def _memory_page(s, db: int, keys: list[bytes], sample: Sample, next_cursor: byt
     page = got.pop() if next_cursor is not None else None
     if isinstance(page, Exception):
         raise FactUnavailable(f"SCAN failed: {page}")
-    n = 0
-    add = sample.add_memory
-    for k, mem in zip(keys, got):
-        if type(mem) is int:
-            add(db, k, mem)
-            n += 1
-        elif isinstance(mem, Exception):
-            sample.memory_errors += 1
-            add(db, k, 0)
-            n += 1
-        # None: expired or deleted since SCAN
-    return n, page
+    if any(type(m) is not int for m in got):
+        sample.memory_errors += sum(isinstance(m, Exception) for m in got)
+        # None: expired or deleted since SCAN; an error (ACL): the key counts with 0 bytes
+        kept = [(k, m if type(m) is int else 0) for k, m in zip(keys, got) if m is not None]
+        keys, got = [k for k, _ in kept], [m for _, m in kept]
+    sample.add_page(db, keys, got)
+    return len(keys), page
 
 
 def _details(s, db: int, keys: list[bytes], sample: Sample) -> int:
