@@ -225,6 +225,8 @@ def _memory_page(s, db: int, keys: list[bytes], sample: Sample, next_cursor: byt
     if isinstance(page, Exception):
         raise FactUnavailable(f"SCAN failed: {page}")
     if any(type(m) is not int for m in got):
+        if got and all(isinstance(m, Exception) for m in got):
+            raise FactUnavailable(f"MEMORY USAGE refused: {got[0]}", "ACL SETUSER <advisor user> +memory|usage")
         sample.memory_errors += sum(isinstance(m, Exception) for m in got)
         # None: expired or deleted since SCAN; an error (ACL): the key counts with 0 bytes
         kept = [(k, m if type(m) is int else 0) for k, m in zip(keys, got) if m is not None]
