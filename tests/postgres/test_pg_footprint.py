@@ -4,8 +4,6 @@ and statistics reads, pg_stats for the index advisor and EXPLAIN / HypoPG scan n
 from __future__ import annotations
 
 import time
-import uuid
-from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
 import pytest
@@ -65,25 +63,12 @@ def settled_counters(url: str, before: dict) -> dict:
 
 
 @pytest.fixture
-def advisor_role(pg_db):
+def advisor_role(pg_login_role):
     """advisor_role(grant_track_counts) -> URL of pg_db as a pg_monitor role that may read the
     tables (EXPLAIN needs it), optionally with SET on track_counts (PG15+)."""
-    made = []
-
-    def _make(grant: bool) -> str:
-        name = "advisor_fp_" + uuid.uuid4().hex[:8]
-        pg_db.sql(f'CREATE ROLE "{name}" LOGIN IN ROLE pg_monitor')
-        pg_db.sql(f'GRANT SELECT ON ALL TABLES IN SCHEMA public TO "{name}"')
-        if grant:
-            pg_db.sql(f'GRANT SET ON PARAMETER track_counts TO "{name}"')
-        made.append(name)
-        p = urlsplit(pg_db.url)
-        return urlunsplit((p.scheme, f"{name}@{p.hostname}:{p.port or 5432}", p.path, "", ""))
-    yield _make
-    for name in made:
-        pg_db.sql(f'REVOKE SET ON PARAMETER track_counts FROM "{name}"')
-        pg_db.sql(f'DROP OWNED BY "{name}"')
-        pg_db.sql(f'DROP ROLE "{name}"')
+    return lambda grant: pg_login_role("GRANT pg_monitor TO {role}",
+                                       "GRANT SELECT ON ALL TABLES IN SCHEMA public TO {role}",
+                                       *(["GRANT SET ON PARAMETER track_counts TO {role}"] if grant else []))
 
 
 @pytest.mark.parametrize("who", ["superuser", "granted"])
