@@ -89,6 +89,9 @@ OPTIONS: dict[str, dict[str, Option]] = {
         Option("memory_samples", int, 5, "MEMORY USAGE key SAMPLES n"),
         Option("top_keys", int, 50, "biggest keys kept in the facts"),
         Option("prefix_separators", str, ":", "key prefix = text up to the first separator"),
+        Option("lookup_budget_pct", float, 1.0, "keyspace lookups (TYPE, PTTL, lengths) a run may add, "
+                                                "in % of the keys sampled: keyspace_hits stay unmoved"),
+        Option("lookup_budget_min", int, 100, "the lookup budget's floor, for small keyspaces"),
         Option("slowlog_entries", int, 128, "SLOWLOG GET n"),
         Option("client_list_max", int, 10_000, "CLIENT LIST is skipped above this many clients"),
     ),

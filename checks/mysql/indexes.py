@@ -74,6 +74,7 @@ def missing(ctx):
             summary=f"{scanned:,} rows read by full scans ({share:.0f}% of reads) on a ~{t['rows']:,}-row table"
                     + (f"; filter columns: {', '.join(columns)}" if columns else ""),
             evidence={"full_scan_rows": scanned, "index_read_rows": via_index, "full_scan_pct": round(share, 1),
+                      "advisor_sample_rows_left_out": u.get("own_sample_rows", 0),
                       "table_rows": t["rows"], "filter_columns": columns,
                       "statements": [{"digest": r["digest"], "calls": r["calls"],
                                       "rows_examined": r["rows_examined"], "statement": short(r["digest_text"], 200)}

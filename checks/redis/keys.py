@@ -35,8 +35,11 @@ def _sample(ctx) -> dict:
 
 
 def _coverage(s: dict) -> dict:
+    """How much was sampled, and the keyspace lookups (hits + misses) the sample itself added."""
+    lookups = s.get("lookups") or {}
     return {"sampled_keys": s["sampled"], "total_keys": s["total_keys"],
-            "sampled_pct": round(100 * s["fraction"], 2), "stopped_by": s["stopped"]}
+            "sampled_pct": round(100 * s["fraction"], 2), "stopped_by": s["stopped"],
+            "keyspace_lookups_added": lookups.get("sent"), "keyspace_lookup_budget": lookups.get("budget")}
 
 
 @check(id="redis.keys.big", title="Big keys (sampled)", category="memory", severity=Severity.WARNING,
@@ -48,8 +51,9 @@ def _coverage(s: dict) -> dict:
 def big_keys(ctx):
     """Big keys make single commands slow (HGETALL, SMEMBERS, DEL of a big key block the
     server), unbalance cluster slots and make replication and eviction lumpy. The advisor finds
-    them by sampling with SCAN (bounded COUNT, time budget and key cap, never KEYS), MEMORY
-    USAGE ... SAMPLES and the per-type length commands. Thresholds follow RedisInsight: strings
+    them by sampling with SCAN (bounded COUNT, time budget and key cap, never KEYS) and MEMORY
+    USAGE ... SAMPLES (which counts no keyspace hit); only the biggest keys get TYPE and the
+    per-type length command, within the lookup budget (1% of the sampled keys, at least 100). Thresholds follow RedisInsight: strings
     over 100,000 bytes, hashes over 5000 fields, sets and lists over 1000 elements. Fix: split
     or trim the key; delete big keys with UNLINK (non-blocking), not DEL."""
     s = _sample(ctx)
@@ -70,7 +74,7 @@ def big_keys(ctx):
         size = f"{r['length']} {unit}" if r.get("length") is not None else "?"
         yield ctx.finding(
             object=f"db{r['db']}:{r['key']}" + ("..." if r.get("truncated") else ""),
-            summary=f"big {r['type']} key: {size}, {human_bytes(r.get('memory'))}"
+            summary=f"big {r['type'] + ' key' if r['type'] else 'key (type not read)'}: {size}, {human_bytes(r.get('memory'))}"
                     + (f" (encoding {r['encoding']})" if r["encoding"] != "-" else ""),
             evidence={"type": r["type"], "length": r.get("length"), "length_unit": unit,
                       "memory_bytes": r.get("memory"), "encoding": r["encoding"], "ttl_s": r.get("ttl_s"),
@@ -91,10 +95,11 @@ def prefixes(ctx):
     s = _sample(ctx)
     factor = 1 / s["fraction"] if s["fraction"] else 1
     top = s["prefixes"][:ctx.threshold("top")]
-    sampled_memory = sum(t["memory"] for t in s["by_type"].values()) or 1
+    sampled_memory = s.get("memory", sum(t.get("memory", 0) for t in s["by_type"].values())) or 1
     rows = [{"prefix": p["prefix"], "sampled_keys": p["keys"], "memory_bytes": p["memory"],
              "memory_pct": round(100 * p["memory"] / sampled_memory, 1),
-             "estimated_total_bytes": round(p["memory"] * factor), "no_ttl_keys": p["no_ttl"]} for p in top]
+             "estimated_total_bytes": round(p["memory"] * factor), "no_ttl_keys": p["no_ttl"],
+             "ttl_checked_keys": p.get("ttl_checked", p["keys"])} for p in top]
     head = ", ".join(f"{r['prefix']} {r['memory_pct']}%" for r in rows[:3])
     yield ctx.finding(
         object="keyspace",
@@ -147,16 +152,21 @@ def encoding_limits(ctx):
                                "encoding at their next insert or reload: memory grows as they do"))
             continue
         hist = s.get("encodings", {}).get(typ, {})
-        total = sum(sum(b.values()) for b in hist.values())
-        near = sum(n for enc, buckets in hist.items() if enc not in COMPACT_ENCODINGS
-                   for b, n in buckets.items() if limit < int(b) <= ctx.threshold("max_limit"))
+        # the histogram covers the uniformly typed keys only: scale counts to the whole sample
+        scale = (s.get("typed") or {}).get("scale") or 1
+        typed = sum(sum(b.values()) for b in hist.values())
+        total = round(typed * scale)
+        near = round(scale * sum(n for enc, buckets in hist.items() if enc not in COMPACT_ENCODINGS
+                                 for b, n in buckets.items() if limit < int(b) <= ctx.threshold("max_limit")))
         if not total or near < ctx.threshold("min_keys") or 100 * near / total < ctx.threshold("share_pct"):
             continue
         yield ctx.finding(
             object=name,
             summary=f"{near} of {total} sampled {typ}es have {limit + 1}-{ctx.threshold('max_limit')} elements "
-                    f"and lost the compact encoding ({name} {limit})",
+                    f"and lost the compact encoding ({name} {limit})"
+                    + (f" (estimated from {typed} keys whose type was read)" if scale != 1 else ""),
             evidence={name: limit, "near_limit_keys": near, "sampled_keys_of_type": total,
+                      "typed_keys_of_type": typed,
                       "share_pct": round(100 * near / total, 1), "length_histogram": hist, **_coverage(s)},
             recommendation=f"Raise {name} to {ctx.threshold('max_limit')} so new and rebuilt collections "
                            "of that size stay listpacks; measure memory before and after. " + CONVERSION,

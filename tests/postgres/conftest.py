@@ -3,6 +3,9 @@ them on recorded facts."""
 
 from __future__ import annotations
 
+import uuid
+from urllib.parse import urlsplit, urlunsplit
+
 import pytest
 
 import support
@@ -73,3 +76,23 @@ def pg_twin(pg_db):
         yield twin
     finally:
         twin.drop()
+
+
+@pytest.fixture
+def pg_login_role(pg_db):
+    """pg_login_role(*grants) -> URL of the scratch database as a new LOGIN role after running
+    `grants` (SQL with {role} for its quoted name); the role and its privileges are dropped after."""
+    made = []
+
+    def _make(*grants: str) -> str:
+        name = "advisor_lp_" + uuid.uuid4().hex[:8]
+        pg_db.sql(f'CREATE ROLE "{name}" LOGIN')
+        made.append(name)
+        for grant in grants:
+            pg_db.sql(grant.format(role=f'"{name}"'))
+        p = urlsplit(pg_db.url)
+        return urlunsplit((p.scheme, f"{name}@{p.hostname}:{p.port or 5432}", p.path, "", ""))
+    yield _make
+    for name in made:
+        pg_db.sql(f'DROP OWNED BY "{name}"')  # also revokes its privileges, parameters included
+        pg_db.sql(f'DROP ROLE "{name}"')

@@ -3,30 +3,15 @@ every check that cannot see enough is skipped with the GRANT that fixes it."""
 
 from __future__ import annotations
 
-import uuid
-from urllib.parse import urlsplit, urlunsplit
-
 import pytest
 
 NEEDS_MONITOR = ("pg.connections.idle_in_transaction", "pg.connections.long_running")
 
 
 @pytest.fixture
-def login_role(pg_db):
+def login_role(pg_login_role):
     """login_role(pg_monitor: bool) -> URL of the scratch database as a new role; dropped after."""
-    made = []
-
-    def _make(monitor: bool) -> str:
-        name = "advisor_lp_" + uuid.uuid4().hex[:8]
-        pg_db.sql(f'CREATE ROLE "{name}" LOGIN')
-        if monitor:
-            pg_db.sql(f'GRANT pg_monitor TO "{name}"')
-        made.append(name)
-        p = urlsplit(pg_db.url)
-        return urlunsplit((p.scheme, f"{name}@{p.hostname}:{p.port or 5432}", p.path, "", ""))
-    yield _make
-    for name in made:
-        pg_db.sql(f'DROP ROLE IF EXISTS "{name}"')
+    return lambda monitor: pg_login_role(*(["GRANT pg_monitor TO {role}"] if monitor else []))
 
 
 def _run(run_cli_json, url):

@@ -25,6 +25,7 @@ class PgSession:
         self.target = target
         self.version_num: int = conn.info.server_version  # e.g. 150020
         self.queries = 0
+        self.counts_own_reads = True  # False once track_counts is off for this session
 
     def query(self, sql: str, params: Any = None, *, limit: int | None = None) -> list[dict[str, Any]]:
         """Rows as dicts; at most `limit` rows are read from the server.
@@ -98,10 +99,29 @@ def connect(target: Target, options: dict[str, Any]) -> PgSession:
             # catalog queries on big catalogs cost enough to trigger JIT, which only adds
             # compile time to them (0.3-0.5 s per query on 5,000 tables)
             cur.execute("SELECT set_config('jit', 'off', false) WHERE current_setting('jit', true) IS NOT NULL")
+            counted = _stop_counting_own_reads(cur, conn.info.server_version)
     except psycopg.Error as e:
         conn.close()
         raise TargetUnreachable(_connect_error(e, target)) from None
-    return PgSession(conn, timeout, target)
+    session = PgSession(conn, timeout, target)
+    session.counts_own_reads = counted
+    return session
+
+
+def _stop_counting_own_reads(cur, version_num: int) -> bool:
+    """track_counts = off for this session when the user may set it (superuser, or PG15+
+    GRANT SET ON PARAMETER track_counts): then the advisor's own reads, e.g. the index-endpoint
+    probes the planner makes while EXPLAINing a join, add nothing to pg_stat_user_tables/indexes
+    or pg_statio_*. Asked without an error when not allowed (no noise in the server log).
+    Returns whether the session's reads are still counted."""
+    allowed = "current_setting('is_superuser') = 'on'"
+    if version_num >= 150000:
+        allowed += " OR has_parameter_privilege('track_counts', 'SET')"
+    try:
+        cur.execute(f"SELECT set_config('track_counts', 'off', false) WHERE {allowed}")
+    except pgerr.QueryCanceled:  # a --timeout of a few ms: the run goes on, its reads counted
+        return True
+    return cur.fetchone() is None
 
 
 def close(session: PgSession) -> None:

@@ -7,6 +7,11 @@ from typing import Any
 
 import redis
 from redis import exceptions as rex
+
+try:  # C reply parser (redis[hiredis]): sampling every key parses one reply per key
+    import hiredis
+except ImportError:  # pragma: no cover - the pure-Python reader below does the same, slower
+    hiredis = None
 from redis.connection import parse_url
 
 from advisor.engines.options import DEFAULT_TIMEOUT
@@ -77,8 +82,7 @@ class RedisSession:
             conn = pool.get_connection()
             try:
                 conn.send_packed_command([payload], check_health=False)
-                reader = _Reader(conn._sock)
-                return [reader.reply() for _ in range(n)]
+                return _read_replies(conn._sock, n)
             except BaseException:
                 conn.disconnect()  # replies may be left unread: never reuse this connection
                 raise
@@ -151,6 +155,28 @@ def _template(template: tuple) -> tuple[bytes, bytes]:
 def _pack_key(template: tuple, key: bytes) -> bytes:
     head, tail = _template(template)
     return b"%s$%d\r\n%s\r\n%s" % (head, len(key), key, tail)
+
+
+def _read_replies(sock, n: int) -> list:
+    """The next n replies on the socket; errors as ResponseError/NoPermissionError objects."""
+    if hiredis is None:
+        reader = _Reader(sock)
+        return [reader.reply() for _ in range(n)]
+    parser = hiredis.Reader(replyError=rex.ResponseError)
+    gets, out = parser.gets, []
+    while len(out) < n:
+        reply = gets()
+        if reply is False:
+            chunk = sock.recv(1 << 20)
+            if not chunk:
+                raise rex.ConnectionError("connection closed by the server")
+            parser.feed(chunk)
+        else:
+            out.append(reply)
+    for i, reply in enumerate(out):
+        if type(reply) is rex.ResponseError and str(reply).startswith("NOPERM"):
+            out[i] = rex.NoPermissionError(str(reply))
+    return out
 
 
 class _Reader:
