@@ -4,79 +4,19 @@ binaries for this module, in a temp directory, on free ports; stopped and remove
 
 from __future__ import annotations
 
-import glob
-import os
-import shutil
-import subprocess
-import tempfile
 import time
 
 import psycopg
 import pytest
 
-from servers import free_port
+from servers import PgCluster as Cluster
 
 from advisor.model import Severity
 
 
-def _bindir() -> str | None:
-    if os.environ.get("ADVISOR_TEST_PG_BIN"):
-        return os.environ["ADVISOR_TEST_PG_BIN"]
-    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"),
-                   key=lambda p: int(p.split("/")[-3]) if p.split("/")[-3].isdigit() else 0)
-    return os.path.dirname(found[-1]) if found else None
-
-
-class Cluster:
-    """initdb/pg_ctl/pg_basebackup run as the postgres OS user when we are root."""
-
-    def __init__(self, bindir: str):
-        self.bin = bindir
-        self.dir = tempfile.mkdtemp(prefix="advisor-pgpriv-")
-        self.as_user = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
-        if self.as_user:
-            shutil.chown(self.dir, "postgres")
-        self.ports: dict[str, int] = {}
-
-    def _run(self, tool: str, *args: str) -> None:
-        subprocess.run([*self.as_user, os.path.join(self.bin, tool), *args], check=True,
-                       capture_output=True, timeout=60)
-
-    def start(self, name: str, *settings: str) -> str:
-        port = free_port()
-        opts = " ".join([f"-p {port}", f"-k {self.dir}", "-c listen_addresses=127.0.0.1",
-                         "-c fsync=off", *(f"-c {s}" for s in settings)])
-        self._run("pg_ctl", "-D", f"{self.dir}/{name}", "-l", f"{self.dir}/{name}.log", "-w", "-o", opts, "start")
-        self.ports[name] = port
-        return f"postgresql://postgres@127.0.0.1:{port}/postgres"
-
-    def initdb(self, name: str) -> None:
-        self._run("initdb", "-D", f"{self.dir}/{name}", "-U", "postgres", "--auth=trust", "-N", "-E", "UTF8")
-
-    def basebackup(self, source: str, name: str) -> None:
-        self._run("pg_basebackup", "-h", "127.0.0.1", "-p", str(self.ports[source]), "-U", "postgres",
-                  "-D", f"{self.dir}/{name}", "-R", "-X", "stream", "-c", "fast")
-
-    def reload(self, name: str, line: str) -> None:
-        with open(f"{self.dir}/{name}/postgresql.auto.conf", "a") as f:
-            f.write(line + "\n")
-        self._run("pg_ctl", "-D", f"{self.dir}/{name}", "reload")
-
-    def stop(self) -> None:
-        for name in reversed(list(self.ports)):
-            try:
-                self._run("pg_ctl", "-D", f"{self.dir}/{name}", "-m", "immediate", "stop")
-            except subprocess.SubprocessError:
-                pass
-        shutil.rmtree(self.dir, ignore_errors=True)
-
-
 @pytest.fixture(scope="module")
 def cluster():
-    bindir = _bindir()
-    if not bindir or (os.geteuid() == 0 and not shutil.which("runuser")):
-        pytest.skip("no PostgreSQL server binaries to start a private cluster")
-    c = Cluster(bindir)
+    c = Cluster.or_skip()
     try:
         c.initdb("primary")
         # autovacuum on, but its launcher never gets round to our tables during the test
