@@ -143,17 +143,24 @@ class PgCluster:
         self.ports[name] = port
         return f"postgresql://postgres@127.0.0.1:{port}/postgres"
 
-    def initdb(self, name: str) -> None:
-        self._run("initdb", "-D", f"{self.dir}/{name}", "-U", "postgres", "--auth=trust", "-N", "-E", "UTF8")
+    def initdb(self, name: str, *args: str) -> None:
+        """A new data directory; `args` go to initdb after the defaults (e.g. --auth-host=...)."""
+        self._run("initdb", "-D", f"{self.dir}/{name}", "-U", "postgres", "--auth=trust", "-N", "-E", "UTF8",
+                  *args)
 
     def basebackup(self, source: str, name: str) -> None:
         self._run("pg_basebackup", "-h", "127.0.0.1", "-p", str(self.ports[source]), "-U", "postgres",
                   "-D", f"{self.dir}/{name}", "-R", "-X", "stream", "-c", "fast")
 
     def reload(self, name: str, line: str) -> None:
-        with open(f"{self.dir}/{name}/postgresql.auto.conf", "a") as f:
+        self.append(name, "postgresql.auto.conf", line)
+
+    def append(self, name: str, file: str, line: str, reload: bool = True) -> None:
+        """A line at the end of a file of the data directory (pg_hba.conf, ...), then a reload."""
+        with open(f"{self.dir}/{name}/{file}", "a") as f:
             f.write(line + "\n")
-        self._run("pg_ctl", "-D", f"{self.dir}/{name}", "reload")
+        if reload:
+            self._run("pg_ctl", "-D", f"{self.dir}/{name}", "reload")
 
     def stop(self) -> None:
         for name in reversed(list(self.ports)):
