@@ -100,7 +100,8 @@ def wal(ctx):
     category="durability",
     severity=Severity.WARNING,
     facts=["pg.archiver", "pg.wal_dir"],
-    reference="PostgreSQL docs, 26.3.1 Setting Up WAL Archiving and 28.2 pg_stat_archiver; check_postgres archive_ready",
+    reference="PostgreSQL docs, 26.3.1 Setting Up WAL Archiving and 28.2 pg_stat_archiver; "
+              "check_postgres archive_ready",
     thresholds={
         "ready_files": Threshold(10, "segments", "check_postgres archive_ready: a backlog is a failing "
                                                  "or too slow archive_command"),

@@ -103,14 +103,15 @@ def xmin_horizon(ctx):
     min_xid, max_age, prep_age, crit_pct, crit_age = (ctx.threshold(k) for k in (
         "min_xid_age", "max_age_s", "prepared_age_s", "critical_freeze_pct", "critical_age_s"))
     freeze_max = int(ctx.fact("pg.settings")["autovacuum_freeze_max_age"]["value"])
-    all_holders = holders(ctx)
-    if not all_holders:
-        return
-    horizon = all_holders[0]["xmin_age"] or 0
 
     def past(x):
         limit_s = prep_age if x["kind"] == "prepared transaction" else max_age
         return (x["xmin_age"] or 0) >= min_xid or (x["age_s"] is not None and x["age_s"] >= limit_s)
+    all_holders = holders(ctx)
+    if not any(past(x) for x in all_holders):
+        return
+    horizon = all_holders[0]["xmin_age"] or 0
+
 
     for x in (x for x in all_holders if past(x)):
         r = x["row"]
@@ -120,7 +121,7 @@ def xmin_horizon(ctx):
         held = f", for {human_duration(x['age_s'])}" if x["age_s"] is not None else ""
         who = x["name"]
         if x["kind"] == "session":
-            who += f" ({r.get('state')}, {r.get('user')}@{r.get('database')}"
+            who += f" ({r.get('state') or 'state hidden from this user'}, {r.get('user')}@{r.get('database')}"
             who += f": {one_line(r['query'], 60)})" if r.get("query") else ")"
         fix, kind = _fix(x)
         evidence = {"holder_kind": x["kind"], "holder": x["name"], "xmin_age": x["xmin_age"],
@@ -129,7 +130,6 @@ def xmin_horizon(ctx):
                     "details": {k: v for k, v in r.items() if k != "backend_start"},
                     "other_holders": [{"kind": o["kind"], "name": o["name"], "xmin_age": o["xmin_age"]}
                                       for o in all_holders if o is not x][:5],
-                    "hidden_sessions": ctx.fact("pg.xmin_holders")["hidden_sessions"],
                     **{f"threshold_{k}": ctx.threshold(k) for k in ctx.check.thresholds}}
         if kind:
             evidence["fix_kind"] = kind

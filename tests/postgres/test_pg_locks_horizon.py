@@ -228,3 +228,38 @@ def test_prepared_transaction_and_logical_slot_hold_the_horizon(server, pg_advis
             c.execute("ROLLBACK PREPARED 'advisor-test-gid'")
             c.execute("SELECT pg_drop_replication_slot('advisor_test_slot')")
     assert pg_advise(url, HORIZON, thresholds=SMALL).findings == []
+
+
+def test_least_privilege_roles(server, pg_advise):
+    url = db_url(server, "leastpriv")
+    with connect(url) as c:
+        c.execute("CREATE ROLE plain LOGIN")
+        c.execute("CREATE ROLE monitor LOGIN IN ROLE pg_monitor")
+        c.execute("CREATE TABLE t (id int PRIMARY KEY)")
+        c.execute("INSERT INTO t VALUES (1)")
+        c.execute("GRANT SELECT ON t TO plain")
+    base = url.split("://", 1)[1].split("@", 1)[1]
+    plain, monitor = f"postgresql://plain@{base}", f"postgresql://monitor@{base}"
+    a = connect(url)  # the superuser's session: holds a snapshot and a lock
+    try:
+        a.execute("BEGIN ISOLATION LEVEL REPEATABLE READ")
+        a.execute("LOCK TABLE t IN ACCESS EXCLUSIVE MODE")
+        burn_xids(url, 10)
+        waiter = in_thread(plain, "SELECT * FROM t")
+        wait_for(url, "SELECT count(*) FROM pg_locks WHERE NOT granted", 1)
+        checks = ["pg.vacuum.xmin_horizon", "pg.locks.blocking"]
+        th = {**SMALL, **NOW}
+        hidden = pg_advise(plain, checks, thresholds=th)
+        assert hidden.skipped == []  # pg_locks and backend_xmin are readable by every role
+        f = hidden.of("pg.locks.blocking")[f"pid {a.info.backend_pid}"]
+        assert "details hidden" in f.summary and f.evidence["root_query"] is None
+        x = hidden.of("pg.vacuum.xmin_horizon")[f"pid {a.info.backend_pid}"]
+        assert x.evidence["holds_the_horizon"] and "state hidden" in x.summary
+        seen = pg_advise(monitor, checks, thresholds=th)
+        assert f"pid {a.info.backend_pid}" in seen.of("pg.vacuum.xmin_horizon") and seen.skipped == []
+        assert seen.of("pg.locks.blocking")[f"pid {a.info.backend_pid}"].evidence["root_state"] == \
+            "idle in transaction"
+    finally:
+        a.close()
+    waiter[0].join(10)
+    assert waiter[1] == []

@@ -52,7 +52,7 @@ def test_hidden_root_and_active_root(pg_judge):
 
 
 def test_standby_feedback_holds_the_horizon(pg_judge):
-    facts = {"pg.xmin_holders": {"sessions": [], "hidden_sessions": 0, "prepared": [],
+    facts = {"pg.xmin_holders": {"sessions": [], "prepared": [],
                                  "standbys": [{"pid": 5, "name": "replica1", "client": "10.0.0.2",
                                                "state": "streaming", "xmin_age": 150_000_000}]},
              "pg.replication_slots": [{"name": "replica1", "active": True, "xmin_age": 150_000_000,

@@ -13,6 +13,12 @@ from .facts_activity import redact
 _WAITSTART = {True: "coalesce(l.waitstart, a.query_start)", False: "a.query_start"}
 
 
+def shown_query(query: str | None) -> str | None:
+    """Query text fit for a report: passwords masked; None where PostgreSQL hides it from
+    this user (it reads '<insufficient privilege>' then)."""
+    return None if query == "<insufficient privilege>" else redact(query)
+
+
 @provides("postgres", "pg.locks")
 def locks(s, facts) -> dict[str, Any]:
     """Sessions waiting for a heavyweight lock and every session they wait on.
@@ -52,7 +58,7 @@ def locks(s, facts) -> dict[str, Any]:
         LEFT JOIN pg_stat_activity a ON a.pid = i.pid
     """, (limit + 1, text_len))
     for r in rows:
-        r["query"] = redact(r["query"])
+        r["query"] = shown_query(r["query"])
     return {"sessions": rows, "waiting": sum(1 for r in rows if r["blocked_by"] is not None),
             "limit": limit}
 

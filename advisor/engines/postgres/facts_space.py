@@ -13,8 +13,9 @@ TOP = 10
 def space(s, facts) -> dict[str, Any]:
     """The TOP largest databases (pg_database_size: those the role may CONNECT to, or all with
     pg_read_all_stats; others are `hidden`), and of this database the TOP tables (heap), indexes
-    and TOAST tables (their own index not counted among the indexes). Relations are ranked by relpages (as of their last VACUUM/ANALYZE) and
-    only those TOP are measured (pg_relation_size locks each one it measures)."""
+    and TOAST tables (their own index not counted among the indexes). Relations are ranked by
+    relpages (as of their last VACUUM/ANALYZE; a TOAST table's is set by VACUUM only) and only
+    those TOP are measured (pg_relation_size locks each one it measures)."""
     dbs = s.query("""
         SELECT datname AS name,
                CASE WHEN has_database_privilege(oid, 'CONNECT')

@@ -7,7 +7,7 @@ from typing import Any
 
 from advisor.facts import provides
 
-from .facts_activity import redact
+from .facts_locks import shown_query
 
 TOP = 10  # holders listed per kind, the oldest first
 
@@ -17,8 +17,9 @@ def xmin_holders(s, facts) -> dict[str, Any]:
     """The oldest snapshot holders of the whole server, by kind, with age(xmin) in XIDs
     (transactions started since) and how long they have held it.
 
-    Sessions: pg_stat_activity.backend_xmin (or backend_xid when it has no snapshot);
-    without pg_read_all_stats other roles' sessions read NULL there (`hidden_sessions`).
+    Sessions: pg_stat_activity.backend_xmin (or backend_xid when it has no snapshot), which
+    every role can read; without pg_read_all_stats the state and query of other roles'
+    sessions read NULL.
     Prepared transactions: pg_prepared_xacts (readable by every role). Standbys with
     hot_standby_feedback: pg_stat_replication.backend_xmin (a primary only)."""
     text_len = int(facts.options.get("query_text_chars", 200))
@@ -36,11 +37,7 @@ def xmin_holders(s, facts) -> dict[str, Any]:
         LIMIT %s
     """, (text_len, TOP))
     for r in sessions:
-        r["query"] = redact(r["query"])
-    hidden = s.scalar("""
-        SELECT count(*)::int FROM pg_stat_activity
-        WHERE state IS NULL AND datname IS NOT NULL AND pid <> pg_backend_pid()
-    """)
+        r["query"] = shown_query(r["query"])
     prepared = s.query("""
         SELECT gid, owner, database, prepared, age(transaction)::bigint AS xmin_age,
                extract(epoch FROM now() - prepared)::float8 AS age_s
@@ -54,5 +51,5 @@ def xmin_holders(s, facts) -> dict[str, Any]:
             FROM pg_stat_replication WHERE backend_xmin IS NOT NULL
             ORDER BY age(backend_xmin) DESC LIMIT %s
         """, (TOP,))
-    return {"sessions": sessions, "hidden_sessions": hidden or 0, "prepared": prepared,
+    return {"sessions": sessions, "prepared": prepared,
             "standbys": standbys}
