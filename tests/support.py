@@ -107,3 +107,20 @@ class MySqlScratch:
     def drop(self) -> None:
         self.sql(f"DROP DATABASE IF EXISTS `{self.name}`")
         self.conn.close()
+
+
+class RecordingPgSession:
+    """A stand-in PostgreSQL session of a given server_version_num for the SQL of versions that do
+    not run here: records what a fact provider sends (`sent`) and answers with no rows."""
+
+    def __init__(self, version_num: int):
+        self.version_num = version_num
+        self.sent: list[str] = []
+
+    def query(self, sql, params=None, **kw):
+        self.sent.append(sql)
+        return []
+
+    def scalar(self, sql, params=None):
+        self.sent.append(sql)
+        return None

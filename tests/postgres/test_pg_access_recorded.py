@@ -4,6 +4,8 @@ a line the server cannot load."""
 
 from __future__ import annotations
 
+from support import RecordingPgSession
+
 from advisor.engines.postgres import facts_access
 from advisor.model import Severity
 
@@ -47,16 +49,7 @@ def test_pg14_default_public_schema(pg_judge):
 
 
 def test_hba_columns_by_version():
-    seen = []
-
-    class S:
-        def __init__(self, v):
-            self.version_num = v
-
-        def query(self, sql, params=None):
-            seen.append(sql)
-            return []
-
-    facts_access.hba_rules(S(150000), None)
-    facts_access.hba_rules(S(160000), None)
-    assert "NULL::int AS rule_number" in seen[0] and "rule_number, file_name" in seen[1]
+    pg15, pg16 = RecordingPgSession(150000), RecordingPgSession(160000)
+    facts_access.hba_rules(pg15, None)
+    facts_access.hba_rules(pg16, None)
+    assert "NULL::int AS rule_number" in pg15.sent[0] and "rule_number, file_name" in pg16.sent[0]

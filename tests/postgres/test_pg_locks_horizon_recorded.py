@@ -4,6 +4,8 @@ cycle not yet detected) and the SQL of versions that do not run here (pg_locks.w
 
 from __future__ import annotations
 
+from support import RecordingPgSession
+
 from advisor.engines.postgres import facts_locks
 from advisor.model import Severity
 from checks.postgres.locks import roots_of
@@ -68,19 +70,10 @@ def test_standby_feedback_holds_the_horizon(pg_judge):
 
 
 def test_pre14_lock_waits_start_with_the_query():
-    seen = []
-
-    class FakeSession:
-        def __init__(self, version_num):
-            self.version_num = version_num
-
-        def query(self, sql, params=None):
-            seen.append(sql)
-            return []
-
     class Facts:
         options = {}
 
-    facts_locks.locks(FakeSession(130000), Facts())
-    facts_locks.locks(FakeSession(170000), Facts())
-    assert "waitstart" not in seen[0] and "coalesce(l.waitstart, a.query_start)" in seen[1]
+    pg13, pg17 = RecordingPgSession(130000), RecordingPgSession(170000)
+    facts_locks.locks(pg13, Facts())
+    facts_locks.locks(pg17, Facts())
+    assert "waitstart" not in pg13.sent[0] and "coalesce(l.waitstart, a.query_start)" in pg17.sent[0]
