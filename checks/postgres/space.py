@@ -79,12 +79,15 @@ def wal(ctx):
     factor, crit = ctx.threshold("factor"), ctx.threshold("critical_factor")
     if w["bytes"] < factor * budget:
         return
+    window = max(w.get("wal_stats_window_s") or 0, 3600)
+    per_day = None if w.get("wal_written_bytes") is None else round(w["wal_written_bytes"] / window * 86400)
     yield ctx.finding(
         object="pg_wal", severity=Severity.CRITICAL if w["bytes"] >= crit * budget else Severity.WARNING,
         summary=f"pg_wal holds {human_bytes(w['bytes'])} in {w['files']} files, "
                 f"{w['bytes'] / budget:.1f}x max_wal_size + wal_keep_size ({human_bytes(budget)}); "
                 f"{w['ready']} segment(s) wait for the archiver",
         evidence={**w, "budget_bytes": budget, "ratio": round(w["bytes"] / budget, 2),
+                  "wal_written_per_day": per_day,
                   "threshold_factor": factor, "threshold_critical_factor": crit, "fix_kind": "manual"},
         recommendation="Find what keeps WAL (replication slots, a failing archiver, a stuck "
                        "checkpoint) and remove the cause; never delete files in pg_wal by hand.",

@@ -78,6 +78,7 @@ def test_wal_kept_by_a_slot_and_a_failing_archiver(archiving, pg_advise):
     f = pg_advise(url, checks).of("pg.space.wal")["pg_wal"]
     assert f.evidence["bytes"] >= 10 * 16 * 1024**2 and f.evidence["budget_bytes"] == 32 * 1024**2
     assert f.severity == Severity.CRITICAL and f.evidence["fix_kind"] == "manual"
+    assert f.evidence["wal_written_bytes"] > 0 and f.evidence["wal_written_per_day"] > 0  # pg_stat_wal, 14+
 
     archiving.reload("arch", "archive_command = '/bin/false'")
     switches(url, 1)
@@ -103,8 +104,14 @@ def test_temp_files_rate_and_pre13_wal_keep(pg_judge):
     assert pg_judge("pg.space.temp_files", {"pg.space": quiet}).findings == []
     # PostgreSQL 12 (wal_keep_segments 64 x 16 MB) as the provider reports it: 1 GB kept on purpose
     wal = {"files": 80, "bytes": 80 * 16 * 1024**2, "ready": 0, "max_wal_size": 1024**3,
+           "wal_written_bytes": None, "wal_stats_window_s": None,  # no pg_stat_wal before 14
            "wal_keep_bytes": 64 * 16 * 1024**2, "segment_bytes": 16 * 1024**2}
     assert pg_judge("pg.space.wal", {"pg.wal_dir": wal}).findings == []
+    kept = {**wal, "files": 160, "bytes": 160 * 16 * 1024**2}  # 2.5 GB, 1.5 GB of it on purpose
+    assert pg_judge("pg.space.wal", {"pg.wal_dir": kept}).findings == []
+    f = pg_judge("pg.space.wal", {"pg.wal_dir": {**kept, "wal_keep_bytes": 0}}).of("pg.space.wal")["pg_wal"]
+    assert f.evidence["ratio"] == 2.5 and f.severity == Severity.WARNING
+    assert f.evidence["wal_written_per_day"] is None
 
 
 def test_archiver_without_pg_monitor_judges_the_counters(pg_judge):

@@ -59,12 +59,18 @@ def space(s, facts) -> dict[str, Any]:
 def wal_dir(s, facts) -> dict[str, Any]:
     """The WAL directory's files (pg_ls_waldir: pg_monitor), the archive_status backlog
     (.ready files: pg_ls_archive_statusdir, PostgreSQL 12+) and the settings that size it.
-    wal_keep_size replaced wal_keep_segments in PostgreSQL 13."""
+    wal_keep_size replaced wal_keep_segments in PostgreSQL 13; pg_stat_wal (WAL written, for
+    the rate) exists from PostgreSQL 14."""
     keep = ("pg_size_bytes(current_setting('wal_keep_size')) AS wal_keep_bytes" if s.version_num >= 130000
             else "current_setting('wal_keep_segments')::bigint * pg_size_bytes(current_setting('wal_segment_size'))"
                  " AS wal_keep_bytes")
+    # pg_stat_wal (PostgreSQL 14+): WAL written since its reset, for the growth rate
+    rate = ("""(SELECT wal_bytes::bigint FROM pg_stat_wal) AS wal_written_bytes,
+               (SELECT extract(epoch FROM now() - coalesce(stats_reset, pg_postmaster_start_time()))::float8
+                FROM pg_stat_wal) AS wal_stats_window_s""" if s.version_num >= 140000
+            else "NULL::bigint AS wal_written_bytes, NULL::float8 AS wal_stats_window_s")
     return s.query(f"""
-        SELECT (SELECT count(*) FROM pg_ls_waldir())::int AS files,
+        SELECT (SELECT count(*) FROM pg_ls_waldir())::int AS files, {rate},
                (SELECT coalesce(sum(size), 0) FROM pg_ls_waldir())::bigint AS bytes,
                (SELECT count(*) FROM pg_ls_archive_statusdir() WHERE name LIKE '%%.ready')::int AS ready,
                pg_size_bytes(current_setting('max_wal_size')) AS max_wal_size,
