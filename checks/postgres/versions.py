@@ -13,6 +13,11 @@ POLICY = "PostgreSQL Versioning Policy (postgresql.org/support/versioning): 5 ye
          "always run the current minor"
 
 
+def _shown(server: dict) -> str:
+    """'15.20 (Debian 15.20-0+deb12u1)' -> '15.20'."""
+    return server["version"].split()[0]
+
+
 def _today(ctx) -> dt.date:
     return dt.datetime.fromisoformat(ctx.fact("pg.server")["now"]).date()
 
@@ -52,13 +57,13 @@ def eol(ctx):
         if info.newer_than_table:
             yield ctx.finding(
                 object="major version", severity=Severity.INFO,
-                summary=f"PostgreSQL {server['version']} is newer than the advisor's versions table "
+                summary=f"PostgreSQL {_shown(server)} is newer than the advisor's versions table "
                         f"(dated {table.as_of}, {table.age_days(today)} days old): end of life not judged",
                 evidence=ev, recommendation="Update db-advisor to get a current versions table.")
             return
         yield ctx.finding(
             object="major version", severity=Severity.CRITICAL,
-            summary=f"PostgreSQL {server['version']} is older than every major version the table "
+            summary=f"PostgreSQL {_shown(server)} is older than every major version the table "
                     f"knows: long past its end of life",
             evidence=ev, recommendation="Upgrade to a supported major version.",
             fix="-- pg_upgrade to a supported major (or dump/restore); see the release notes of "
@@ -118,7 +123,7 @@ def minor(ctx):
     if info.newer_than_table:
         yield ctx.finding(
             object="minor version", severity=Severity.INFO,
-            summary=f"PostgreSQL {server['version']} is newer than the newest release the advisor's "
+            summary=f"PostgreSQL {_shown(server)} is newer than the newest release the advisor's "
                     f"versions table knows ({info.major.newest}, table dated {table.as_of}, "
                     f"{table.age_days(today)} days old)",
             evidence=ev, recommendation="Update db-advisor to get a current versions table.")
@@ -128,7 +133,7 @@ def minor(ctx):
     yield ctx.finding(
         object="minor version",
         severity=Severity.CRITICAL if info.minors_behind >= ctx.threshold("critical_behind") else Severity.WARNING,
-        summary=f"PostgreSQL {server['version']} is {info.minors_behind} minor release(s) behind "
+        summary=f"PostgreSQL {_shown(server)} is {info.minors_behind} minor release(s) behind "
                 f"{info.major.newest} (known on {table.as_of})",
         evidence={**ev, "minors_behind": info.minors_behind},
         recommendation="Install the newest minor release of this major and restart; read the release "
