@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from advisor.errors import Skip
 from advisor.model import Severity
 from advisor.registry import Threshold, check
 from advisor.units import human_duration
@@ -99,3 +100,41 @@ def stale(ctx):
             fix="\n".join(fix))))
     found.sort(key=lambda x: -x[0])
     yield from capped([f for _, f in found], ctx, "tables with stale statistics")
+
+
+@check(
+    id="pg.statistics.partitioned_parent",
+    title="Partitioned tables never analyzed (autovacuum skips them)",
+    category="maintenance",
+    severity=Severity.WARNING,
+    facts=["pg.partitioned_tables"],
+    reference="PostgreSQL docs, 25.1.3 Updating Planner Statistics (partitioned and inheritance parents)",
+    thresholds={
+        "min_rows": Threshold(1000, "rows in its partitions", "same floor as pg.statistics.stale"),
+    },
+)
+def partitioned_parent(ctx):
+    """Autovacuum analyzes partitions, never their partitioned parent (PostgreSQL docs
+    25.1.3: "it is necessary to run ANALYZE on the parent table manually"). Without
+    statistics of the whole tree the planner guesses row counts for queries that scan
+    several partitions (joins, aggregates without partition pruning).
+
+    Fix: `ANALYZE (VERBOSE) parent;` (samples every partition; SHARE UPDATE EXCLUSIVE
+    locks, reads and writes go on), and repeat it on a schedule or after big loads."""
+    data = ctx.fact("pg.partitioned_tables")
+    if not data["judged"]:
+        raise Skip("the analyze time of partitioned tables is judged on PostgreSQL 15 and later")
+    found = []
+    for t in data["rows"]:
+        if t["last_analyze"] or t["leaf_rows"] < ctx.threshold("min_rows"):
+            continue
+        name = f"{t['schema']}.{t['name']}"
+        found.append(ctx.finding(
+            object=name,
+            summary=f"{name}: partitioned table never analyzed; its {t['partitions']} partition(s) hold "
+                    f"~{t['leaf_rows']:,.0f} rows",
+            evidence={**t, "threshold_min_rows": ctx.threshold("min_rows")},
+            recommendation="Analyze the partitioned table itself now and on a schedule (after bulk "
+                           "loads); autovacuum only analyzes its partitions.",
+            fix=f"ANALYZE (VERBOSE) {quoted(t)};"))
+    yield from capped(found, ctx, "partitioned tables never analyzed")

@@ -71,3 +71,25 @@ def test_pre14_never_analyzed_reltuples_zero(pg_judge):
     t = _table(reltuples=0.0, n_live_tup=20_000, n_mod_since_analyze=20_000, last_autoanalyze=None)
     f = pg_judge("pg.statistics.stale", _facts(t)).of("pg.statistics.stale")["public.big"]
     assert "never analyzed" in f.summary
+
+
+def test_partitioned_parent_never_analyzed(pg_db, pg_twin, pg_advise):
+    for db in (pg_db, pg_twin):
+        db.sql("CREATE TABLE ev (id int, at date) PARTITION BY RANGE (at)")
+        db.sql("CREATE TABLE ev_1 PARTITION OF ev FOR VALUES FROM ('2024-01-01') TO ('2024-02-01')")
+        db.sql("CREATE TABLE ev_2 PARTITION OF ev FOR VALUES FROM ('2024-02-01') TO ('2024-03-01')")
+        db.sql("INSERT INTO ev SELECT g, '2024-01-01'::date + g % 59 FROM generate_series(1, 6000) g")
+        db.sql("ANALYZE ev_1")  # what autovacuum does: the partitions only
+        db.sql("ANALYZE ev_2")
+    pg_twin.sql("ANALYZE ev")
+    check = ["pg.statistics.partitioned_parent"]
+    f = pg_advise(pg_db.url, check).of("pg.statistics.partitioned_parent")["public.ev"]
+    assert f.evidence["partitions"] == 2 and f.evidence["leaf_rows"] == 6000
+    assert pg_advise(pg_twin.url, check).findings == []
+    pg_db.sql(f.fix)
+    assert pg_advise(pg_db.url, check).findings == []
+
+
+def test_partitioned_parent_before_15_is_skipped(pg_judge):
+    out = pg_judge("pg.statistics.partitioned_parent", {"pg.partitioned_tables": {"judged": False, "rows": []}})
+    assert "PostgreSQL 15" in out.skip_reason("pg.statistics.partitioned_parent")
