@@ -9,9 +9,11 @@ ADVISOR_TEST_MYSQL_IMAGE (e.g. mysql:8.4) and ADVISOR_TEST_MONGO_IMAGE pick the 
 from __future__ import annotations
 
 import functools
+import glob
 import os
 import shutil
 import socket
+import subprocess
 import tempfile
 
 from advisor.demo import RedisDemoServer, free_port  # noqa: F401 (tests import free_port from here)
@@ -234,3 +236,72 @@ class MariaDBServer:
             self.proc.terminate()  # SIGTERM: a clean shutdown
             self.proc.wait(60)
         self.proc = None
+
+def pg_bindir() -> str | None:
+    if os.environ.get("ADVISOR_TEST_PG_BIN"):
+        return os.environ["ADVISOR_TEST_PG_BIN"]
+    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"),
+                   key=lambda p: int(p.split("/")[-3]) if p.split("/")[-3].isdigit() else 0)
+    return os.path.dirname(found[-1]) if found else None
+
+
+class PgCluster:
+    """A private PostgreSQL cluster in a temp dir on free loopback ports (this machine's
+    binaries); initdb/pg_ctl/pg_basebackup run as the postgres OS user when we are root."""
+
+    def __init__(self, bindir: str):
+        self.bin = bindir
+        self.dir = tempfile.mkdtemp(prefix="advisor-pgpriv-")
+        self.as_user = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+        if self.as_user:
+            shutil.chown(self.dir, "postgres")
+        self.ports: dict[str, int] = {}
+
+    @classmethod
+    def or_skip(cls) -> "PgCluster":
+        """A new cluster directory, or the calling test skipped when no server binaries exist."""
+        import pytest
+
+        bindir = pg_bindir()
+        if not bindir or (os.geteuid() == 0 and not shutil.which("runuser")):
+            pytest.skip("no PostgreSQL server binaries to start a private cluster")
+        return cls(bindir)
+
+    def _run(self, tool: str, *args: str) -> None:
+        subprocess.run([*self.as_user, os.path.join(self.bin, tool), *args], check=True,
+                       capture_output=True, timeout=60)
+
+    def start(self, name: str, *settings: str) -> str:
+        port = free_port()
+        opts = " ".join([f"-p {port}", f"-k {self.dir}", "-c listen_addresses=127.0.0.1",
+                         "-c fsync=off", *(f"-c {s}" for s in settings)])
+        self._run("pg_ctl", "-D", f"{self.dir}/{name}", "-l", f"{self.dir}/{name}.log", "-w", "-o", opts, "start")
+        self.ports[name] = port
+        return f"postgresql://postgres@127.0.0.1:{port}/postgres"
+
+    def initdb(self, name: str, *args: str) -> None:
+        """A new data directory; `args` go to initdb after the defaults (e.g. --auth-host=...)."""
+        self._run("initdb", "-D", f"{self.dir}/{name}", "-U", "postgres", "--auth=trust", "-N", "-E", "UTF8",
+                  *args)
+
+    def basebackup(self, source: str, name: str) -> None:
+        self._run("pg_basebackup", "-h", "127.0.0.1", "-p", str(self.ports[source]), "-U", "postgres",
+                  "-D", f"{self.dir}/{name}", "-R", "-X", "stream", "-c", "fast")
+
+    def reload(self, name: str, line: str) -> None:
+        self.append(name, "postgresql.auto.conf", line)
+
+    def append(self, name: str, file: str, line: str, reload: bool = True) -> None:
+        """A line at the end of a file of the data directory (pg_hba.conf, ...), then a reload."""
+        with open(f"{self.dir}/{name}/{file}", "a") as f:
+            f.write(line + "\n")
+        if reload:
+            self._run("pg_ctl", "-D", f"{self.dir}/{name}", "reload")
+
+    def stop(self) -> None:
+        for name in reversed(list(self.ports)):
+            try:
+                self._run("pg_ctl", "-D", f"{self.dir}/{name}", "-m", "immediate", "stop")
+            except subprocess.SubprocessError:
+                pass
+        shutil.rmtree(self.dir, ignore_errors=True)

@@ -181,3 +181,19 @@ def require_checks(*ids: str) -> None:
     known = {c.id for c in registry.all_checks()}
     missing = [i for i in ids if i not in known]
     assert not missing, f"unknown check id(s): {', '.join(missing)} (renamed? see 'advisor checks')"
+
+class RecordingPgSession:
+    """A stand-in PostgreSQL session of a given server_version_num for the SQL of versions that do
+    not run here: records what a fact provider sends (`sent`) and answers with no rows."""
+
+    def __init__(self, version_num: int):
+        self.version_num = version_num
+        self.sent: list[str] = []
+
+    def query(self, sql, params=None, **kw):
+        self.sent.append(sql)
+        return []
+
+    def scalar(self, sql, params=None):
+        self.sent.append(sql)
+        return None

@@ -57,6 +57,12 @@ def settings(s, facts) -> dict[str, dict[str, Any]]:
         SELECT name, setting, unit, vartype, source, boot_val, reset_val, pending_restart, context
         FROM pg_settings
     """)
+    for r in rows:
+        if r["source"] == "session":
+            # set by the advisor's own session (timeouts, read-only, track_counts): judge the value
+            # the server gives every other session, not the advisor's
+            r["setting"] = r["reset_val"]
+            r["source"] = "default" if r["reset_val"] == r["boot_val"] else "configuration"
     return {r["name"]: {"setting": r["setting"], "unit": r["unit"], "vartype": r["vartype"],
                         "value": _normalize(r), "source": r["source"], "boot_val": r["boot_val"],
                         "pending_restart": r["pending_restart"], "context": r["context"]}
