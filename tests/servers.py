@@ -97,3 +97,131 @@ class RedisServer(RedisDemoServer):
     def stop(self) -> None:
         super().stop()
         shutil.rmtree(self.dir, ignore_errors=True)
+
+
+class MariaDBServer:
+    """A private mariadbd for tests that change server settings or restart the server.
+
+        with MariaDBServer("innodb_buffer_pool_size=32M", server_id=1, log_bin=True) as srv:
+            srv.sql("SELECT 1")          # rows as tuples, autocommit
+            srv.add_config("max_connections=50"); srv.restart()
+
+    `options` are my.cnf lines for [mysqld] (a leading "--" is dropped). The server reads only
+    its own `cnf_path` (--defaults-file), so `restart()` applies whatever that file holds then.
+    Root has an empty password over TCP at 127.0.0.1:`port`; `url` is its advisor URL.
+    `server_id`/`log_bin` set server_id and a binary log in the datadir (for replication pairs).
+    Attributes: url, port, datadir, cnf_path. `stop()` removes everything.
+    """
+
+    def __init__(self, *options: str, server_id: int | None = None, log_bin: bool = False):
+        self.dir = tempfile.mkdtemp(prefix="advisor-mariadb-")
+        self.datadir = os.path.join(self.dir, "data")
+        self.cnf_path = os.path.join(self.dir, "my.cnf")
+        self.socket = os.path.join(self.dir, "sock")
+        self.port = free_port()
+        self.proc = None
+        lines = [f"datadir={self.datadir}", f"port={self.port}", "bind-address=127.0.0.1",
+                 f"socket={self.socket}", f"pid-file={self.dir}/pid", f"log-error={self.dir}/error.log",
+                 "innodb_buffer_pool_size=32M", "innodb_log_file_size=16M", "performance_schema=ON"]
+        if os.geteuid() == 0:
+            lines.append("user=root")
+        if server_id is not None:
+            lines.append(f"server_id={server_id}")
+        lines.append(f"log-bin={self.datadir}/mysql-bin" if log_bin else "skip-log-bin")
+        with open(self.cnf_path, "w") as f:
+            f.write("[mysqld]\n")
+        self.add_config(*lines, *options)
+        try:
+            self._install()
+            self._start()
+            # mariadb-install-db's root accounts differ between versions: make TCP root certain.
+            self._sql_socket("CREATE USER IF NOT EXISTS 'root'@'127.0.0.1'",
+                             "GRANT ALL ON *.* TO 'root'@'127.0.0.1' WITH GRANT OPTION")
+        except BaseException:
+            self.stop()
+            raise
+
+    @property
+    def url(self) -> str:
+        return f"mysql://root@127.0.0.1:{self.port}/mysql"
+
+    def add_config(self, *lines: str) -> None:
+        """Append lines to the [mysqld] section (they apply at the next restart)."""
+        with open(self.cnf_path, "a") as f:
+            for line in lines:
+                f.write(line.removeprefix("--") + "\n")
+
+    def sql(self, stmt: str, args=None) -> list[tuple]:
+        """Run one statement as root over TCP; the rows it returns."""
+        import pymysql
+        conn = pymysql.connect(host="127.0.0.1", port=self.port, user="root", autocommit=True)
+        try:
+            with conn.cursor() as cur:
+                cur.execute(stmt, args)
+                return list(cur.fetchall())
+        finally:
+            conn.close()
+
+    def restart(self) -> None:
+        """Stop cleanly and start again: re-reads cnf_path."""
+        self._shutdown()
+        self._start()
+
+    def stop(self) -> None:
+        self._shutdown()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def __enter__(self) -> "MariaDBServer":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+    def _install(self) -> None:
+        import subprocess
+        install = shutil.which("mariadb-install-db") or shutil.which("mysql_install_db")
+        if not install:
+            raise RuntimeError("mariadb-install-db not installed")
+        as_root = ["--user=root"] if os.geteuid() == 0 else []
+        subprocess.run([install, "--no-defaults", f"--datadir={self.datadir}", *as_root,
+                        "--auth-root-authentication-method=normal", "--skip-test-db"],
+                       check=True, capture_output=True, timeout=120)
+
+    def _start(self) -> None:
+        import subprocess
+        import time
+        daemon = shutil.which("mariadbd") or "/usr/sbin/mariadbd"
+        self.proc = subprocess.Popen([daemon, f"--defaults-file={self.cnf_path}"],
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                break
+            if os.path.exists(self.socket):
+                try:
+                    self._sql_socket("SELECT 1")
+                    return
+                except Exception:
+                    pass
+            time.sleep(0.1)
+        log = ""
+        if os.path.exists(f"{self.dir}/error.log"):
+            with open(f"{self.dir}/error.log") as f:
+                log = f.read()[-2000:]
+        raise RuntimeError(f"private mariadbd did not start:\n{log}")
+
+    def _sql_socket(self, *stmts: str) -> None:
+        import pymysql
+        conn = pymysql.connect(unix_socket=self.socket, user="root", autocommit=True, connect_timeout=2)
+        try:
+            with conn.cursor() as cur:
+                for stmt in stmts:
+                    cur.execute(stmt)
+        finally:
+            conn.close()
+
+    def _shutdown(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()  # SIGTERM: a clean shutdown
+            self.proc.wait(60)
+        self.proc = None
