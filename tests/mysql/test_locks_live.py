@@ -45,7 +45,9 @@ def _blocked(db, holder_sql: str, waiter_sql: str, waiting: str):
         deadline = time.monotonic() + 10
         while not _one(db.conn, waiting.format(b=b_id)):
             assert time.monotonic() < deadline, f"connection {b_id} never waited"
-            time.sleep(0.05)
+            # InnoDB refreshes its INNODB_TRX / LOCKS cache only after 0.1 s without readers:
+            # polling faster would read the same stale snapshot forever
+            time.sleep(0.25)
         yield a_id, b_id
     finally:
         with contextlib.suppress(pymysql.MySQLError):
