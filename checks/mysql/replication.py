@@ -320,7 +320,7 @@ def _errant(ctx, v, src) -> str | None:
     title="Relay logs large or at relay_log_space_limit",
     category="replication",
     severity=Severity.WARNING,
-    facts=["mysql.replica_status", "mysql.variables"],
+    facts=["mysql.replica_status", "mysql.variables", "mysql.server"],
     reference=REF + "; pt-variable-advisor (relay_log_space_limit)",
     thresholds={"max_bytes": Threshold(10 * 1024**3, "bytes", "db-advisor default (10 GiB of unapplied relay log)"),
                 "limit_pct": Threshold(90, "%", "db-advisor default: the receiver pauses at 100%")},

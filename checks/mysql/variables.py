@@ -84,7 +84,7 @@ def skip_errors(ctx):
     title="General query log on",
     category="configuration",
     severity=Severity.WARNING,
-    facts=["mysql.variables"],
+    facts=["mysql.variables", "mysql.server"],
     reference=f"{PT_VA} (log / general_log); MySQL docs 7.4.3 (The General Query Log)",
 )
 def general_log(ctx):
@@ -112,7 +112,7 @@ def general_log(ctx):
     title="sql_mode without strict mode",
     category="configuration",
     severity=Severity.WARNING,
-    facts=["mysql.variables"],
+    facts=["mysql.variables", "mysql.server"],
     reference=f"{PT_VA} (sql_mode); MySQL docs 7.1.11 (Server SQL Modes: strict mode is the default since 5.7)",
 )
 def sql_mode(ctx):
@@ -142,7 +142,7 @@ def sql_mode(ctx):
     title="max_connections very high for the connections actually used",
     category="connections",
     severity=Severity.WARNING,
-    facts=["mysql.variables", "mysql.status"],
+    facts=["mysql.variables", "mysql.status", "mysql.server"],
     reference=f"{PT_VA} (max_connections > 1000)",
     thresholds={"max_connections": Threshold(1000, "connections", f"{PT_VA}: max_connections > 1000"),
                 "used_pct": Threshold(25, "%", "db-advisor default: peak use below a quarter of the limit")},
@@ -177,7 +177,7 @@ def max_connections(ctx):
     title="delay_key_write = ALL (MyISAM index blocks flushed late)",
     category="durability",
     severity=Severity.WARNING,
-    facts=["mysql.variables"],
+    facts=["mysql.variables", "mysql.server"],
     reference=f"{PT_VA} (delay_key_write)",
 )
 def delay_key_write(ctx):
