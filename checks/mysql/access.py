@@ -9,6 +9,7 @@ from advisor.model import Severity
 from advisor.registry import Threshold, check
 
 from ._common import mariadb, on, version
+from ._setting import set_global
 
 CIS = "CIS Oracle MySQL Enterprise Edition 8.0 Benchmark (sections 4-7: local_infile, skip_name_resolve, require_secure_transport, wildcard hosts, SUPER)"
 PMM = "Percona PMM advisors (anonymous user, '%' host)"
@@ -100,10 +101,8 @@ def secure_transport(ctx):
     if not remote:
         return
     tls = str(v.get("have_ssl", v.get("have_openssl", ""))).upper() == "YES"
-    persist = ("SET PERSIST require_secure_transport = ON;  -- dynamic; SET PERSIST survives restarts"
-               if not mariadb(ctx) and version(ctx) >= (8, 0, 0) else
-               "SET GLOBAL require_secure_transport = ON;  -- dynamic (MariaDB 10.5.2+); persist: "
-               "require_secure_transport = ON under [mysqld]")
+    persist = set_global(ctx, "require_secure_transport = ON", "dynamic (MariaDB 10.5.2+); non-TLS clients "
+                         "are refused from now on")
     yield ctx.finding(
         object="require_secure_transport",
         summary=f"require_secure_transport is OFF and {len(remote)} remote account(s) may connect without TLS"
@@ -223,9 +222,7 @@ def local_infile(ctx):
         summary="local_infile is ON: clients may stream local files with LOAD DATA LOCAL INFILE",
         evidence={"local_infile": v.get("local_infile")},
         recommendation="Turn it off unless an application uses LOAD DATA LOCAL (that load then fails with error 3948/4166).",
-        fix=("SET PERSIST local_infile = OFF;  -- dynamic; SET PERSIST survives restarts"
-             if not mariadb(ctx) and version(ctx) >= (8, 0, 0) else
-             "SET GLOBAL local_infile = OFF;  -- dynamic; persist: local_infile = OFF under [mysqld]"),
+        fix=set_global(ctx, "local_infile = OFF"),
     )
 
 

@@ -11,6 +11,7 @@ from advisor.registry import Threshold, check
 from advisor.units import one_line
 
 from ._common import mariadb, num, on, version
+from ._setting import set_global
 
 MYSQL_DOCS = "MySQL 8.4 Reference Manual 19.1.7 (Common Replication Administration Tasks)"
 MARIADB_DOCS = "MariaDB docs: SHOW REPLICA STATUS, Multi-Source Replication, GTID"
@@ -377,9 +378,7 @@ def binlog_format(ctx):
         summary="binlog_format = STATEMENT: nondeterministic statements can leave replicas and restores different",
         evidence={"binlog_format": fmt, "log_bin": v.get("log_bin")},
         recommendation="Use ROW (or MIXED on MariaDB).",
-        fix=("SET GLOBAL binlog_format = 'ROW';  -- new sessions only; persist: binlog_format = ROW in my.cnf"
-             if mariadb(ctx) or version(ctx) < (8, 0, 0) else
-             "SET PERSIST binlog_format = 'ROW';  -- new sessions only; SET PERSIST survives restarts"),
+        fix=set_global(ctx, "binlog_format = 'ROW'", "new sessions only"),
     )
 
 
@@ -411,9 +410,7 @@ def binlog_retention(ctx):
     lag = max((c["seconds_behind"] or 0 for c in ctx.fact("mysql.replica_status")["channels"]), default=0)
     modern = "binlog_expire_logs_seconds" in v
     setting = "binlog_expire_logs_seconds = {{seconds}}" if modern else "expire_logs_days = {{days}}"
-    persist = ("SET PERSIST " + setting + ";  -- dynamic; SET PERSIST survives restarts"
-               if not mariadb(ctx) and version(ctx) >= (8, 0, 0) else
-               "SET GLOBAL " + setting + ";  -- dynamic; persist: the same line under [mysqld] in my.cnf")
+    persist = set_global(ctx, setting)
     if retention == 0:
         summary = "binary logs are never purged (no expiry set): the binlog directory grows until the disk is full"
     elif retention < want or retention < lag:

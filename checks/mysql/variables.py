@@ -10,16 +10,10 @@ from __future__ import annotations
 from advisor.model import Severity
 from advisor.registry import Threshold, check
 
-from ._common import mariadb, num, on, version
+from ._common import num, on
+from ._setting import set_global
 
 PT_VA = "pt-variable-advisor"
-
-
-def _persist(ctx, assignment: str, note: str = "dynamic") -> str:
-    """A dynamic change made now and kept across restarts, in the version's way."""
-    if not mariadb(ctx) and version(ctx) >= (8, 0, 0):
-        return f"SET PERSIST {assignment};  -- {note}; SET PERSIST survives restarts"
-    return f"SET GLOBAL {assignment};  -- {note}; persist: the same setting under [mysqld] in my.cnf"
 
 
 @check(
@@ -103,7 +97,7 @@ def general_log(ctx):
         evidence={"general_log": v.get("general_log"), "general_log_file": v.get("general_log_file"),
                   "log_output": v.get("log_output")},
         recommendation="Turn the general log off; use the slow query log and performance_schema for workload analysis.",
-        fix=_persist(ctx, "general_log = OFF", "dynamic, immediate"),
+        fix=set_global(ctx, "general_log = OFF", "dynamic, immediate"),
     )
 
 
@@ -133,7 +127,7 @@ def sql_mode(ctx):
         summary=f"sql_mode has no strict mode ({mode or 'empty'}): invalid values are truncated or clipped with a warning",
         evidence={"sql_mode": mode},
         recommendation="Add STRICT_TRANS_TABLES after testing the application against it.",
-        fix=_persist(ctx, f"sql_mode = '{wanted}'", "dynamic, new sessions only; test the application first"),
+        fix=set_global(ctx, f"sql_mode = '{wanted}'", "dynamic, new sessions only; test the application first"),
     )
 
 
@@ -168,7 +162,7 @@ def max_connections(ctx):
                   "threshold": ctx.threshold("max_connections")},
         recommendation="Lower max_connections to the observed peak plus a margin (and pool connections in the "
                        "application or a proxy).",
-        fix=_persist(ctx, "max_connections = {{connections}}", "dynamic; existing sessions stay"),
+        fix=set_global(ctx, "max_connections = {{connections}}", "dynamic; existing sessions stay"),
     )
 
 
@@ -193,7 +187,7 @@ def delay_key_write(ctx):
         summary="delay_key_write = ALL: MyISAM indexes are corrupt after a crash",
         evidence={"delay_key_write": v.get("delay_key_write")},
         recommendation="Set it back to ON (only tables that ask for it) or OFF.",
-        fix=_persist(ctx, "delay_key_write = ON"),
+        fix=set_global(ctx, "delay_key_write = ON"),
     )
 
 
@@ -255,5 +249,5 @@ def risky_settings(ctx):
             summary=f"{name} = {v.get(shown)}: {why}",
             evidence={name: v.get(shown), "rule": PT_VA},
             recommendation=f"Set {fixed} unless the current value was chosen for a measured reason.",
-            fix=_persist(ctx, fixed),
+            fix=set_global(ctx, fixed),
         )
