@@ -147,7 +147,7 @@ def parse_latest_deadlock(text: str) -> dict[str, Any] | None:
     victim = _VICTIM.search(body)
     tables = sorted({f"{d}.{t}" for d, t in _TABLE.findall(body)})
     return {"at": when.group(1) if when else None, "transactions": trx, "tables": tables,
-            "rolled_back": int(victim.group(1)) if victim else None, "text": body[:4000]}
+            "rolled_back": int(victim.group(1)) if victim else None}  # not the raw section: it dumps row data
 
 
 @provides("mysql", "mysql.deadlocks")

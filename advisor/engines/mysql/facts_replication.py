@@ -14,7 +14,8 @@ from typing import Any
 from advisor.errors import FactUnavailable
 from advisor.facts import provides
 
-REPL_GRANT = "GRANT REPLICATION CLIENT ON *.* TO <advisor user>  -- MariaDB 10.5+: SLAVE MONITOR"
+REPL_GRANT = ("GRANT REPLICATION CLIENT ON *.* TO <advisor user>  "
+              "-- MariaDB 10.5+: GRANT SLAVE MONITOR ON *.* TO <advisor user>")
 
 # neutral key <- column name after lower-casing and the source/replica -> master/slave rewrite
 _COLUMNS = {
