@@ -17,13 +17,13 @@ pytestmark = pytest.mark.skipif(not shutil.which("mariadb-install-db"), reason="
 KEEP = "binlog_expire_logs_seconds=604800"  # a week of binlogs: the retention check stays quiet
 
 
-def _status(replica) -> dict:
+def _status(replica, name: str = "main") -> dict:
     import pymysql
     conn = pymysql.connect(host="127.0.0.1", port=replica.port, user="root", autocommit=True,
                            cursorclass=pymysql.cursors.DictCursor)
     try:
         with conn.cursor() as cur:
-            cur.execute("SHOW REPLICA 'main' STATUS")
+            cur.execute(f"SHOW REPLICA '{name}' STATUS")
             return cur.fetchone()
     finally:
         conn.close()
@@ -167,3 +167,35 @@ def test_writable_replica_and_file_position_replication(pair):
         assert replica.sql("SELECT @@read_only") == [(1,)]
     finally:
         replica.sql("SET GLOBAL read_only = ON")
+
+
+def test_multi_source_reports_each_connection_by_name(pair):
+    """A second source on its own GTID domain: its connection 'second' is judged by name, the
+    healthy 'main' stays silent."""
+    primary, replica = pair
+    with MariaDBServer(KEEP, "gtid_domain_id=2", server_id=3, log_bin=True) as other:
+        # the replication account stays out of the binlog: the replica has 'repl' already
+        other.sql("SET STATEMENT sql_log_bin = 0 FOR CREATE USER 'repl'@'127.0.0.1' IDENTIFIED BY 'repl-pw'")
+        other.sql("SET STATEMENT sql_log_bin = 0 FOR GRANT REPLICATION SLAVE ON *.* TO 'repl'@'127.0.0.1'")
+        other.sql("CREATE DATABASE other")
+        replica.sql(f"CHANGE MASTER 'second' TO MASTER_HOST = '127.0.0.1', MASTER_PORT = {other.port}, "
+                    "MASTER_USER = 'repl', MASTER_PASSWORD = 'repl-pw', MASTER_USE_GTID = slave_pos, "
+                    "MASTER_CONNECT_RETRY = 1, DO_DOMAIN_IDS = (2)")  # else it asks 'other' for domain 0
+        replica.sql("START REPLICA 'second'")
+        try:
+            deadline = time.monotonic() + 20
+            while replica.sql("SELECT COUNT(*) FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = 'other'")[0][0] == 0:
+                assert time.monotonic() < deadline, _status(replica, "second")
+                time.sleep(0.1)
+            # both connections healthy (the errant GTID an earlier test planted may remain)
+            assert [f.object for f in _run(replica.url).findings if f.object != "errant transactions"] == []
+            replica.sql("STOP REPLICA 'second' SQL_THREAD")
+            res = _run(replica.url)
+            [broken] = of(res, "mysql.replication.threads")
+            assert broken.object == "channel 'second'" and broken.evidence["source"] == f"127.0.0.1:{other.port}"
+            assert broken.fix.splitlines()[1].startswith("START REPLICA 'second';")
+        finally:
+            replica.sql("STOP REPLICA 'second'")
+            replica.sql("RESET REPLICA 'second' ALL")
+    st = _status(replica)  # 'main' went on untouched (gtid_slave_pos now also holds domain 2)
+    assert st["Slave_IO_Running"] == st["Slave_SQL_Running"] == "Yes"
