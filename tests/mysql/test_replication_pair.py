@@ -4,6 +4,7 @@ asserted from the replica's URL, and a healthy pair is silent."""
 
 from __future__ import annotations
 
+import json
 import shutil
 import time
 
@@ -127,7 +128,7 @@ def test_replica_that_cannot_reach_its_primary(pair):
     _caught_up(primary, replica)
 
 
-def test_conflicting_row_stops_the_sql_thread(pair):
+def test_conflicting_row_stops_the_sql_thread(pair, tmp_path, run_cli):
     primary, replica = pair
     replica.sql("INSERT INTO app.t VALUES (100, 'replica only')")  # root bypasses read_only
     primary.sql("INSERT INTO app.t VALUES (100, 'primary')")
@@ -140,6 +141,12 @@ def test_conflicting_row_stops_the_sql_thread(pair):
     # the replica's own write is an errant GTID (domain 0, server_id 2)
     [errant] = of(res, "mysql.replication.gtid")
     assert errant.evidence["local_gtids"].startswith("0-2-")
+    # a snapshot of the broken replica judges the same offline
+    code, _, err = run_cli("snapshot", replica.url, "--checks", "mysql.replication.*", "-o", tmp_path / "r.json")
+    assert code == 0, err
+    code, out, _ = run_cli("analyze", tmp_path / "r.json", "--checks", "mysql.replication.*", "--json")
+    offline = {(f["check"], f["object"], f["summary"]) for f in json.loads(out)["findings"]}
+    assert offline == {(f.check, f.object, f.summary) for f in res.findings}
     # repair: drop the replica's row without binlogging it, restart the applier
     replica.sql("SET SESSION sql_log_bin = 0")
     replica.sql("DELETE FROM app.t WHERE id = 100")
