@@ -355,6 +355,42 @@ def relay_log_space(ctx):
 
 
 @check(
+    id="mysql.replication.failover_ready",
+    title="Replica that cannot take over as source (binary log or replica updates off)",
+    category="replication",
+    severity=Severity.WARNING,
+    facts=["mysql.replica_status", "mysql.variables", "mysql.server"],
+    reference=REF + "; MySQL docs: log_replica_updates (ON by default since 8.0); MariaDB docs: log_slave_updates "
+                    "(OFF by default)",
+)
+def failover_ready(ctx):
+    """A replica promoted after the source fails must give the other replicas the transactions
+    they miss, from its own binary log: with log_bin OFF it has none, and with
+    log_slave_updates / log_replica_updates OFF its binary log holds only local writes, not the
+    replicated ones, so the other replicas cannot be re-pointed to it by GTID. MySQL 8 turns
+    both on by default; MariaDB leaves log_slave_updates OFF. Replicas that only serve reads
+    and are never promoted can keep them off (less I/O). Neither is dynamic: my.cnf and a
+    restart."""
+    if not _channels(ctx):
+        return
+    v = ctx.fact("mysql.variables")
+    upd = next((n for n in ("log_replica_updates", "log_slave_updates") if n in v), "log_slave_updates")
+    missing = [n for n in ("log_bin", upd) if not on(v.get(n, "OFF"))]
+    if not missing:
+        return
+    yield ctx.finding(
+        object="failover",
+        summary="this replica cannot serve as the new source after a failover: " + " and ".join(
+            f"{n} is OFF" for n in missing),
+        evidence={"log_bin": v.get("log_bin"), upd: v.get(upd), "fix_kind": "config"},
+        recommendation="Turn on the binary log and replicated updates on every replica that may be promoted.",
+        fix="[mysqld]\n" + ("log_bin = mysql-bin\n" if "log_bin" in missing else "")
+            + f"{upd} = ON\n# restart the replica (neither setting is dynamic); the binlog then needs retention "
+              "and disk like the source's",
+    )
+
+
+@check(
     id="mysql.replication.binlog_format",
     title="Statement-based binary logging",
     category="replication",

@@ -16,6 +16,7 @@ from servers import MariaDBServer, free_port
 pytestmark = pytest.mark.skipif(not shutil.which("mariadb-install-db"), reason="MariaDB binaries not installed")
 
 KEEP = "binlog_expire_logs_seconds=604800"  # a week of binlogs: the retention check stays quiet
+PROMOTABLE = "log_slave_updates=ON"  # the replica's binlog holds replicated transactions too
 
 
 def _status(replica, name: str = "main") -> dict:
@@ -59,7 +60,7 @@ def _change_source(replica, port: int) -> None:
 @pytest.fixture(scope="module")
 def pair():
     with MariaDBServer(KEEP, server_id=1, log_bin=True) as primary, \
-            MariaDBServer(KEEP, "read_only=ON", server_id=2, log_bin=True) as replica:
+            MariaDBServer(KEEP, PROMOTABLE, "read_only=ON", server_id=2, log_bin=True) as replica:
         primary.sql("CREATE USER 'repl'@'127.0.0.1' IDENTIFIED BY 'repl-pw'")
         primary.sql("GRANT REPLICATION SLAVE ON *.* TO 'repl'@'127.0.0.1'")
         primary.sql("CREATE DATABASE app")

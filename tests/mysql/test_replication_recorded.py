@@ -31,7 +31,7 @@ def _replica(row_changes=None, variables=None, workers=(), executed=f"{UUID_SRC}
     row = _neutral({**MYSQL84_ROW, **(row_changes or {})})
     row["worker_errors"] = list(workers)
     v = {"gtid_mode": "ON", "server_uuid": UUID_ME, "server_id": 2, "read_only": "ON",
-         "super_read_only": "ON", "binlog_format": "ROW", "relay_log_space_limit": 0, **(variables or {})}
+         "super_read_only": "ON", "binlog_format": "ROW", "log_replica_updates": "ON", "relay_log_space_limit": 0, **(variables or {})}
     return facts(server, v, **{"mysql.replica_status": {"channels": [row]},
                                "mysql.replication_source": {"dump_threads": [], "gtid": {"executed": executed}}})
 
@@ -44,7 +44,8 @@ def test_mysql84_wording_is_normalised():
 
 def test_healthy_mysql84_replica_is_silent():
     rec = _replica()
-    for cid in ("threads", "lag", "read_only", "gtid", "relay_log_space", "binlog_retention", "binlog_format"):
+    for cid in ("threads", "lag", "read_only", "gtid", "relay_log_space", "binlog_retention", "binlog_format",
+                "failover_ready"):
         assert judge(f"mysql.replication.{cid}", rec)[0] == [], cid
 
 
@@ -120,3 +121,10 @@ def test_statement_binlog_format():
     assert f.fix.startswith("SET PERSIST binlog_format = 'ROW';")
     assert judge("mysql.replication.binlog_format", facts("mariadb1011", {"binlog_format": "MIXED",
                                                                         "log_bin": "ON"}))[0] == []
+
+
+def test_replica_without_replicated_updates_cannot_take_over():
+    [f] = judge("mysql.replication.failover_ready", _replica(variables={"log_replica_updates": "OFF"}))[0]
+    assert f.summary.endswith("log_replica_updates is OFF") and "log_replica_updates = ON" in f.fix
+    [f] = judge("mysql.replication.failover_ready", _replica(variables={"log_bin": "OFF", "log_replica_updates": "OFF"}))[0]
+    assert "log_bin is OFF and log_replica_updates is OFF" in f.summary and "log_bin = mysql-bin" in f.fix
