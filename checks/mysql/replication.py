@@ -40,7 +40,8 @@ def _stmt(ctx, c, what: str) -> str:
 
 def _show(ctx, c) -> str:
     if mariadb(ctx):
-        return f"SHOW REPLICA '{c['channel']}' STATUS" if c["channel"] else "SHOW ALL REPLICAS STATUS"
+        word = "REPLICA" if version(ctx) >= (10, 5, 1) else "SLAVE"
+        return f"SHOW {word} '{c['channel']}' STATUS" if c["channel"] else f"SHOW ALL {word}S STATUS"
     return ("SHOW REPLICA STATUS" if version(ctx) >= (8, 0, 22) else "SHOW SLAVE STATUS") + \
         (f" FOR CHANNEL '{c['channel']}'" if c["channel"] else "")
 

@@ -128,3 +128,14 @@ def test_replica_without_replicated_updates_cannot_take_over():
     assert f.summary.endswith("log_replica_updates is OFF") and "log_replica_updates = ON" in f.fix
     [f] = judge("mysql.replication.failover_ready", _replica(variables={"log_bin": "OFF", "log_replica_updates": "OFF"}))[0]
     assert "log_bin is OFF and log_replica_updates is OFF" in f.summary and "log_bin = mysql-bin" in f.fix
+
+
+def test_mysql_multi_source_channel_wording():
+    rec = _replica({"Channel_Name": "eu", "Replica_IO_Running": "No", "Last_IO_Errno": 13114,
+                    "Last_IO_Error": "Got fatal error 1236 from source when reading data from binary log: "
+                                     "'Could not find first log file name in binary log index file'"})
+    [f] = judge("mysql.replication.threads", rec)[0]
+    assert f.object == "channel 'eu'" and "13114" in f.summary
+    assert f.fix.splitlines()[0] == "-- inspect first: SHOW REPLICA STATUS FOR CHANNEL 'eu';"
+    assert f.fix.splitlines()[1].startswith("START REPLICA FOR CHANNEL 'eu';")
+    assert "1236 means it was purged" in f.recommendation
