@@ -179,12 +179,23 @@ def lag(ctx):
             recommendation="Find what the applier is doing (SHOW PROCESSLIST: the replica's SQL / worker threads); "
                            "enable a parallel applier, split large transactions on the source, add primary keys "
                            "to tables without one; do not send reads that need fresh data to this replica meanwhile.",
-            fix=("SET GLOBAL slave_parallel_threads = {{workers}};  -- MariaDB: applier stopped first ("
-                 + _stmt(ctx, c, "STOP") + " SQL_THREAD), then START; add to my.cnf to persist"
-                 if mariadb(ctx) else
-                 "SET PERSIST replica_parallel_workers = {{workers}};  -- takes effect at the next "
-                 + _stmt(ctx, c, "START") + "; SET PERSIST survives restarts"),
+            fix=_parallel_fix(ctx),
         )
+
+
+def _parallel_fix(ctx) -> str:
+    """More applier threads: MariaDB changes it with every connection stopped; MySQL 8 applies
+    it at the next applier start."""
+    if mariadb(ctx):
+        word = "REPLICAS" if version(ctx) >= (10, 5, 1) else "SLAVES"
+        return (f"STOP ALL {word};\nSET GLOBAL slave_parallel_threads = {{{{workers}}}};\nSTART ALL {word};"
+                "  -- replication pauses a moment; persist: slave_parallel_threads under [mysqld]")
+    name = "replica_parallel_workers" if version(ctx) >= (8, 0, 26) else "slave_parallel_workers"
+    stop, start = ("STOP REPLICA SQL_THREAD", "START REPLICA SQL_THREAD") if version(ctx) >= (8, 0, 22) else \
+        ("STOP SLAVE SQL_THREAD", "START SLAVE SQL_THREAD")
+    persist = "SET PERSIST" if version(ctx) >= (8, 0, 0) else "SET GLOBAL"
+    return (f"{stop};\n{persist} {name} = {{{{workers}}}};\n{start};  -- applies at the applier's start"
+            + ("; SET PERSIST survives restarts" if persist == "SET PERSIST" else "; persist it in my.cnf"))
 
 
 @check(

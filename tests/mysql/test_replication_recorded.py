@@ -79,7 +79,8 @@ def test_lag_minus_sql_delay(behind, delay, expected):
     found = judge("mysql.replication.lag", rec)[0]
     assert [str(f.severity) for f in found] == ([expected] if expected else [])
     if found:
-        assert "SET PERSIST replica_parallel_workers = {{workers}}" in found[0].fix
+        assert found[0].fix.splitlines()[:2] == ["STOP REPLICA SQL_THREAD;",
+                                                 "SET PERSIST replica_parallel_workers = {{workers}};"]
 
 
 def test_writable_replica_on_mysql_needs_super_read_only():
@@ -139,3 +140,11 @@ def test_mysql_multi_source_channel_wording():
     assert f.fix.splitlines()[0] == "-- inspect first: SHOW REPLICA STATUS FOR CHANNEL 'eu';"
     assert f.fix.splitlines()[1].startswith("START REPLICA FOR CHANNEL 'eu';")
     assert "1236 means it was purged" in f.recommendation
+
+
+def test_mariadb_lag_fix_stops_every_connection_first():
+    # the statements were run on a private MariaDB 10.11 (slave_parallel_threads needs all stopped)
+    [f] = judge("mysql.replication.lag", _replica({"Seconds_Behind_Source": 600}, server="mariadb1011"))[0]
+    assert f.fix.splitlines()[:3] == ["STOP ALL REPLICAS;", "SET GLOBAL slave_parallel_threads = {{workers}};",
+                                      "START ALL REPLICAS;  -- replication pauses a moment; persist: "
+                                      "slave_parallel_threads under [mysqld]"]
