@@ -177,15 +177,24 @@ class MariaDBServer:
     def __exit__(self, *exc) -> None:
         self.stop()
 
+    _template: str | None = None  # one mariadb-install-db per test process; each server copies it
+
     def _install(self) -> None:
-        import subprocess
-        install = shutil.which("mariadb-install-db") or shutil.which("mysql_install_db")
-        if not install:
-            raise RuntimeError("mariadb-install-db not installed")
-        as_root = ["--user=root"] if os.geteuid() == 0 else []
-        subprocess.run([install, "--no-defaults", f"--datadir={self.datadir}", *as_root,
-                        "--auth-root-authentication-method=normal", "--skip-test-db"],
-                       check=True, capture_output=True, timeout=120)
+        cls = MariaDBServer
+        if cls._template is None or not os.path.isdir(cls._template):
+            import atexit
+            import subprocess
+            install = shutil.which("mariadb-install-db") or shutil.which("mysql_install_db")
+            if not install:
+                raise RuntimeError("mariadb-install-db not installed")
+            template = tempfile.mkdtemp(prefix="advisor-mariadb-template-")
+            as_root = ["--user=root"] if os.geteuid() == 0 else []
+            subprocess.run([install, "--no-defaults", f"--datadir={template}/data", *as_root,
+                            "--auth-root-authentication-method=normal", "--skip-test-db"],
+                           check=True, capture_output=True, timeout=120)
+            atexit.register(shutil.rmtree, template, True)
+            cls._template = template
+        shutil.copytree(f"{cls._template}/data", self.datadir)
 
     def _start(self) -> None:
         import subprocess

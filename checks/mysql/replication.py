@@ -142,7 +142,9 @@ def lag(ctx):
     lag), it jumps when a long transaction starts to apply, and a deliberately delayed replica
     (SQL_Delay) is behind by design (subtracted here). So the relay log backlog (bytes received
     but not applied, Read_Master_Log_Pos - Exec_Master_Log_Pos in the same binlog file) is shown
-    too. Causes: a single-threaded applier (raise replica_parallel_workers /
+    too, and on MySQL 8 the age of the transactions the applier workers are executing, from
+    their original commit time on the source (performance_schema
+    .replication_applier_status_by_worker), is used when it is larger. Causes: a single-threaded applier (raise replica_parallel_workers /
     slave_parallel_threads), large transactions or DDL on the source, tables without a primary
     key under row-based replication, a smaller replica. Lag above the threshold is a warning,
     above an hour critical."""
@@ -165,7 +167,8 @@ def lag(ctx):
                     fix=_stmt(ctx, c, "START") + ";  -- after the applier's error is understood",
                 )
             continue
-        effective = max(0, int(behind) - int(delay))
+        applier = c.get("applier_lag_s")  # MySQL 8 performance_schema, None elsewhere
+        effective = max(0, int(behind) - int(delay), int(float(applier or 0)) - int(delay))
         if effective <= warn:
             continue
         yield ctx.finding(
@@ -174,7 +177,7 @@ def lag(ctx):
             summary=f"{_name(c)} is {effective:,} s behind its source {_source(c)}"
                     + (f" (beyond its SQL_Delay of {delay:g} s)" if delay else ""),
             evidence={"channel": c["channel"], "seconds_behind": behind, "sql_delay": delay,
-                      "lag_s": effective, "relay_backlog_bytes": backlog, "relay_log_space": c["relay_log_space"],
+                      "applier_lag_s": applier, "lag_s": effective, "relay_backlog_bytes": backlog, "relay_log_space": c["relay_log_space"],
                       "threshold_s": warn, "critical_s": crit, "fix_kind": "manual"},
             recommendation="Find what the applier is doing (SHOW PROCESSLIST: the replica's SQL / worker threads); "
                            "enable a parallel applier, split large transactions on the source, add primary keys "

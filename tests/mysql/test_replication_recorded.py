@@ -148,3 +148,11 @@ def test_mariadb_lag_fix_stops_every_connection_first():
     assert f.fix.splitlines()[:3] == ["STOP ALL REPLICAS;", "SET GLOBAL slave_parallel_threads = {{workers}};",
                                       "START ALL REPLICAS;  -- replication pauses a moment; persist: "
                                       "slave_parallel_threads under [mysqld]"]
+
+
+def test_mysql8_applier_age_counts_when_seconds_behind_says_zero():
+    # an 8.0 multi-threaded applier busy on a 2-minute-old transaction while the coordinator reports 0
+    rec = _replica({"Seconds_Behind_Source": 0})
+    rec["mysql.replica_status"]["channels"][0]["applier_lag_s"] = 120.5
+    [f] = judge("mysql.replication.lag", rec)[0]
+    assert f.evidence["lag_s"] == 120 and f.evidence["seconds_behind"] == 0 and "120 s behind" in f.summary
