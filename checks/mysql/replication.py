@@ -266,11 +266,12 @@ def gtid(ctx):
     new source after a failover without computing binlog positions. On MariaDB the replica
     should use MASTER_USE_GTID = slave_pos (Using_Gtid = No means file/position replication);
     on MySQL gtid_mode = ON with SOURCE_AUTO_POSITION = 1 (gtid_mode ON but Auto_Position = 0
-    keeps file positions, and gtid_mode differing from the source stops replication). A
-    transaction executed on the replica itself (a GTID with the replica's own server_uuid on
-    MySQL, or the replica's own server_id in gtid_binlog_state on MariaDB) is an errant
-    transaction: the source never had it, and it breaks the next failover. A server that used
-    to be the source carries such GTIDs legitimately."""
+    keeps file positions, gtid_mode differing from the source stops replication, and a
+    permissive mode left from an unfinished online migration mixes GTID and anonymous
+    transactions). A transaction executed on the replica itself (a GTID with the replica's own
+    server_uuid on MySQL, or the replica's own server_id in gtid_binlog_state on MariaDB) is an
+    errant transaction: the source never had it, and it breaks the next failover. A server that
+    used to be the source carries such GTIDs legitimately."""
     v = ctx.fact("mysql.variables")
     src = ctx.fact("mysql.replication_source")
     channels = _channels(ctx)
@@ -305,6 +306,19 @@ def gtid(ctx):
                         + (f" FOR CHANNEL '{c['channel']}'" if c["channel"] else "")
                         + f";\n{_stmt(ctx, c, 'START')};  -- stored in the replica's connection metadata",
                 )
+    mode = str(v.get("gtid_mode", "")).upper()
+    if not mariadb(ctx) and mode in ("OFF_PERMISSIVE", "ON_PERMISSIVE"):
+        yield ctx.finding(
+            object="gtid_mode",
+            summary=f"gtid_mode = {mode}: a GTID migration was left half-way (anonymous and GTID transactions mix)",
+            evidence={"gtid_mode": mode, "enforce_gtid_consistency": v.get("enforce_gtid_consistency"),
+                      "fix_kind": "manual"},
+            recommendation="Finish the online GTID migration one step at a time on every server (source and "
+                           "replicas), or step back to OFF; permissive modes are meant to be transitional.",
+            fix="-- on every server, one step at a time, after Ongoing_anonymous_transaction_count = 0:\n"
+                "SET PERSIST enforce_gtid_consistency = ON;\nSET PERSIST gtid_mode = ON_PERMISSIVE;\n"
+                "SET PERSIST gtid_mode = ON;  -- MySQL docs 19.1.4 (Changing GTID Mode on Online Servers)",
+        )
     errant = _errant(ctx, v, src)
     if errant:
         yield ctx.finding(

@@ -156,3 +156,8 @@ def test_mysql8_applier_age_counts_when_seconds_behind_says_zero():
     rec["mysql.replica_status"]["channels"][0]["applier_lag_s"] = 120.5
     [f] = judge("mysql.replication.lag", rec)[0]
     assert f.evidence["lag_s"] == 120 and f.evidence["seconds_behind"] == 0 and "120 s behind" in f.summary
+
+
+def test_gtid_migration_left_half_way():
+    found = judge("mysql.replication.gtid", _replica(variables={"gtid_mode": "ON_PERMISSIVE"}))[0]
+    assert [f.object for f in found] == ["gtid_mode"] and "SET PERSIST gtid_mode = ON;" in found[0].fix
