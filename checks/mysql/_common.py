@@ -103,10 +103,14 @@ def vendor_version(ctx) -> tuple[str | None, tuple[int, ...]]:
         return None, ()
 
 
-def set_global(ctx, settings: dict[str, Any], note: str = "") -> str:
+def set_global(ctx, settings: dict[str, Any] | str, note: str = "") -> str:
     """SET GLOBAL statements for dynamic variables, and how the change is kept: a live change
     lasts until the next restart, so the my.cnf lines follow (SET PERSIST on MySQL 8;
-    MariaDB has none). Settings are per server: a replica needs the same change."""
+    MariaDB has none). Settings are per server: a replica needs the same change.
+    `settings` is {name: value}, or one "name = value" text."""
+    if isinstance(settings, str):
+        name, _, value = settings.partition("=")
+        settings = {name.strip(): value.strip()}
     lines = [f"SET GLOBAL {k} = {v};" for k, v in settings.items()]
     if note:
         lines.append(f"-- {note}")

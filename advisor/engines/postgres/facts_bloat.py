@@ -61,8 +61,8 @@ def table_bloat(s, facts) -> dict[str, Any]:
     if "pgstattuple" in facts.get("pg.extensions")["installed"]:
         schema = s.scalar("SELECT n.nspname FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace "
                           "WHERE e.extname = 'pgstattuple'")
-    if schema and facts.options.get("bloat_pgstattuple", True) not in (False, "false", "off", 0):
-        limit = int(facts.options.get("bloat_table_limit", 20))
+    if schema and facts.options.get("bloat_pgstattuple", True):
+        limit = int(facts.options.get("bloat_pgstattuple_limit", 20))
         quoted = '"' + schema.replace('"', '""') + '"'
         try:
             rows = s.query(_APPROX.format(schema=quoted), (min_pages, limit))
