@@ -186,16 +186,21 @@ class ConnectScreen(Screen[str | None]):
 
     @on(Input.Submitted, "#url")
     def submit(self, event: Input.Submitted) -> None:
-        url = event.value.strip()
+        self.connect(event.value)
+
+    def connect(self, url: str) -> None:
+        """Connect to `url`, or say in place why not (the previous message is replaced)."""
+        url = url.strip()
+        error = self.query_one("#connect-error", Static)
         try:
             parse_target(url)
         except UsageError as e:
-            self.query_one("#connect-error", Static).update(Text(f"✗ {e}", style="bold"))
+            error.update(Text(f"✗ {e}", style="bold"))
             return
         if needs_password(url):
-            self.query_one("#connect-error", Static).update(
-                Text(f"✗ replace *** in {redact(url)} with the password", style="bold"))
+            error.update(Text(f"✗ replace *** in {redact(url)} with the password", style="bold"))
             return
+        error.update("")
         self.dismiss(url)
 
     @on(OptionList.OptionSelected, "#recent")
@@ -203,11 +208,11 @@ class ConnectScreen(Screen[str | None]):
         url = self.recent[int(event.option.id)]
         box = self.query_one("#url", Input)
         box.value = url
-        box.focus()
         if needs_password(url):
+            box.focus()
             self.query_one("#connect-error", Static).update(Text("retype the password where *** stands"))
-        else:
-            box.action_submit()
+        else:  # directly: Input.action_submit is a coroutine since Textual 8
+            self.connect(url)
 
     def action_cancel(self) -> None:
         self.dismiss(None)
