@@ -31,7 +31,7 @@ from advisor.runner import RunOptions
 from . import recent
 from .jobs import Cancelled, Source, run_detached, run_source
 from .view import (SEVERITY_LABEL, FindingFilter, fit_widths, middle_cut, progress_bar, reachability_message,
-                   score_label, short_version, status_counts, visible_findings)
+                   score_label, short_version, status_counts, tail_cut, visible_findings)
 
 
 PROGRESS_EVERY = 0.1  # seconds between progress messages of one target
@@ -133,8 +133,8 @@ class AdvisorApp(App[int]):
         self.theme_changed_signal.subscribe(self, lambda _theme: self.refresh_tables())
         self.refresh_tables()
         self.query_one("#findings", DataTable).focus()
-        if self.states:
-            self.start_all()
+        if self.states:  # after the first frame: the user sees the screen before any work starts
+            self.call_after_refresh(self.start_all)
         else:
             self.action_add_target()
 
@@ -154,6 +154,7 @@ class AdvisorApp(App[int]):
             return
         state = self._add_state(src)
         self.sub_title = ""
+        self.refresh_bindings()  # `r` once something can be re-run
         self.refresh_tables()
         self.start(state)
 
@@ -180,7 +181,6 @@ class AdvisorApp(App[int]):
 
     def _launch_queued(self) -> None:
         """Start queued targets, at most opts.max_parallel at a time (as `advisor run`)."""
-        registry.all_checks()  # import every check here, once, before worker threads ask for them
         running = sum(s.status == "running" for s in self.states.values())
         for state in self.states.values():
             if state.status != "queued" or running >= max(1, self.opts.max_parallel):
@@ -263,58 +263,71 @@ class AdvisorApp(App[int]):
         cells = self._target_cells(state)
         if len(table.columns) == 3:
             cells = [cells[0], cells[2], cells[3]]
-        widths = [c.width for c in table.columns.values()]
-        cells[0] = middle_cut(cells[0], widths[0])
-        for col, value, w in zip(table.columns, cells, widths):
-            table.update_cell(state.key, col, _cell(value, w))
+        for col, cell in zip(table.columns, _fit(cells, table, [middle_cut])):
+            table.update_cell(state.key, col, cell)
 
     def on_resize(self) -> None:
+        # narrow: the footer drops the palette hint and padding, so that `q Quit` stays in sight
+        footer = self.query_one(Footer)
+        footer.compact = self.size.width < 100
+        footer.show_command_palette = self.size.width >= 100
         self.call_after_refresh(self.refresh_tables)  # once the new size is known
 
     def refresh_tables(self) -> None:
+        width = self.size.width
         targets = self.query_one("#targets", DataTable)
         row = targets.cursor_row
         rows = [self._target_cells(s) for s in self.states.values()]
-        if self.size.width >= 100:
-            _set_columns(targets, ["Target", "Engine", "Score", "Status"], rows, [36, 18, 5, None], inset=4)
+        if width >= 100:
+            _set_columns(targets, ["Target", "Engine", "Score", "Status"], rows, [0.45, 0.2, 1.0, None], inset=4)
         else:  # the id starts with the engine (postgres://, mysql://...): leave the version out
             rows = [[c[0], c[2], c[3]] for c in rows]
-            _set_columns(targets, ["Target", "Score", "Status"], rows, [30, 5, None], inset=4)
+            _set_columns(targets, ["Target", "Score", "Status"], rows, [0.55, 1.0, None], inset=4)
         for s, cells in zip(self.states.values(), rows):
-            cells[0] = middle_cut(cells[0], targets.columns[next(iter(targets.columns))].width)
-            targets.add_row(*_fit(cells, targets), key=s.key)
+            targets.add_row(*_fit(cells, targets, [middle_cut]), key=s.key)
         if self.states:
             targets.move_cursor(row=min(row, len(self.states) - 1))
         self.refresh_findings()
         results = self.results
-        skipped_rows = [[sk.target, sk.check, sk.reason] for sk in
-                        sorted((s for r in results for s in r.skipped), key=lambda s: (s.target, s.check))]
-        error_rows = [[e.target, e.message] for r in results for e in r.errors]
-        for table_id, header, rows, caps in (("#skipped", ["Target", "Check", "Reason"], skipped_rows,
-                                              [28, 30, None]),
-                                             ("#errors", ["Target", "Message"], error_rows, [28, None])):
-            table = self.query_one(table_id, DataTable)
-            _set_columns(table, header, rows, caps)
-            for cells in rows:  # long reasons wrap: they are the point of these tabs
-                table.add_row(*_fit(cells[:-1], table), Text(cells[-1]), height=None)
+        skipped = sorted((s for r in results for s in r.skipped), key=lambda s: (s.target, s.check))
+        table = self.query_one("#skipped", DataTable)
+        if width >= 120:
+            rows = [[sk.target, sk.check, sk.reason] for sk in skipped]
+            _set_columns(table, ["Target", "Check", "Reason"], rows, [0.25, 0.25, None])
+            cuts = [middle_cut, tail_cut]
+        else:  # narrower: the target under the check, so that the reason keeps the width
+            rows = [[f"{sk.check}\n{sk.target}", sk.reason] for sk in skipped]
+            _set_columns(table, ["Check / target", "Reason"], rows, [0.4, None])
+            cuts = []
+        width0 = next(iter(table.columns.values())).width
+        for sk, cells in zip(skipped, rows):  # long reasons wrap: they are the point of these tabs
+            first = (_fit(cells[:-1], table, cuts) if cuts else
+                     [Text.assemble(tail_cut(sk.check, width0), "\n",
+                                    (middle_cut(sk.target, width0), self.current_theme.secondary or ""))])
+            table.add_row(*first, Text(cells[-1]), height=None)
+        errors = [[e.target, e.message] for r in results for e in r.errors]
+        table = self.query_one("#errors", DataTable)
+        _set_columns(table, ["Target", "Message"], errors, [0.35, None])
+        for cells in errors:
+            table.add_row(*_fit(cells[:-1], table, [middle_cut]), Text(cells[-1]), height=None)
         tabs = self.query_one(TabbedContent)
-        tabs.get_tab("skipped-tab").label = f"Skipped ({len(skipped_rows)})"
-        tabs.get_tab("errors-tab").label = f"Errors ({len(error_rows)})"
+        tabs.get_tab("skipped-tab").label = f"Skipped ({len(skipped)})"
+        tabs.get_tab("errors-tab").label = f"Errors ({len(errors)})"
 
     def refresh_findings(self) -> None:
         results = self.results
         self.shown = visible_findings(results, self.filter)
         table = self.query_one("#findings", DataTable)
         row = table.cursor_row
-        wide = self.size.width >= 110
-        with_target = len(self.states) > 1 and wide  # narrower: Enter on a target filters instead
+        with_target = len(self.states) > 1 and self.size.width >= 110  # narrower: Enter on a target filters
         header = ["Sev", *(["Target"] if with_target else []), "Check", "Object", "Summary"]
-        caps = [4, *([22] if with_target else []), 30 if wide else 24, 24 if wide else 16, None]
-        rows = [[severity_text(self, f.severity), *([middle_cut(f.target, 22)] if with_target else []),
-                 f.check, middle_cut(f.object or "", caps[-2]), f.summary] for f in self.shown]
-        _set_columns(table, header, rows, caps)
+        shares = [1.0, *([0.22] if with_target else []), 0.3, 0.2, None]
+        cuts = [None, *([middle_cut] if with_target else []), tail_cut, tail_cut]
+        rows = [[severity_text(self, f.severity), *([f.target] if with_target else []),
+                 f.check, f.object or "", f.summary] for f in self.shown]
+        _set_columns(table, header, rows, shares)
         for i, cells in enumerate(rows):
-            table.add_row(*_fit(cells, table), key=str(i))
+            table.add_row(*_fit(cells, table, cuts), key=str(i))
         if self.shown:
             table.move_cursor(row=min(row, len(self.shown) - 1))
         total = sum(len(r.findings) for r in results)
@@ -340,9 +353,12 @@ class AdvisorApp(App[int]):
     MAIN_ONLY = {"rerun", "search", "filters", "export", "add_target", "clear_search"}
 
     def check_action(self, action: str, parameters: tuple) -> bool | None:
-        """Main-screen keys are off (and out of the footer) while a detail or dialog is open."""
+        """Main-screen keys are off (and out of the footer) while a detail or dialog is open;
+        `r` is offered only when something can be re-run (not for a saved report)."""
         if action in self.MAIN_ONLY and len(self.screen_stack) > 1:
             return False
+        if action == "rerun":
+            return any(s.source.rerunnable for s in self.states.values())
         return True
 
     @on(DataTable.RowSelected, "#findings")
@@ -358,10 +374,7 @@ class AdvisorApp(App[int]):
         self.filter.target = None if self.filter.target == label else label
         self.refresh_findings()
 
-    def action_rerun(self) -> None:
-        if not any(s.source.rerunnable for s in self.states.values()):
-            self.notify("a saved report cannot be re-run", severity="warning")
-            return
+    def action_rerun(self) -> None:  # offered only when a target is rerunnable (check_action)
         self.start_all()
 
     def action_search(self) -> None:
@@ -452,17 +465,25 @@ def _cell(value, width: int) -> Text:
     return text
 
 
-def _set_columns(table: DataTable, header: list[str], rows: list[list], caps: list[int | None],
+def _natural(value) -> int:
+    text = value if isinstance(value, Text) else Text(str(value))
+    return max(Text(line).cell_len for line in text.plain.split("\n"))
+
+
+def _set_columns(table: DataTable, header: list[str], rows: list[list], shares: list[float | None],
                  inset: int = 2) -> None:
-    """Reset `table` with widths that fit the window (no sideways scrolling); `inset` = the
-    cells around the table (borders, vertical scrollbar)."""
-    natural = [max([len(h)] + [Text(str(r[i])).cell_len if not isinstance(r[i], Text) else r[i].cell_len
-                               for r in rows]) for i, h in enumerate(header)]
-    available = table.app.size.width - inset
+    """Reset `table` with widths from the window and the content (see view.fit_widths);
+    `inset` = the cells around the table (borders, vertical scrollbar)."""
+    natural = [max([len(h)] + [_natural(r[i]) for r in rows]) for i, h in enumerate(header)]
     table.clear(columns=True)
-    for h, w in zip(header, fit_widths(available, natural, caps)):
+    for h, w in zip(header, fit_widths(table.app.size.width - inset, natural, shares)):
         table.add_column(h, width=w)
 
 
-def _fit(cells: list, table: DataTable) -> list[Text]:
-    return [_cell(v, c.width) for v, c in zip(cells, table.columns.values())]
+def _fit(cells: list, table: DataTable, cuts: list[Callable[[str, int], str] | None] = ()) -> list[Text]:
+    """Cells cut to their columns: `cuts[i]` shortens a name its own way (middle_cut, tail_cut)."""
+    out = []
+    for i, (value, col) in enumerate(zip(cells, table.columns.values())):
+        cut = cuts[i] if i < len(cuts) else None
+        out.append(_cell(cut(value, col.width) if cut and isinstance(value, str) else value, col.width))
+    return out
