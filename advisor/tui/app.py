@@ -293,11 +293,11 @@ class AdvisorApp(App[int]):
         table = self.query_one("#skipped", DataTable)
         if width >= 120:
             rows = [[sk.target, sk.check, sk.reason] for sk in skipped]
-            _set_columns(table, ["Target", "Check", "Reason"], rows, [0.25, 0.25, None])
+            _set_columns(table, ["Target", "Check", "Reason"], rows, [0.25, 0.25, None], prose=width // 2)
             cuts = [middle_cut, tail_cut]
         else:  # narrower: the target under the check, so that the reason keeps the width
             rows = [[f"{sk.check}\n{sk.target}", sk.reason] for sk in skipped]
-            _set_columns(table, ["Check / target", "Reason"], rows, [0.4, None])
+            _set_columns(table, ["Check / target", "Reason"], rows, [0.35, None])
             cuts = []
         width0 = next(iter(table.columns.values())).width
         for sk, cells in zip(skipped, rows):  # long reasons wrap: they are the point of these tabs
@@ -307,7 +307,7 @@ class AdvisorApp(App[int]):
             table.add_row(*first, Text(cells[-1]), height=None)
         errors = [[e.target, e.message] for r in results for e in r.errors]
         table = self.query_one("#errors", DataTable)
-        _set_columns(table, ["Target", "Message"], errors, [0.35, None])
+        _set_columns(table, ["Target", "Message"], errors, [0.35, None], prose=width // 2)
         for cells in errors:
             table.add_row(*_fit(cells[:-1], table, [middle_cut]), Text(cells[-1]), height=None)
         tabs = self.query_one(TabbedContent)
@@ -471,12 +471,12 @@ def _natural(value) -> int:
 
 
 def _set_columns(table: DataTable, header: list[str], rows: list[list], shares: list[float | None],
-                 inset: int = 2) -> None:
+                 inset: int = 2, prose: int = 40) -> None:
     """Reset `table` with widths from the window and the content (see view.fit_widths);
     `inset` = the cells around the table (borders, vertical scrollbar)."""
     natural = [max([len(h)] + [_natural(r[i]) for r in rows]) for i, h in enumerate(header)]
     table.clear(columns=True)
-    for h, w in zip(header, fit_widths(table.app.size.width - inset, natural, shares)):
+    for h, w in zip(header, fit_widths(table.app.size.width - inset, natural, shares, prose)):
         table.add_column(h, width=w)
 
 

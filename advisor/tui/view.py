@@ -113,21 +113,21 @@ def progress_bar(done: int, total: int, width: int = 10) -> str:
     return "█" * filled + "░" * (width - filled)
 
 
-def fit_widths(available: int, natural: list[int], shares: list[float | None]) -> list[int]:
+def fit_widths(available: int, natural: list[int], shares: list[float | None], prose: int = 40) -> list[int]:
     """Column widths for a table `available` cells wide (DataTable pads each column by 2).
 
     `natural` is each column's widest content (header included). A column with a share
     gets its natural width up to that fraction of the space; the one column with share
     None (the prose: summary, status, reason) gets the rest, at least 8. The prose then
-    lends what it can spare (beyond its own content, or beyond 40 cells and 35% of the
-    space) to the columns that were cut, so wide windows show names whole. The table
-    fills the window at any size and never scrolls sideways.
+    lends what it can spare (beyond its own content, or beyond `prose` cells) to the
+    columns that were cut, so wide windows show names whole. The table fills the
+    window at any size and never scrolls sideways.
     """
     space = available - 2 * len(natural)
     widths = [min(n, max(1, int(sh * space))) if sh is not None else 0 for n, sh in zip(natural, shares)]
     flex = shares.index(None)
     rest = space - sum(widths)
-    spare = rest - min(natural[flex], max(40, int(0.35 * space)))
+    spare = rest - min(natural[flex], prose)
     for i, (n, sh) in enumerate(zip(natural, shares)):
         if sh is not None and spare > 0 and widths[i] < n:
             grow = min(spare, n - widths[i])
