@@ -24,17 +24,20 @@ from textual.widgets import DataTable, Footer, Header, Input, Static, TabbedCont
 from textual.worker import Worker, get_current_worker
 
 from advisor import registry
+from advisor.facts import collecting
 from advisor.model import Finding, Severity, TargetResult
 from advisor.report import Report
 from advisor.runner import RunOptions
 
 from . import recent
 from .jobs import Cancelled, Source, run_detached, run_source
-from .view import (SEVERITY_LABEL, FindingFilter, fit_widths, middle_cut, progress_bar, reachability_message,
-                   score_label, short_version, status_counts, tail_cut, visible_findings)
+from .view import (SEVERITY_LABEL, FindingFilter, fact_label, fit_widths, middle_cut, progress_bar,
+                   reachability_message, score_label, short_version, status_counts, tail_cut, visible_findings)
 
 
 PROGRESS_EVERY = 0.1  # seconds between progress messages of one target
+SLOW_FACT = 0.5  # seconds: a fact collected for longer shows in the target's row, with a spinner
+SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
 
 
 @dataclass
@@ -48,12 +51,23 @@ class TargetState:
     result: TargetResult | None = None
     gen: int = 0
     worker: Worker | None = None
+    fact: str | None = None  # the fact being collected (Redis key sampling...), since when
+    fact_since: float = 0.0
+    fact_shown: bool = False
 
 
 class TargetProgress(Message):
     def __init__(self, key: str, gen: int, done: int, total: int, check: str) -> None:
         super().__init__()
         self.key, self.gen, self.done, self.total, self.check = key, gen, done, total, check
+
+
+class TargetFact(Message):
+    """A target's run started collecting a fact (None: it finished)."""
+
+    def __init__(self, key: str, gen: int, fact: str | None) -> None:
+        super().__init__()
+        self.key, self.gen, self.fact = key, gen, fact
 
 
 class TargetFinished(Message):
@@ -131,6 +145,7 @@ class AdvisorApp(App[int]):
         self.sub_title = "offline" if self.states and not any(
             s.source.live for s in self.states.values()) else ""
         self.theme_changed_signal.subscribe(self, lambda _theme: self.refresh_tables())
+        self.set_interval(0.25, self._show_slow_facts)
         self.refresh_tables()
         self.query_one("#findings", DataTable).focus()
         if self.states:  # after the first frame: the user sees the screen before any work starts
@@ -178,6 +193,7 @@ class AdvisorApp(App[int]):
             state.worker.cancel()
         self.muted.pop(state.key, None)
         state.status, state.done, state.total, state.current, state.result = "queued", 0, 0, "", None
+        state.fact, state.fact_shown = None, False
 
     def _launch_queued(self) -> None:
         """Start queued targets, at most opts.max_parallel at a time (as `advisor run`)."""
@@ -207,8 +223,12 @@ class AdvisorApp(App[int]):
                 last[0] = now
                 self.post_message(TargetProgress(key, gen, done, total, check_id))
 
+        def run() -> TargetResult:
+            with collecting(lambda fact: self.post_message(TargetFact(key, gen, fact))):
+                return run_source(source, self.opts, hook)
+
         try:
-            result = run_detached(lambda: run_source(source, self.opts, hook), lambda: worker.is_cancelled)
+            result = run_detached(run, lambda: worker.is_cancelled)
         except Cancelled:
             return
         if not worker.is_cancelled:
@@ -220,6 +240,20 @@ class AdvisorApp(App[int]):
             return
         state.done, state.total, state.current = msg.done, msg.total, msg.check
         self._update_target_row(state)
+
+    def on_target_fact(self, msg: TargetFact) -> None:
+        state = self.states.get(msg.key)
+        if state is None or state.gen != msg.gen:
+            return
+        state.fact, state.fact_since = msg.fact, time.monotonic()
+        if state.fact_shown:  # a slow fact ended: its line must not linger
+            self._update_target_row(state)
+
+    def _show_slow_facts(self) -> None:
+        """A fact that takes long (Redis key sampling) shows with a spinner and its time."""
+        for state in self.states.values():
+            if state.status == "running" and state.fact and time.monotonic() - state.fact_since >= SLOW_FACT:
+                self._update_target_row(state)
 
     def on_target_finished(self, msg: TargetFinished) -> None:
         state = self.states.get(msg.key)
@@ -245,6 +279,11 @@ class AdvisorApp(App[int]):
         if s.status == "running":
             status = (f"{progress_bar(s.done, s.total, 8)} {s.done}/{s.total} {s.current}" if s.total
                       else ("connecting…" if s.source.live else "analyzing…"))
+            slow = time.monotonic() - s.fact_since
+            s.fact_shown = bool(s.fact) and slow >= SLOW_FACT
+            if s.fact_shown:  # first, so that a narrow column keeps the sign of life
+                spin = SPINNER[int(slow * 8) % len(SPINNER)]
+                status = f"{spin} {fact_label(s.fact)}… {slow:.1f}s · {s.done}/{s.total} {s.current}"
             return [s.source.label, engine, "…", status]
         if r is None:
             return [s.source.label, engine, "—", s.status]

@@ -106,6 +106,14 @@ def middle_cut(text: str, width: int) -> str:
     return text[:head] + "…" + text[len(text) - (width - 1 - head):]
 
 
+FACT_LABELS = {"redis.key_sample": "sampling keys", "mongo.collections": "listing collections"}
+
+
+def fact_label(fact: str) -> str:
+    """What a slow fact is doing, in words: "sampling keys", else "collecting <fact>"."""
+    return FACT_LABELS.get(fact, f"collecting {fact}")
+
+
 def progress_bar(done: int, total: int, width: int = 10) -> str:
     if total <= 0:
         return "░" * width

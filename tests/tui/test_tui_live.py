@@ -46,7 +46,7 @@ def test_planted_findings_appear_and_enter_opens_detail(make_app, pg_db):
             label = pg_db.url.replace("postgresql://postgres@", "postgres://")
             assert app.states["t0"].source.label == label
             head, _, tail = target[0].partition("…")  # long ids lose their middle at 80 columns
-            assert label.startswith(head) and label.endswith(tail) and len(target[0]) <= 30
+            assert label.startswith(head) and label.endswith(tail) and len(target[0]) <= 40
             assert int(target[1]) < 100 and "✓" in target[2]
 
             # Enter on the planner finding opens its detail with the evidence and the fix
@@ -379,3 +379,36 @@ def test_at_most_max_parallel_targets_run_at_once(pg_db):
         asyncio.run(scenario())
     finally:
         silent.close()
+
+
+@pytest.mark.redis
+def test_redis_key_sampling_shows_a_sign_of_life():
+    """Sampling a big keyspace takes seconds inside one check: the row says so, with a spinner
+    and the time spent, instead of sitting still; the line goes once the run ends."""
+    import redis
+
+    from advisor.runner import RunOptions
+    from servers import RedisServer
+    from tui_helpers import live_sources
+    srv = RedisServer("--enable-debug-command", "local").start()
+    try:
+        redis.Redis.from_url(srv.url).execute_command("DEBUG", "POPULATE", 200_000, "user:session")
+        seen: list[str] = []
+
+        async def scenario():
+            opts = RunOptions(include=["redis.keys.*"], engine_options={"redis": {"sample_keys": 60_000}})
+            app = AdvisorApp(live_sources(srv.url), opts, remember=False)
+            async with app.run_test(size=(80, 24)) as pilot:
+                def sampling() -> bool:
+                    seen.append(table_rows(app, "#targets")[0][2])
+                    return "sampling keys" in seen[-1]
+                await wait_until(pilot, sampling, 20, "the sampling line")
+                await wait_finished(pilot, app)
+                assert table_rows(app, "#targets")[0][2].startswith("✓")
+                assert app.states["t0"].result.findings  # it did sample: redis.keys.prefixes reports
+
+        asyncio.run(scenario())
+        line = next(s for s in seen if "sampling keys" in s)
+        assert line[0] in "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏" and "s · " in line, line  # spinner, seconds, then the check
+    finally:
+        srv.stop()
