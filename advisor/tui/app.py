@@ -307,7 +307,7 @@ class AdvisorApp(App[int]):
 
     def on_resize(self) -> None:
         # narrow: the footer drops the palette hint and padding, so that `q Quit` stays in sight
-        footer = self.query_one(Footer)
+        footer = self.screen_stack[0].query_one(Footer)  # the main screen's, even under a detail
         footer.compact = self.size.width < 100
         footer.show_command_palette = self.size.width >= 100
         self.call_after_refresh(self.refresh_tables)  # once the new size is known

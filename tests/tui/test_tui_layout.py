@@ -145,3 +145,17 @@ def test_help_lists_every_key():
             assert key in text, key
 
     run((80, 24), scenario)
+
+
+def test_a_resize_re_lays_out_columns_and_footer():
+    async def scenario(app, pilot):
+        assert "palette" in screen_lines(app)[-1]  # wide: the command-palette hint has room
+        await pilot.resize_terminal(80, 24)
+        await pilot.pause()
+        await pilot.pause()
+        assert "q Quit" in screen_lines(app)[-1] and "palette" not in screen_lines(app)[-1]
+        table = app.query_one("#findings", DataTable)
+        assert "Target" not in [str(c.label) for c in table.columns.values()]
+        assert sum(c.width + 2 for c in table.columns.values()) <= 80
+
+    run((160, 48), scenario)
