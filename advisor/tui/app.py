@@ -306,11 +306,16 @@ class AdvisorApp(App[int]):
             table.update_cell(state.key, col, cell)
 
     def on_resize(self) -> None:
+        self.call_after_refresh(self._relayout)  # once the new size is known
+
+    def _relayout(self) -> None:
         # narrow: the footer drops the palette hint and padding, so that `q Quit` stays in sight
         footer = self.screen_stack[0].query_one(Footer)  # the main screen's, even under a detail
-        footer.compact = self.size.width < 100
-        footer.show_command_palette = self.size.width >= 100
-        self.call_after_refresh(self.refresh_tables)  # once the new size is known
+        wide = self.size.width >= 100
+        if footer.show_command_palette != wide:
+            footer.compact, footer.show_command_palette = not wide, wide
+            footer.refresh(recompose=True)
+        self.refresh_tables()
 
     def refresh_tables(self) -> None:
         width = self.size.width
