@@ -43,9 +43,9 @@ async def one_round(urls: list[str], timeout: float) -> dict:
     async with app.run_test(size=(120, 40)) as pilot:
         first_frame = time.perf_counter() - t0
         app.set_interval(0.02, lambda: ticks.append(time.perf_counter()))
-        while any(s.status == "running" for s in app.states.values()):
+        while any(s.status in ("running", "queued") for s in app.states.values()):  # they start after frame 1
             for s in app.states.values():
-                if s.status != "running" and s.source.label not in finished:
+                if s.status not in ("running", "queued") and s.source.label not in finished:
                     finished[s.source.label] = time.perf_counter() - t0
             await pilot.pause(0.01)
         for s in app.states.values():
