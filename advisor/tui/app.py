@@ -322,11 +322,12 @@ class AdvisorApp(App[int]):
         targets = self.query_one("#targets", DataTable)
         row = targets.cursor_row
         rows = [self._target_cells(s) for s in self.states.values()]
+        inset = 4 if len(rows) > 6 else 2  # the box's border, and a scrollbar past 6 rows (max-height 7)
         if width >= 100:
-            _set_columns(targets, ["Target", "Engine", "Score", "Status"], rows, [0.45, 0.2, 1.0, None], inset=4)
+            _set_columns(targets, ["Target", "Engine", "Score", "Status"], rows, [0.45, 0.2, 1.0, None], inset)
         else:  # the id starts with the engine (postgres://, mysql://...): leave the version out
             rows = [[c[0], c[2], c[3]] for c in rows]
-            _set_columns(targets, ["Target", "Score", "Status"], rows, [0.55, 1.0, None], inset=4)
+            _set_columns(targets, ["Target", "Score", "Status"], rows, [0.55, 1.0, None], inset)
         for s, cells in zip(self.states.values(), rows):
             targets.add_row(*_fit(cells, targets, [middle_cut]), key=s.key)
         if self.states:

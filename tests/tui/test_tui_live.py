@@ -402,7 +402,10 @@ def test_redis_key_sampling_shows_a_sign_of_life():
                 def sampling() -> bool:
                     seen.append(table_rows(app, "#targets")[0][2])
                     return "sampling keys" in seen[-1]
-                await wait_until(pilot, sampling, 20, "the sampling line")
+                try:
+                    await wait_until(pilot, sampling, 20, "the sampling line")
+                except AssertionError as e:
+                    raise AssertionError(f"{e}; the row said {list(dict.fromkeys(seen))[-8:]}") from None
                 await wait_finished(pilot, app)
                 assert table_rows(app, "#targets")[0][2].startswith("✓")
                 assert app.states["t0"].result.findings  # it did sample: redis.keys.prefixes reports
