@@ -54,6 +54,7 @@ class TargetState:
     fact: str | None = None  # the fact being collected (Redis key sampling...), since when
     fact_since: float = 0.0
     fact_shown: bool = False
+    started: float = 0.0  # when the run started (a connect that hangs shows its time)
 
 
 class TargetProgress(Message):
@@ -202,7 +203,7 @@ class AdvisorApp(App[int]):
             if state.status != "queued" or running >= max(1, self.opts.max_parallel):
                 continue
             running += 1
-            state.status = "running"
+            state.status, state.started = "running", time.monotonic()
             # exclusive: a new run of this target cancels the one in progress
             state.worker = self.run_worker(partial(self._work, state.key, state.gen, state.source),
                                            name=state.source.label, group=f"target:{state.key}",
@@ -250,10 +251,12 @@ class AdvisorApp(App[int]):
             self._update_target_row(state)
 
     def _show_slow_facts(self) -> None:
-        """A fact that takes long (Redis key sampling) shows with a spinner and its time."""
-        for state in self.states.values():
-            if state.status == "running" and state.fact and time.monotonic() - state.fact_since >= SLOW_FACT:
-                self._update_target_row(state)
+        """A connect or a fact that takes long (Redis key sampling) shows with a spinner and its time."""
+        now = time.monotonic()
+        for s in self.states.values():
+            if s.status == "running" and (now - s.fact_since >= SLOW_FACT if s.fact else
+                                          not s.total and now - s.started >= SLOW_FACT):
+                self._update_target_row(s)
 
     def on_target_finished(self, msg: TargetFinished) -> None:
         state = self.states.get(msg.key)
@@ -277,13 +280,14 @@ class AdvisorApp(App[int]):
         r = s.result
         engine = short_version(r.server_version if r else None, s.source.engine)
         if s.status == "running":
+            now = time.monotonic()
             status = (f"{progress_bar(s.done, s.total, 8)} {s.done}/{s.total} {s.current}" if s.total
                       else ("connecting…" if s.source.live else "analyzing…"))
-            slow = time.monotonic() - s.fact_since
-            s.fact_shown = bool(s.fact) and slow >= SLOW_FACT
+            s.fact_shown = bool(s.fact) and now - s.fact_since >= SLOW_FACT
             if s.fact_shown:  # first, so that a narrow column keeps the sign of life
-                spin = SPINNER[int(slow * 8) % len(SPINNER)]
-                status = f"{spin} {fact_label(s.fact)}… {slow:.1f}s · {s.done}/{s.total} {s.current}"
+                status = f"{_busy(fact_label(s.fact) + '…', now - s.fact_since)} · {s.done}/{s.total} {s.current}"
+            elif not s.total and now - s.started >= SLOW_FACT:
+                status = _busy(status, now - s.started)
             return [s.source.label, engine, "…", status]
         if r is None:
             return [s.source.label, engine, "—", s.status]
@@ -492,6 +496,11 @@ class AdvisorApp(App[int]):
 
     def action_toggle_theme(self) -> None:
         self.theme = "textual-light" if self.current_theme.dark else "textual-dark"
+
+
+def _busy(doing: str, seconds: float) -> str:
+    """A spinner, what is being done and for how long: `⠹ sampling keys… 1.8s`."""
+    return f"{SPINNER[int(seconds * 8) % len(SPINNER)]} {doing} {seconds:.1f}s"
 
 
 def _final_status(r: TargetResult) -> str:

@@ -4,6 +4,7 @@ detail, filters narrow the table, a dead or slow target shows its error in place
 from __future__ import annotations
 
 import asyncio
+import re
 import socket
 
 import pytest
@@ -179,11 +180,15 @@ def test_slow_target_keeps_ui_responsive_then_times_out(make_app, tmp_path):
         url = f"postgresql://postgres@127.0.0.1:{silent.getsockname()[1]}/postgres"
 
         async def scenario():
-            app = make_app(url, timeout=1)
+            app = make_app(url, timeout=2)
             async with app.run_test() as pilot:
                 await pilot.pause(0.3)
                 assert app.states["t0"].status == "running"
                 assert "connecting" in table_rows(app, "#targets")[0][2]
+                # past half a second a hanging connect shows a spinner and its time
+                await wait_until(pilot, lambda: table_rows(app, "#targets")[0][2][0] in "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏", 5,
+                                 "the spinner")
+                assert re.search(r"connecting… \d+\.\ds", table_rows(app, "#targets")[0][2])
                 await pilot.press("question_mark")  # the UI answers while the worker waits
                 await pilot.pause()
                 assert isinstance(app.screen, HelpScreen)
@@ -383,8 +388,9 @@ def test_at_most_max_parallel_targets_run_at_once(pg_db):
 
 @pytest.mark.redis
 def test_redis_key_sampling_shows_a_sign_of_life():
-    """Sampling a big keyspace takes seconds inside one check: the row says so, with a spinner
-    and the time spent, instead of sitting still; the line goes once the run ends."""
+    """Sampling a big keyspace takes seconds inside one check (300k keys: ~2-3 s here): the row
+    says so, with a spinner and the time spent, instead of sitting still; the line goes once
+    the run ends."""
     import redis
 
     from advisor.runner import RunOptions
@@ -392,11 +398,13 @@ def test_redis_key_sampling_shows_a_sign_of_life():
     from tui_helpers import live_sources
     srv = RedisServer("--enable-debug-command", "local").start()
     try:
-        redis.Redis.from_url(srv.url).execute_command("DEBUG", "POPULATE", 200_000, "user:session")
+        client = redis.Redis.from_url(srv.url)
+        client.execute_command("DEBUG", "POPULATE", 300_000, "user:session")
+        assert client.dbsize() == 300_000
         seen: list[str] = []
 
         async def scenario():
-            opts = RunOptions(include=["redis.keys.*"], engine_options={"redis": {"sample_keys": 60_000}})
+            opts = RunOptions(include=["redis.keys.*"], engine_options={"redis": {"sample_keys": 300_000}})
             app = AdvisorApp(live_sources(srv.url), opts, remember=False)
             async with app.run_test(size=(80, 24)) as pilot:
                 def sampling() -> bool:
@@ -405,7 +413,9 @@ def test_redis_key_sampling_shows_a_sign_of_life():
                 try:
                     await wait_until(pilot, sampling, 20, "the sampling line")
                 except AssertionError as e:
-                    raise AssertionError(f"{e}; the row said {list(dict.fromkeys(seen))[-8:]}") from None
+                    result = app.states["t0"].result
+                    raise AssertionError(f"{e}; the row said {list(dict.fromkeys(seen))[-8:]}; "
+                                         f"{result and (result.findings, result.skipped, result.errors)}") from None
                 await wait_finished(pilot, app)
                 assert table_rows(app, "#targets")[0][2].startswith("✓")
                 assert app.states["t0"].result.findings  # it did sample: redis.keys.prefixes reports
