@@ -128,3 +128,31 @@ def test_an_engine_crash_becomes_an_error_in_place(monkeypatch):
     res = run_source(Source(t.id, t.engine, target=t), RunOptions(), lambda *a: None)
     assert not res.reachable and "driver exploded" in res.errors[0].message
     assert "pw77" not in res.errors[0].message
+
+
+def test_collecting_hears_nested_facts_and_only_in_its_thread():
+    """advisor.facts.collecting: the TUI's sign of life during a slow fact."""
+    import threading
+
+    from advisor.errors import FactUnavailable
+    from advisor.facts import LiveFacts, collecting, provides
+
+    provides("tui-test", "outer")(lambda s, facts: facts.get("inner") + 1)
+    provides("tui-test", "inner")(lambda s, facts: 1)
+
+    def broken(s, facts):
+        raise FactUnavailable("no grant")
+
+    provides("tui-test", "broken")(broken)
+    heard: list = []
+    with collecting(heard.append):
+        facts = LiveFacts("tui-test", session=None)
+        assert facts.get("outer") == 2
+        with pytest.raises(FactUnavailable):
+            facts.get("broken")
+        other = threading.Thread(target=lambda: LiveFacts("tui-test", None).get("inner"))
+        other.start()
+        other.join()
+    assert heard == ["outer", "inner", "outer", None, "broken", None]  # the other thread is not heard
+    LiveFacts("tui-test", None).get("inner")  # outside: nobody listens
+    assert heard[-1] is None and len(heard) == 6
