@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
+import threading
 import time
-from typing import Any, Callable
+from contextlib import contextmanager
+from typing import Any, Callable, Iterator
 
 from .errors import FactUnavailable, TargetLost
 
@@ -83,6 +85,22 @@ def jsonable(v: Any) -> Any:
     return str(v)
 
 
+_listener = threading.local()
+
+
+@contextmanager
+def collecting(callback: Callable[[str | None], None]) -> Iterator[None]:
+    """While inside, `callback(name)` hears which fact this thread's LiveFacts start collecting,
+    and `callback(None)` (or the enclosing fact's name) when it ends: the TUI shows a slow one
+    (Redis key sampling) instead of a row that looks frozen. A thread-local, so that neither the
+    runner nor the checks take a parameter for it."""
+    _listener.callback, _listener.stack = callback, []
+    try:
+        yield
+    finally:
+        _listener.callback = None
+
+
 class FactStore:
     """Base: memoized facts with recorded unavailability.
 
@@ -151,6 +169,10 @@ class LiveFacts(FactStore):
         provider = providers(self.engine).get(name)
         if provider is None:
             raise FactUnavailable(f"no provider for fact {name!r} on {self.engine}")
+        heard = getattr(_listener, "callback", None)
+        if heard:
+            _listener.stack.append(name)
+            heard(name)
         t0 = time.perf_counter()
         try:
             value = provider(self.session, self)
@@ -162,6 +184,9 @@ class LiveFacts(FactStore):
         finally:
             self.queries += 1
             self.fetch_seconds += time.perf_counter() - t0
+            if heard:
+                _listener.stack.pop()
+                heard(_listener.stack[-1] if _listener.stack else None)
         value = jsonable(value)
         self.values[name] = value
         return value

@@ -120,7 +120,7 @@ def _problem(scheme: str, p: SplitResult) -> str | None:
     if SCHEMES[scheme] == "redis" and p.path.strip("/") and not p.path.strip("/").isdigit():
         db = unquote(p.path.strip("/"))
         return f"the path names database {db!r}: Redis databases are numbers (redis://host:6379/0)"
-    if SCHEMES[scheme] == "redis":
+    if SCHEMES[scheme] == "redis" and p.query:  # redis-py is imported (~75 ms) only to check options
         unknown = sorted(set(dict(parse_qsl(p.query))) - _redis_url_options())
         if unknown:
             return f"unknown option {unknown[0]!r} (redis-py passes URL options to its connection)"

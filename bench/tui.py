@@ -14,6 +14,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
+import select
+import signal
 import socket
 import statistics
 import sys
@@ -40,9 +43,9 @@ async def one_round(urls: list[str], timeout: float) -> dict:
     async with app.run_test(size=(120, 40)) as pilot:
         first_frame = time.perf_counter() - t0
         app.set_interval(0.02, lambda: ticks.append(time.perf_counter()))
-        while any(s.status == "running" for s in app.states.values()):
+        while any(s.status in ("running", "queued") for s in app.states.values()):  # they start after frame 1
             for s in app.states.values():
-                if s.status != "running" and s.source.label not in finished:
+                if s.status not in ("running", "queued") and s.source.label not in finished:
                     finished[s.source.label] = time.perf_counter() - t0
             await pilot.pause(0.01)
         for s in app.states.values():
@@ -54,14 +57,48 @@ async def one_round(urls: list[str], timeout: float) -> dict:
             "max_gap": max(gaps), "p95_gap": sorted(gaps)[int(len(gaps) * 0.95)], "ticks": len(ticks)}
 
 
+def cold_first_frame(urls: list[str], size: tuple[int, int] = (80, 24)) -> float:
+    """Seconds from starting `advisor tui` in a pseudo-terminal to its first frame on screen."""
+    import fcntl
+    import struct
+    import subprocess
+    import termios
+    master, slave = os.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", size[1], size[0], 0, 0))
+    t0 = time.perf_counter()
+    proc = subprocess.Popen([sys.executable, "-m", "advisor", "tui", *urls], stdin=slave, stdout=slave,
+                            stderr=slave, start_new_session=True)
+    os.close(slave)
+    seen, took = b"", float("nan")
+    try:
+        while time.perf_counter() - t0 < 30:
+            if select.select([master], [], [], 0.05)[0]:
+                seen += os.read(master, 65536)
+                if b"Targets" in seen:  # the border title: the main screen is drawn
+                    took = time.perf_counter() - t0
+                    break
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait()
+        os.close(master)
+    return took
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("urls", nargs="*")
     ap.add_argument("--silent", action="store_true", help="add a target that never answers")
     ap.add_argument("--timeout", type=float, default=5.0)
     ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--cold", action="store_true", help="time `advisor tui` from its start to its first frame")
     args = ap.parse_args()
     urls = args.urls or DEFAULT
+    if args.cold:
+        times = sorted(cold_first_frame(urls) for _ in range(args.rounds))
+        print(f"advisor tui, {len(urls)} target(s), 80x24: first frame median "
+              f"{statistics.median(times) * 1000:.0f} ms (min {times[0] * 1000:.0f}, max {times[-1] * 1000:.0f}, "
+              f"{args.rounds} runs)")
+        return 0
     silent = None
     if args.silent:
         silent = socket.socket()

@@ -24,6 +24,7 @@ from textual.widgets import DataTable, Footer, Header, Input, Static, TabbedCont
 from textual.worker import Worker, get_current_worker
 
 from advisor import registry
+from advisor.facts import collecting
 from advisor.model import Finding, TargetResult
 from advisor.report import Report
 from advisor.runner import Event, RunOptions
@@ -31,11 +32,13 @@ from advisor.runner import Event, RunOptions
 from . import recent
 from .style import severity_text
 from .jobs import Cancelled, Source, run_detached, run_source
-from .view import (FindingFilter, fit_widths, middle_cut, progress_bar, reachability_message,
-                   score_label, short_version, status_counts, visible_findings)
+from .view import (FindingFilter, fact_label, fit_widths, middle_cut, progress_bar,
+                   reachability_message, score_label, short_version, status_counts, tail_cut, visible_findings)
 
 
 PROGRESS_EVERY = 0.1  # seconds between progress messages of one target
+SLOW_FACT = 0.5  # seconds: a fact collected for longer shows in the target's row, with a spinner
+SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
 
 
 @dataclass
@@ -49,12 +52,24 @@ class TargetState:
     result: TargetResult | None = None
     gen: int = 0
     worker: Worker | None = None
+    fact: str | None = None  # the fact being collected (Redis key sampling...), since when
+    fact_since: float = 0.0
+    fact_shown: bool = False
+    started: float = 0.0  # when the run started (a connect that hangs shows its time)
 
 
 class TargetProgress(Message):
     def __init__(self, key: str, gen: int, done: int, total: int, check: str) -> None:
         super().__init__()
         self.key, self.gen, self.done, self.total, self.check = key, gen, done, total, check
+
+
+class TargetFact(Message):
+    """A target's run started collecting a fact (None: it finished)."""
+
+    def __init__(self, key: str, gen: int, fact: str | None) -> None:
+        super().__init__()
+        self.key, self.gen, self.fact = key, gen, fact
 
 
 class TargetFinished(Message):
@@ -122,10 +137,11 @@ class AdvisorApp(App[int]):
         self.sub_title = "offline" if self.states and not any(
             s.source.live for s in self.states.values()) else ""
         self.theme_changed_signal.subscribe(self, lambda _theme: self.refresh_tables())
+        self.set_interval(0.25, self._show_slow_facts)
         self.refresh_tables()
         self.query_one("#findings", DataTable).focus()
-        if self.states:
-            self.start_all()
+        if self.states:  # after the first frame: the user sees the screen before any work starts
+            self.call_after_refresh(self.start_all)
         else:
             self.action_add_target()
 
@@ -145,6 +161,7 @@ class AdvisorApp(App[int]):
             return
         state = self._add_state(src)
         self.sub_title = ""
+        self.refresh_bindings()  # `r` once something can be re-run
         self.refresh_tables()
         self.start(state)
 
@@ -168,16 +185,16 @@ class AdvisorApp(App[int]):
             state.worker.cancel()
         self.muted.pop(state.key, None)
         state.status, state.done, state.total, state.current, state.result = "queued", 0, 0, "", None
+        state.fact, state.fact_shown = None, False
 
     def _launch_queued(self) -> None:
         """Start queued targets, at most opts.max_parallel at a time (as `advisor run`)."""
-        registry.all_checks()  # import every check here, once, before worker threads ask for them
         running = sum(s.status == "running" for s in self.states.values())
         for state in self.states.values():
             if state.status != "queued" or running >= max(1, self.opts.max_parallel):
                 continue
             running += 1
-            state.status = "running"
+            state.status, state.started = "running", time.monotonic()
             # exclusive: a new run of this target cancels the one in progress
             state.worker = self.run_worker(partial(self._work, state.key, state.gen, state.source),
                                            name=state.source.label, group=f"target:{state.key}",
@@ -203,8 +220,12 @@ class AdvisorApp(App[int]):
                 last[0] = now
                 self.post_message(TargetProgress(key, gen, event.index, event.total, event.check or ""))
 
+        def run() -> TargetResult:
+            with collecting(lambda fact: self.post_message(TargetFact(key, gen, fact))):
+                return run_source(source, self.opts, on_event)
+
         try:
-            report = run_detached(lambda: run_source(source, self.opts, on_event), lambda: worker.is_cancelled)
+            report = run_detached(run, lambda: worker.is_cancelled)
         except Cancelled:
             return
         if not worker.is_cancelled:
@@ -216,6 +237,22 @@ class AdvisorApp(App[int]):
             return
         state.done, state.total, state.current = msg.done, msg.total, msg.check
         self._update_target_row(state)
+
+    def on_target_fact(self, msg: TargetFact) -> None:
+        state = self.states.get(msg.key)
+        if state is None or state.gen != msg.gen:
+            return
+        state.fact, state.fact_since = msg.fact, time.monotonic()
+        if state.fact_shown:  # a slow fact ended: its line must not linger
+            self._update_target_row(state)
+
+    def _show_slow_facts(self) -> None:
+        """A connect or a fact that takes long (Redis key sampling) shows with a spinner and its time."""
+        now = time.monotonic()
+        for s in self.states.values():
+            if s.status == "running" and (now - s.fact_since >= SLOW_FACT if s.fact else
+                                          not s.total and now - s.started >= SLOW_FACT):
+                self._update_target_row(s)
 
     def on_target_finished(self, msg: TargetFinished) -> None:
         state = self.states.get(msg.key)
@@ -237,8 +274,14 @@ class AdvisorApp(App[int]):
         r = s.result
         engine = short_version(r.server_version if r else None, s.source.engine)
         if s.status == "running":
+            now = time.monotonic()
             status = (f"{progress_bar(s.done, s.total, 8)} {s.done}/{s.total} {s.current}" if s.total
                       else s.current or ("connecting…" if s.source.live else "analyzing…"))
+            s.fact_shown = bool(s.fact) and now - s.fact_since >= SLOW_FACT
+            if s.fact_shown:  # first, so that a narrow column keeps the sign of life
+                status = f"{_busy(fact_label(s.fact) + '…', now - s.fact_since)} · {s.done}/{s.total} {s.current}"
+            elif not s.total and now - s.started >= SLOW_FACT:
+                status = _busy(status, now - s.started)
             return [s.source.label, engine, "…", status]
         if r is None:
             return [s.source.label, engine, "—", s.status]
@@ -257,58 +300,77 @@ class AdvisorApp(App[int]):
         cells = self._target_cells(state)
         if len(table.columns) == 3:
             cells = [cells[0], cells[2], cells[3]]
-        widths = [c.width for c in table.columns.values()]
-        cells[0] = middle_cut(cells[0], widths[0])
-        for col, value, w in zip(table.columns, cells, widths):
-            table.update_cell(state.key, col, _cell(value, w))
+        for col, cell in zip(table.columns, _fit(cells, table, [middle_cut])):
+            table.update_cell(state.key, col, cell)
 
     def on_resize(self) -> None:
-        self.call_after_refresh(self.refresh_tables)  # once the new size is known
+        self.call_after_refresh(self._relayout)  # once the new size is known
+
+    def _relayout(self) -> None:
+        # narrow: the footer drops the palette hint and padding, so that `q Quit` stays in sight
+        footer = self.screen_stack[0].query_one(Footer)  # the main screen's, even under a detail
+        wide = self.size.width >= 100
+        if footer.show_command_palette != wide:
+            footer.compact, footer.show_command_palette = not wide, wide
+            footer.refresh(recompose=True)
+        self.refresh_tables()
 
     def refresh_tables(self) -> None:
+        width = self.size.width
         targets = self.query_one("#targets", DataTable)
         row = targets.cursor_row
         rows = [self._target_cells(s) for s in self.states.values()]
-        if self.size.width >= 100:
-            _set_columns(targets, ["Target", "Engine", "Score", "Status"], rows, [36, 18, 5, None], inset=4)
+        inset = 4 if len(rows) > 6 else 2  # the box's border, and a scrollbar past 6 rows (max-height 7)
+        if width >= 100:
+            _set_columns(targets, ["Target", "Engine", "Score", "Status"], rows, [0.45, 0.2, 1.0, None], inset)
         else:  # the id starts with the engine (postgres://, mysql://...): leave the version out
             rows = [[c[0], c[2], c[3]] for c in rows]
-            _set_columns(targets, ["Target", "Score", "Status"], rows, [30, 5, None], inset=4)
+            _set_columns(targets, ["Target", "Score", "Status"], rows, [0.55, 1.0, None], inset)
         for s, cells in zip(self.states.values(), rows):
-            cells[0] = middle_cut(cells[0], targets.columns[next(iter(targets.columns))].width)
-            targets.add_row(*_fit(cells, targets), key=s.key)
+            targets.add_row(*_fit(cells, targets, [middle_cut]), key=s.key)
         if self.states:
             targets.move_cursor(row=min(row, len(self.states) - 1))
         self.refresh_findings()
         results = self.results
-        skipped_rows = [[sk.target, sk.check, sk.reason] for sk in
-                        sorted((s for r in results for s in r.skipped), key=lambda s: (s.target, s.check))]
-        error_rows = [[e.target, e.message] for r in results for e in r.errors]
-        for table_id, header, rows, caps in (("#skipped", ["Target", "Check", "Reason"], skipped_rows,
-                                              [28, 30, None]),
-                                             ("#errors", ["Target", "Message"], error_rows, [28, None])):
-            table = self.query_one(table_id, DataTable)
-            _set_columns(table, header, rows, caps)
-            for cells in rows:  # long reasons wrap: they are the point of these tabs
-                table.add_row(*_fit(cells[:-1], table), Text(cells[-1]), height=None)
+        skipped = sorted((s for r in results for s in r.skipped), key=lambda s: (s.target, s.check))
+        table = self.query_one("#skipped", DataTable)
+        if width >= 120:
+            rows = [[sk.target, sk.check, sk.reason] for sk in skipped]
+            _set_columns(table, ["Target", "Check", "Reason"], rows, [0.25, 0.25, None], prose=width // 2)
+            cuts = [middle_cut, tail_cut]
+        else:  # narrower: the target under the check, so that the reason keeps the width
+            rows = [[f"{sk.check}\n{sk.target}", sk.reason] for sk in skipped]
+            _set_columns(table, ["Check / target", "Reason"], rows, [0.35, None])
+            cuts = []
+        width0 = next(iter(table.columns.values())).width
+        for sk, cells in zip(skipped, rows):  # long reasons wrap: they are the point of these tabs
+            first = (_fit(cells[:-1], table, cuts) if cuts else
+                     [Text.assemble(tail_cut(sk.check, width0), "\n",
+                                    (middle_cut(sk.target, width0), self.current_theme.secondary or ""))])
+            table.add_row(*first, Text(cells[-1]), height=None)
+        errors = [[e.target, e.message] for r in results for e in r.errors]
+        table = self.query_one("#errors", DataTable)
+        _set_columns(table, ["Target", "Message"], errors, [0.35, None], prose=width // 2)
+        for cells in errors:
+            table.add_row(*_fit(cells[:-1], table, [middle_cut]), Text(cells[-1]), height=None)
         tabs = self.query_one(TabbedContent)
-        tabs.get_tab("skipped-tab").label = f"Skipped ({len(skipped_rows)})"
-        tabs.get_tab("errors-tab").label = f"Errors ({len(error_rows)})"
+        tabs.get_tab("skipped-tab").label = f"Skipped ({len(skipped)})"
+        tabs.get_tab("errors-tab").label = f"Errors ({len(errors)})"
 
     def refresh_findings(self) -> None:
         results = self.results
         self.shown = visible_findings(results, self.filter)
         table = self.query_one("#findings", DataTable)
         row = table.cursor_row
-        wide = self.size.width >= 110
-        with_target = len(self.states) > 1 and wide  # narrower: Enter on a target filters instead
+        with_target = len(self.states) > 1 and self.size.width >= 110  # narrower: Enter on a target filters
         header = ["Sev", *(["Target"] if with_target else []), "Check", "Object", "Summary"]
-        caps = [4, *([22] if with_target else []), 30 if wide else 24, 24 if wide else 16, None]
-        rows = [[severity_text(self, f.severity), *([middle_cut(f.target, 22)] if with_target else []),
-                 f.check, middle_cut(f.object or "", caps[-2]), f.summary] for f in self.shown]
-        _set_columns(table, header, rows, caps)
+        shares = [1.0, *([0.22] if with_target else []), 0.3, 0.2, None]
+        cuts = [None, *([middle_cut] if with_target else []), tail_cut, tail_cut]
+        rows = [[severity_text(self, f.severity), *([f.target] if with_target else []),
+                 f.check, f.object or "", f.summary] for f in self.shown]
+        _set_columns(table, header, rows, shares)
         for i, cells in enumerate(rows):
-            table.add_row(*_fit(cells, table), key=str(i))
+            table.add_row(*_fit(cells, table, cuts), key=str(i))
         if self.shown:
             table.move_cursor(row=min(row, len(self.shown) - 1))
         total = sum(len(r.findings) for r in results)
@@ -334,9 +396,12 @@ class AdvisorApp(App[int]):
     MAIN_ONLY = {"rerun", "search", "filters", "export", "add_target", "clear_search"}
 
     def check_action(self, action: str, parameters: tuple) -> bool | None:
-        """Main-screen keys are off (and out of the footer) while a detail or dialog is open."""
+        """Main-screen keys are off (and out of the footer) while a detail or dialog is open;
+        `r` is offered only when something can be re-run (not for a saved report)."""
         if action in self.MAIN_ONLY and len(self.screen_stack) > 1:
             return False
+        if action == "rerun":
+            return any(s.source.rerunnable for s in self.states.values())
         return True
 
     @on(DataTable.RowSelected, "#findings")
@@ -352,10 +417,7 @@ class AdvisorApp(App[int]):
         self.filter.target = None if self.filter.target == label else label
         self.refresh_findings()
 
-    def action_rerun(self) -> None:
-        if not any(s.source.rerunnable for s in self.states.values()):
-            self.notify("a saved report cannot be re-run", severity="warning")
-            return
+    def action_rerun(self) -> None:  # offered only when a target is rerunnable (check_action)
         self.start_all()
 
     def action_search(self) -> None:
@@ -430,6 +492,11 @@ class AdvisorApp(App[int]):
         self.theme = "textual-light" if self.current_theme.dark else "textual-dark"
 
 
+def _busy(doing: str, seconds: float) -> str:
+    """A spinner, what is being done and for how long: `⠹ sampling keys… 1.8s`."""
+    return f"{SPINNER[int(seconds * 8) % len(SPINNER)]} {doing} {seconds:.1f}s"
+
+
 def _final_status(r: TargetResult) -> str:
     return "done" if r.reachable else "unreachable"
 
@@ -446,17 +513,25 @@ def _cell(value, width: int) -> Text:
     return text
 
 
-def _set_columns(table: DataTable, header: list[str], rows: list[list], caps: list[int | None],
-                 inset: int = 2) -> None:
-    """Reset `table` with widths that fit the window (no sideways scrolling); `inset` = the
-    cells around the table (borders, vertical scrollbar)."""
-    natural = [max([len(h)] + [Text(str(r[i])).cell_len if not isinstance(r[i], Text) else r[i].cell_len
-                               for r in rows]) for i, h in enumerate(header)]
-    available = table.app.size.width - inset
+def _natural(value) -> int:
+    text = value if isinstance(value, Text) else Text(str(value))
+    return max(Text(line).cell_len for line in text.plain.split("\n"))
+
+
+def _set_columns(table: DataTable, header: list[str], rows: list[list], shares: list[float | None],
+                 inset: int = 2, prose: int = 40) -> None:
+    """Reset `table` with widths from the window and the content (see view.fit_widths);
+    `inset` = the cells around the table (borders, vertical scrollbar)."""
+    natural = [max([len(h)] + [_natural(r[i]) for r in rows]) for i, h in enumerate(header)]
     table.clear(columns=True)
-    for h, w in zip(header, fit_widths(available, natural, caps)):
+    for h, w in zip(header, fit_widths(table.app.size.width - inset, natural, shares, prose)):
         table.add_column(h, width=w)
 
 
-def _fit(cells: list, table: DataTable) -> list[Text]:
-    return [_cell(v, c.width) for v, c in zip(cells, table.columns.values())]
+def _fit(cells: list, table: DataTable, cuts: list[Callable[[str, int], str] | None] = ()) -> list[Text]:
+    """Cells cut to their columns: `cuts[i]` shortens a name its own way (middle_cut, tail_cut)."""
+    out = []
+    for i, (value, col) in enumerate(zip(cells, table.columns.values())):
+        cut = cuts[i] if i < len(cuts) else None
+        out.append(_cell(cut(value, col.width) if cut and isinstance(value, str) else value, col.width))
+    return out

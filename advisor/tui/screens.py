@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from typing import Callable
 
+from rich.segment import Segment
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen, Screen
-from textual.widgets import DataTable, Footer, Header, Input, Label, OptionList, SelectionList, Static
-from textual.widgets.option_list import Option
+from textual.strip import Strip
+from textual.widgets import Checkbox, DataTable, Footer, Header, Input, Label, OptionList, SelectionList, Static
+from textual.widgets.option_list import Option, OptionDoesNotExist
 
 from advisor.errors import UsageError
 from advisor.model import Finding, Severity
@@ -88,6 +90,24 @@ class DetailScreen(Screen):
         self.notify("fix copied to the clipboard (OSC 52)")
 
 
+class CheckList(SelectionList[str]):
+    """A SelectionList whose boxes read without colour: ✓ when chosen, blank when not
+    (Textual draws an X in both and tells them apart by colour only)."""
+
+    def render_line(self, y: int) -> Strip:
+        strip = super().render_line(y)
+        segments = list(strip)
+        try:
+            option = self.get_option_at_index(self.scroll_offset.y + y)
+        except OptionDoesNotExist:
+            return strip
+        if len(segments) > 1 and segments[1].text == Checkbox.BUTTON_INNER:
+            glyph = "✓" if option.value in self._selected else " "
+            segments[1] = Segment(glyph, segments[1].style)
+            return Strip(segments, strip.cell_length)
+        return strip
+
+
 class FilterScreen(ModalScreen):
     """Severity, engine and category filters; the table behind follows every toggle."""
 
@@ -115,7 +135,7 @@ class FilterScreen(ModalScreen):
 
     @staticmethod
     def _list(name: str, title: str, items: list[tuple[str, str]], chosen: set[str]) -> SelectionList:
-        sl = SelectionList[str](*[(label, value, value in chosen) for label, value in items], id=f"f-{name}")
+        sl = CheckList(*[(label, value, value in chosen) for label, value in items], id=f"f-{name}")
         sl.border_title = title
         return sl
 
@@ -186,16 +206,21 @@ class ConnectScreen(Screen[str | None]):
 
     @on(Input.Submitted, "#url")
     def submit(self, event: Input.Submitted) -> None:
-        url = event.value.strip()
+        self.connect(event.value)
+
+    def connect(self, url: str) -> None:
+        """Connect to `url`, or say in place why not (the previous message is replaced)."""
+        url = url.strip()
+        error = self.query_one("#connect-error", Static)
         try:
             parse_target(url)
         except UsageError as e:
-            self.query_one("#connect-error", Static).update(Text(f"✗ {e}", style="bold"))
+            error.update(Text(f"✗ {e}", style="bold"))
             return
         if needs_password(url):
-            self.query_one("#connect-error", Static).update(
-                Text(f"✗ replace *** in {redact(url)} with the password", style="bold"))
+            error.update(Text(f"✗ replace *** in {redact(url)} with the password", style="bold"))
             return
+        error.update("")
         self.dismiss(url)
 
     @on(OptionList.OptionSelected, "#recent")
@@ -203,11 +228,11 @@ class ConnectScreen(Screen[str | None]):
         url = self.recent[int(event.option.id)]
         box = self.query_one("#url", Input)
         box.value = url
-        box.focus()
         if needs_password(url):
+            box.focus()
             self.query_one("#connect-error", Static).update(Text("retype the password where *** stands"))
-        else:
-            box.action_submit()
+        else:  # directly: Input.action_submit is a coroutine since Textual 8
+            self.connect(url)
 
     def action_cancel(self) -> None:
         self.dismiss(None)
@@ -220,6 +245,7 @@ HELP = """\
   f      filters: severity, engine, category (space, x clears)
   Enter  finding: its detail · target: only its findings
   c      in a detail: copy the fix to the clipboard (OSC 52)
+  n / p  in a detail: next / previous finding
   e      export the report as JSON (as advisor run --json)
   a      add a target          t  light / dark theme
   Tab    next pane             ?  help       q  quit

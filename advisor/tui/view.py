@@ -106,6 +106,14 @@ def middle_cut(text: str, width: int) -> str:
     return text[:head] + "…" + text[len(text) - (width - 1 - head):]
 
 
+FACT_LABELS = {"redis.key_sample": "sampling keys", "mongo.collections": "listing collections"}
+
+
+def fact_label(fact: str) -> str:
+    """What a slow fact is doing, in words: "sampling keys", else "collecting <fact>"."""
+    return FACT_LABELS.get(fact, f"collecting {fact}")
+
+
 def progress_bar(done: int, total: int, width: int = 10) -> str:
     if total <= 0:
         return "░" * width
@@ -113,15 +121,46 @@ def progress_bar(done: int, total: int, width: int = 10) -> str:
     return "█" * filled + "░" * (width - filled)
 
 
-def fit_widths(available: int, natural: list[int], caps: list[int | None]) -> list[int]:
+def fit_widths(available: int, natural: list[int], shares: list[float | None], prose: int = 40) -> list[int]:
     """Column widths for a table `available` cells wide (DataTable pads each column by 2).
 
-    Capped columns get min(natural, cap); the one uncapped column gets the rest
-    (at least 8), so the table never scrolls sideways at 80 columns.
+    `natural` is each column's widest content (header included). A column with a share
+    gets its natural width up to that fraction of the space; the one column with share
+    None (the prose: summary, status, reason) gets the rest, at least 8. The prose then
+    lends what it can spare (beyond its own content, or beyond `prose` cells) to the
+    columns that were cut, so wide windows show names whole. The table fills the
+    window at any size and never scrolls sideways.
     """
-    widths = [min(n, c) if c is not None else 0 for n, c in zip(natural, caps)]
-    free = available - sum(widths) - 2 * len(widths)
-    return [w if c is not None else max(8, free) for w, c in zip(widths, caps)]
+    space = available - 2 * len(natural)
+    widths = [min(n, max(1, int(sh * space))) if sh is not None else 0 for n, sh in zip(natural, shares)]
+    flex = shares.index(None)
+    rest = space - sum(widths)
+    spare = rest - min(natural[flex], prose)
+    for i, (n, sh) in enumerate(zip(natural, shares)):
+        if sh is not None and spare > 0 and widths[i] < n:
+            grow = min(spare, n - widths[i])
+            widths[i] += grow
+            spare -= grow
+            rest -= grow
+    widths[flex] = max(8, rest)
+    return widths
+
+
+def tail_cut(name: str, width: int) -> str:
+    """Cut a dotted name so that its last segment, which tells objects apart, stays whole:
+    `public.first_aid_b` -> `pub….first_aid_b`, or `…first_aid_b` when even that is too long.
+    A name without a dot (a setting) keeps its start instead."""
+    if len(name) <= width:
+        return name
+    if width <= 1:
+        return "…"[:width]
+    head, dot, last = name.rpartition(".")
+    if not dot:
+        return name[: width - 1] + "…"
+    keep = width - len(last) - 2
+    if keep >= 1:
+        return head[:keep].rstrip(".") + "…." + last
+    return "…" + name[len(name) - width + 1:]
 
 
 def short_version(version: str | None, engine: str) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from textual.widgets import Input, OptionList
+from textual.widgets import Input, OptionList, Static
 
 from advisor.runner import RunOptions
 from advisor.tui import load_sources, recent
@@ -60,6 +60,33 @@ def test_recent_target_with_a_password_asks_for_it(pg_db):
             assert app.screen.query_one("#url", Input).value.count("***") == 1
             assert "retype the password" in str(app.screen.query_one("#connect-error").render())
             assert app.states == {}
+
+    asyncio.run(scenario())
+
+
+def test_picking_a_recent_target_connects_and_clears_the_old_error(pg_db):
+    plant(pg_db)
+    recent.remember([pg_db.url])
+
+    async def scenario():
+        app = AdvisorApp([], RunOptions(include=["pg.config.*"]))
+        async with app.run_test(size=(80, 24)) as pilot:
+            await pilot.pause()
+            screen = app.screen
+            await pilot.press(*"nonsense", "enter")
+            await pilot.pause()
+            error = screen.query_one("#connect-error", Static)
+            assert "not a database URL" in str(error.render())
+            options = screen.query_one("#recent", OptionList)
+            options.focus()
+            options.highlighted = 0
+            await pilot.press("enter")
+            await pilot.pause()
+            assert "not a database URL" not in str(error.render())
+            assert not isinstance(app.screen, ConnectScreen)  # the run started, no second Enter
+            assert [s.source.target.url for s in app.states.values()] == [pg_db.url]
+            await wait_finished(pilot, app)
+            assert ("pg.config.dangerous", "enable_*") in {(f.check, f.object) for f in app.shown}
 
     asyncio.run(scenario())
 

@@ -4,6 +4,7 @@ detail, filters narrow the table, a dead or slow target shows its error in place
 from __future__ import annotations
 
 import asyncio
+import re
 import socket
 
 import pytest
@@ -46,7 +47,7 @@ def test_planted_findings_appear_and_enter_opens_detail(make_app, pg_db):
             label = pg_db.url.replace("postgresql://postgres@", "postgres://")
             assert app.states["t0"].source.label == label
             head, _, tail = target[0].partition("…")  # long ids lose their middle at 80 columns
-            assert label.startswith(head) and label.endswith(tail) and len(target[0]) <= 30
+            assert label.startswith(head) and label.endswith(tail) and len(target[0]) <= 40
             assert int(target[1]) < 100 and "✓" in target[2]
 
             # Enter on the planner finding opens its detail with the evidence and the fix
@@ -60,7 +61,7 @@ def test_planted_findings_appear_and_enter_opens_detail(make_app, pg_db):
             evidence = dict((r[0], r[1]) for r in table_rows(app, "#evidence"))
             assert "enable_seqscan" in evidence["disabled"]
             await pilot.press("c")
-            assert "ALTER SYSTEM RESET enable_seqscan;" in app.clipboard
+            assert "ALTER SYSTEM SET enable_seqscan = on;" in app.clipboard
             # n / p walk the table in place
             at = app.screen.index
             await pilot.press("n")
@@ -179,11 +180,15 @@ def test_slow_target_keeps_ui_responsive_then_times_out(make_app, tmp_path):
         url = f"postgresql://postgres@127.0.0.1:{silent.getsockname()[1]}/postgres"
 
         async def scenario():
-            app = make_app(url, timeout=1)
+            app = make_app(url, timeout=2)
             async with app.run_test() as pilot:
                 await pilot.pause(0.3)
                 assert app.states["t0"].status == "running"
                 assert "connecting" in table_rows(app, "#targets")[0][2]
+                # past half a second a hanging connect shows a spinner and its time
+                await wait_until(pilot, lambda: table_rows(app, "#targets")[0][2][0] in "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏", 5,
+                                 "the spinner")
+                assert re.search(r"connecting… \d+\.\ds", table_rows(app, "#targets")[0][2])
                 await pilot.press("question_mark")  # the UI answers while the worker waits
                 await pilot.pause()
                 assert isinstance(app.screen, HelpScreen)
@@ -379,3 +384,44 @@ def test_at_most_max_parallel_targets_run_at_once(pg_db):
         asyncio.run(scenario())
     finally:
         silent.close()
+
+
+@pytest.mark.redis
+def test_redis_key_sampling_shows_a_sign_of_life():
+    """Sampling a big keyspace takes seconds inside one check (300k keys: ~2-3 s here): the row
+    says so, with a spinner and the time spent, instead of sitting still; the line goes once
+    the run ends."""
+    import redis
+
+    from advisor.runner import RunOptions
+    from servers import RedisServer
+    from tui_helpers import live_sources
+    srv = RedisServer("--enable-debug-command", "local").start()
+    try:
+        client = redis.Redis.from_url(srv.url)
+        client.execute_command("DEBUG", "POPULATE", 300_000, "user:session")
+        assert client.dbsize() == 300_000
+        seen: list[str] = []
+
+        async def scenario():
+            opts = RunOptions(include=["redis.keys.*"], engine_options={"redis": {"sample_keys": 300_000}})
+            app = AdvisorApp(live_sources(srv.url), opts, remember=False)
+            async with app.run_test(size=(80, 24)) as pilot:
+                def sampling() -> bool:
+                    seen.append(table_rows(app, "#targets")[0][2])
+                    return "sampling keys" in seen[-1]
+                try:
+                    await wait_until(pilot, sampling, 20, "the sampling line")
+                except AssertionError as e:
+                    result = app.states["t0"].result
+                    raise AssertionError(f"{e}; the row said {list(dict.fromkeys(seen))[-8:]}; "
+                                         f"{result and (result.findings, result.skipped, result.errors)}") from None
+                await wait_finished(pilot, app)
+                assert table_rows(app, "#targets")[0][2].startswith("✓")
+                assert app.states["t0"].result.findings  # it did sample: redis.keys.prefixes reports
+
+        asyncio.run(scenario())
+        line = next(s for s in seen if "sampling keys" in s)
+        assert line[0] in "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏" and "s · " in line, line  # spinner, seconds, then the check
+    finally:
+        srv.stop()

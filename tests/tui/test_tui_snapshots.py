@@ -1,4 +1,4 @@
-"""Screenshots of the main screens at 80x24 and 120x40 (pytest-textual-snapshot).
+"""Screenshots of the main screens at 80x24 and 160x48 (pytest-textual-snapshot).
 
 The data is a recorded report (tests/tui/data/report.json: real findings from the
 local servers, host names replaced), so the pictures depend on neither a server,
@@ -17,7 +17,7 @@ from advisor.tui import load_sources, recent
 from advisor.tui.app import AdvisorApp
 
 REPORT = Path(__file__).parent / "data" / "report.json"
-SIZES = [pytest.param((80, 24), id="80x24"), pytest.param((120, 40), id="120x40")]
+SIZES = [pytest.param((80, 24), id="80x24"), pytest.param((160, 48), id="160x48")]
 DOCS = {"pg.config.dangerous": "fsync=off or full_page_writes=off can corrupt the database after a "
                                "crash; autovacuum=off lets dead rows and transaction-ID age grow. "
                                "Fix: turn them back on."}
@@ -49,10 +49,21 @@ def test_search_narrows(snap_compare):
 
 def test_errors_tab_shows_the_unreachable_target(snap_compare):
     async def errors_tab(pilot):
+        await pilot.pause()  # mounted first: on_mount focuses the findings table
         pilot.app.query_one("TabbedContent").active = "errors-tab"
         await pilot.pause()
 
     assert snap_compare(report_app(), run_before=errors_tab, terminal_size=(80, 24))
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_skipped_tab_keeps_the_reasons_wide(snap_compare, size):
+    async def skipped_tab(pilot):
+        await pilot.pause()
+        pilot.app.query_one("TabbedContent").active = "skipped-tab"
+        await pilot.pause()
+
+    assert snap_compare(report_app(), run_before=skipped_tab, terminal_size=size)
 
 
 def test_help(snap_compare):
@@ -60,7 +71,7 @@ def test_help(snap_compare):
 
 
 def test_light_theme(snap_compare):
-    assert snap_compare(report_app(), press=["t"], terminal_size=(120, 40))
+    assert snap_compare(report_app(), press=["t"], terminal_size=(160, 48))
 
 
 def test_connect_screen_lists_recent_targets_without_passwords(snap_compare):

@@ -11,7 +11,7 @@ from advisor.runner import RunOptions
 from advisor.tui import recent
 from advisor.tui.jobs import Cancelled, Source, run_source
 from advisor.tui.view import (FindingFilter, fit_widths, middle_cut, reachability_message, short_version,
-                              status_counts, visible_findings)
+                              status_counts, tail_cut, visible_findings)
 
 
 def finding(target="postgres://h/db", check="pg.x.y", sev=Severity.WARNING, category="indexes",
@@ -54,11 +54,26 @@ def test_labels():
     assert len(middle_cut("x" * 100, 21)) == 21
 
 
-def test_fit_widths_never_exceed_the_screen():
-    widths = fit_widths(78, [4, 40, 30, 200], [4, 24, 16, None])
-    assert widths == [4, 24, 16, 78 - 44 - 8]
-    assert fit_widths(20, [4, 40], [4, None]) == [4, 12]
-    assert fit_widths(5, [4, 40], [4, None])[1] == 8  # the flexible column keeps a minimum
+def test_fit_widths_follow_the_window_and_the_content():
+    # 80 columns: the names get their share, the summary the rest, nothing scrolls sideways
+    widths = fit_widths(78, [4, 40, 30, 200], [1.0, 0.3, 0.2, None])
+    assert widths == [4, 21, 14, 78 - 8 - 39] and sum(widths) + 8 == 78
+    # 160 columns: every name whole, the summary still gets the rest
+    assert fit_widths(158, [4, 34, 28, 26, 200], [1.0, 0.22, 0.3, 0.2, None]) == [4, 34, 28, 26, 56]
+    # short prose gives its spare width back to the cut names
+    assert fit_widths(78, [4, 40, 30, 20], [1.0, 0.3, 0.2, None]) == [4, 32, 14, 20]
+    assert fit_widths(20, [4, 40], [1.0, None]) == [4, 12]
+    assert fit_widths(5, [4, 40], [1.0, None])[1] == 8  # the flexible column keeps a minimum
+
+
+def test_tail_cut_keeps_the_last_segment_whole():
+    assert tail_cut("public.first_aid_b", 16) == "pub….first_aid_b"
+    assert tail_cut("public.first_aid_b", 12) == "…first_aid_b"
+    assert tail_cut("pg.config.random_page_cost", 20) == "pg….random_page_cost"
+    assert tail_cut("log_min_duration_statement", 12) == "log_min_dur…"  # a setting keeps its start
+    assert tail_cut("public.t", 20) == "public.t"
+    for width in range(1, 30):
+        assert len(tail_cut("inventory.items.some_long_index_name", width)) == min(width, 36)
 
 
 def test_recent_targets_never_store_a_password(state_home):
@@ -84,7 +99,7 @@ def test_recent_file_corrupt_or_capped(state_home):
 
 def test_pipeline_events_report_each_check_and_can_cancel():
     from advisor import registry
-    pg_checks = registry.select("postgres")
+    pg_checks = RunOptions().checks_for("postgres")   # the selection a run makes (no forecasts without a history)
     seen = []
 
     def cancel(event):
@@ -113,3 +128,31 @@ def test_an_engine_crash_becomes_an_error_in_place(monkeypatch):
     res = run_source(Source(t.id, t.engine, target=t), RunOptions(), lambda *a: None).targets[0]
     assert not res.reachable and "driver exploded" in res.errors[0].message
     assert "pw77" not in res.errors[0].message
+
+
+def test_collecting_hears_nested_facts_and_only_in_its_thread():
+    """advisor.facts.collecting: the TUI's sign of life during a slow fact."""
+    import threading
+
+    from advisor.errors import FactUnavailable
+    from advisor.facts import LiveFacts, collecting, provides
+
+    provides("tui-test", "outer")(lambda s, facts: facts.get("inner") + 1)
+    provides("tui-test", "inner")(lambda s, facts: 1)
+
+    def broken(s, facts):
+        raise FactUnavailable("no grant")
+
+    provides("tui-test", "broken")(broken)
+    heard: list = []
+    with collecting(heard.append):
+        facts = LiveFacts("tui-test", session=None)
+        assert facts.get("outer") == 2
+        with pytest.raises(FactUnavailable):
+            facts.get("broken")
+        other = threading.Thread(target=lambda: LiveFacts("tui-test", None).get("inner"))
+        other.start()
+        other.join()
+    assert heard == ["outer", "inner", "outer", None, "broken", None]  # the other thread is not heard
+    LiveFacts("tui-test", None).get("inner")  # outside: nobody listens
+    assert heard[-1] is None and len(heard) == 6

@@ -42,3 +42,8 @@ def table_rows(app, table_id: str) -> list[list[str]]:
     else:
         raise AssertionError(f"no table {table_id}")
     return [[str(getattr(c, "plain", c)) for c in table.get_row_at(i)] for i in range(table.row_count)]
+
+
+def screen_lines(app) -> list[str]:
+    """What the terminal shows, line by line (the top screen over the ones under it)."""
+    return [strip.text for strip in app.screen._compositor.render_strips()]
