@@ -139,3 +139,19 @@ def online(ddl: str) -> str:
     """An InnoDB ALTER TABLE that must not block writes: the server refuses it rather than
     silently taking a stronger lock."""
     return ddl.rstrip().rstrip(";") + ", ALGORITHM=INPLACE, LOCK=NONE;"
+
+
+# the index advisor's checks (mysql.index.suggested, mysql.query.unindexable) judge only costly statements
+MIN_TIME_SHARE = Threshold(0.005, "ratio", "db-advisor: ignore statements under 0.5% of the time of the "
+                                  "full-scan digests")
+
+
+_INT_MAX = {"tinyint": 127, "smallint": 32767, "mediumint": 8388607, "int": 2147483647,
+            "integer": 2147483647, "bigint": 9223372036854775807}
+
+
+def type_max(data_type: str, column_type: str) -> int | None:
+    m = _INT_MAX.get((data_type or "").lower())
+    if m is None:
+        return None
+    return 2 * m + 1 if "unsigned" in (column_type or "").lower() else m

@@ -8,7 +8,7 @@ from __future__ import annotations
 from advisor.model import Severity
 from advisor.registry import Threshold, check
 
-from ._common import mariadb, on, version, set_global
+from ._common import mariadb, on, set_global, version
 
 CIS = "CIS Oracle MySQL Enterprise Edition 8.0 Benchmark (sections 4-7: local_infile, skip_name_resolve, require_secure_transport, wildcard hosts, SUPER)"
 PMM = "Percona PMM advisors (anonymous user, '%' host)"

@@ -5,8 +5,7 @@ from advisor.model import Severity
 from advisor.registry import Threshold, check
 from advisor.units import human_bytes
 
-from ._common import qid
-from .schema import type_max
+from ._common import qid, type_max
 
 
 @check(

@@ -10,7 +10,7 @@ from advisor.model import Severity
 from advisor.registry import Threshold, check
 from advisor.units import one_line
 
-from ._common import mariadb, num, on, version, set_global
+from ._common import mariadb, num, on, set_global, version
 
 MYSQL_DOCS = "MySQL 8.4 Reference Manual 19.1.7 (Common Replication Administration Tasks)"
 MARIADB_DOCS = "MariaDB docs: SHOW REPLICA STATUS, Multi-Source Replication, GTID"

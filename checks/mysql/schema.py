@@ -4,18 +4,9 @@ from advisor.model import Severity
 from advisor.registry import Threshold, check
 from advisor.units import human_bytes
 
-from ._common import MYSQLTUNER, qid
+from ._common import MYSQLTUNER, qid, type_max
 
 # the largest value of each integer type, signed and unsigned
-_INT_MAX = {"tinyint": 127, "smallint": 32767, "mediumint": 8388607, "int": 2147483647,
-            "integer": 2147483647, "bigint": 9223372036854775807}
-
-
-def type_max(data_type: str, column_type: str) -> int | None:
-    m = _INT_MAX.get((data_type or "").lower())
-    if m is None:
-        return None
-    return 2 * m + 1 if "unsigned" in (column_type or "").lower() else m
 
 
 @check(

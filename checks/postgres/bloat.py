@@ -8,7 +8,7 @@ from advisor.model import Severity
 from advisor.registry import Threshold, check
 from advisor.units import human_bytes
 
-from .maintenance import capped
+from ._common import capped
 
 
 def _align(n: float) -> int:

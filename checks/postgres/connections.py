@@ -9,10 +9,10 @@ from advisor.model import Severity
 from advisor.registry import Threshold, check
 from advisor.units import human_duration
 
-from .setting_fix import alter_system
+from ._common import SHOWN
+from ._setting_fix import alter_system
 
 POOLING = "guide: Database Performance > PostgreSQL > 2. Connection Pooling"
-SHOWN = 10  # sessions listed in the evidence
 
 
 def available(a: dict[str, Any]) -> int:

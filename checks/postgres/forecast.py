@@ -5,8 +5,7 @@ from advisor.model import Severity
 from advisor.registry import Threshold, check
 from advisor.units import human_bytes
 
-from .schema import _limit
-from .wraparound import HARD_LIMIT
+from ._common import HARD_LIMIT, sequence_limit
 
 STOP_MARGIN = 3_000_000   # PostgreSQL refuses new XIDs this close to wraparound (docs 25.1.5, PG14+)
 
@@ -35,7 +34,7 @@ def sequences(ctx):
         if r is None:
             continue
         up = seq["increment"] > 0
-        limit, limited_by = _limit(seq)
+        limit, limited_by = sequence_limit(seq)
         left = time_left(abs(limit - seq["last_value"]), r.per_s if up else -r.per_s)
         sev = judge(ctx, left)
         if sev is None:

@@ -8,7 +8,7 @@ from advisor.model import Severity
 from advisor.registry import Threshold, check
 from advisor.units import human_duration, one_line
 
-from .connections import SHOWN
+from ._common import SHOWN, guarded
 
 LOCK_DOCS = "PostgreSQL docs, 13.3 Explicit Locking and 9.27 System Information Functions (pg_blocking_pids)"
 
@@ -49,14 +49,6 @@ def chain(pid: int, sessions: dict[int, dict[str, Any]], root: int) -> list[int]
     return path
 
 
-def _guarded(func: str, r: dict[str, Any]) -> str:
-    """The call, only if the pid still is the same session (a pid can be reused)."""
-    if r.get("backend_start"):
-        return (f"SELECT {func}({r['pid']}) FROM pg_stat_activity WHERE pid = {r['pid']} "
-                f"AND backend_start = '{r['backend_start']}';")
-    return f"SELECT {func}({r['pid']});"
-
-
 def root_fix(r: dict[str, Any]) -> tuple[str, str | None]:
     """(fix, fix_kind) that frees the root blocker's locks, with its consequence stated."""
     if r["pid"] == 0:
@@ -67,11 +59,11 @@ def root_fix(r: dict[str, Any]) -> tuple[str, str | None]:
     state = r.get("state") or ""
     if state.startswith("idle in transaction"):
         return ("-- idle in transaction: a cancel does nothing; terminating rolls back its whole "
-                "transaction and closes its connection\n" + _guarded("pg_terminate_backend", r), None)
+                "transaction and closes its connection\n" + guarded("pg_terminate_backend", r), None)
     return ("-- cancel its statement (its transaction is rolled back if it does not catch the error);\n"
-            + _guarded("pg_cancel_backend", r)
+            + guarded("pg_cancel_backend", r)
             + "\n-- only if it still blocks: end the session (rolls back the whole transaction)\n"
-            + "-- " + _guarded("pg_terminate_backend", r), None)
+            + "-- " + guarded("pg_terminate_backend", r), None)
 
 
 def _who(r: dict[str, Any]) -> str:

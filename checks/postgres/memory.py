@@ -9,7 +9,7 @@ from advisor.registry import Threshold, check
 from advisor.sizing import formulas
 from advisor.units import config_size, human_bytes
 
-from .setting_fix import alter_system
+from ._setting_fix import alter_system
 
 SIZING = "guide: Resource Sizing Matrix > PostgreSQL (Sizing Formula, Example Configuration)"
 TUNER = "postgresqltuner memory checks"

@@ -5,10 +5,10 @@ from __future__ import annotations
 from advisor.model import Severity
 from advisor.registry import Threshold, check
 
+from ._common import sequence_limit
+
 PGHERO = "PgHero (github.com/ankane/pghero)"
 # largest value of each integer column type
-TYPE_MAX = {"smallint": 32767, "integer": 2147483647, "bigint": 9223372036854775807}
-TYPE_MIN = {"smallint": -32768, "integer": -2147483648, "bigint": -9223372036854775808}
 
 
 def _pk_candidate(ctx, relid: int) -> dict | None:
@@ -81,16 +81,6 @@ def no_primary_key(ctx):
             fix=fix)
 
 
-def _limit(seq: dict) -> tuple[int, str]:
-    """The value the sequence cannot pass, and what sets it (its own bound or the column type)."""
-    up = seq["increment"] > 0
-    own = seq["max_value"] if up else seq["min_value"]
-    col = (TYPE_MAX if up else TYPE_MIN).get(seq.get("column_type") or "")
-    if col is not None and (col < own if up else col > own):
-        return col, f"column type {seq['column_type']}"
-    return own, f"sequence {'MAXVALUE' if up else 'MINVALUE'} ({seq['sequence_type']})"
-
-
 @check(
     id="pg.schema.sequence_exhaustion",
     title="Sequences close to the maximum of their column type",
@@ -131,7 +121,7 @@ def sequence_exhaustion(ctx):
     for seq in rows:
         if seq["cycle"] or seq["last_value"] is None or not seq["increment"]:
             continue
-        limit, limited_by = _limit(seq)
+        limit, limited_by = sequence_limit(seq)
         start = seq["min_value"] if seq["increment"] > 0 else seq["max_value"]
         span = abs(limit - start) or 1
         used = 100.0 * abs(seq["last_value"] - start) / span

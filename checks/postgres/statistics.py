@@ -10,7 +10,7 @@ from advisor.model import Severity
 from advisor.registry import Threshold, check
 from advisor.units import human_duration
 
-from .maintenance import autovacuum_enabled, capped, plain_tables, qname, quoted, reloptions
+from ._common import autovacuum_enabled, capped, plain_tables, qname, quoted, reloptions
 
 
 def analyze_trigger(t: dict[str, Any], settings: dict[str, Any]) -> tuple[float, float, float]:

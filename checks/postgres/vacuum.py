@@ -9,7 +9,7 @@ from advisor.model import Severity
 from advisor.registry import Threshold, check
 from advisor.units import human_duration, one_line
 
-from .locks import _guarded
+from ._common import guarded
 
 HORIZON_DOCS = ("PostgreSQL docs, 25.1 Routine Vacuuming, 27.2 pg_stat_activity (backend_xmin), "
                 "pg_prepared_xacts, pg_replication_slots; check_postgres prepared_txns / txn_time")
@@ -62,7 +62,7 @@ def _fix(holder: dict[str, Any]) -> tuple[str, str | None]:
                 "query cancellations from replay conflicts", "manual")
     state = r.get("state") or ""
     func = "pg_cancel_backend" if state == "active" else "pg_terminate_backend"
-    return (f"-- {state or 'session'}: {func} rolls back its transaction\n" + _guarded(func, r), None)
+    return (f"-- {state or 'session'}: {func} rolls back its transaction\n" + guarded(func, r), None)
 
 
 @check(

@@ -110,3 +110,6 @@ def server_now(ctx) -> float | None:
     """The server's clock at INFO time (seconds), so snapshots judge ages as of when they were taken."""
     usec = info(ctx, "server").get("server_time_usec")
     return usec / 1e6 if usec else None
+
+
+RI = "RedisInsight Database Analysis recommendations"

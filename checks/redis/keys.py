@@ -5,9 +5,8 @@ from advisor.model import Severity
 from advisor.registry import Threshold, check
 from advisor.units import human_bytes
 
-from ._common import config_fix
+from ._common import RI, config_fix
 
-RI = "RedisInsight Database Analysis recommendations"
 BIG = {  # type -> (threshold name, default, what the length counts)
     "string": ("string_bytes", 100_000, "bytes"),
     "hash": ("hash_fields", 5000, "fields"),

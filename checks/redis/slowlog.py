@@ -5,7 +5,7 @@ from collections import defaultdict
 from advisor.model import Severity
 from advisor.registry import Threshold, check
 
-from ._common import MANAGED, cli, persist_acl
+from ._common import MANAGED, cli, config_fix, persist_acl, setting_int
 
 REF = "Redis SLOWLOG (slowlog-log-slower-than default 10,000 us, slowlog-max-len 128)"
 BLOCKING = {"KEYS": "SCAN with MATCH and COUNT", "FLUSHALL": "FLUSHALL ASYNC (and restrict it by ACL)",
@@ -108,3 +108,20 @@ def dangerous(ctx):
             recommendation=f"Use {alt} instead; block the command for applications with ACLs.",
             fix=_deny_fix(ctx, cmd) if cmd in BLOCKING else None,
         )
+
+
+@check(id="redis.slowlog.disabled", title="Slow log disabled or too short", category="observability",
+       severity=Severity.INFO, facts=["redis.config"], reference="Redis SLOWLOG defaults (10,000 us, 128 entries)")
+def slowlog_disabled(ctx):
+    """slowlog-log-slower-than below 0 disables the slow log; slowlog-max-len 0 keeps nothing.
+    Without it nobody can tell which commands stall the server. Fix: the defaults (10000 us, 128)."""
+    slower, keep = setting_int(ctx, "slowlog-log-slower-than"), setting_int(ctx, "slowlog-max-len")
+    if slower >= 0 and keep > 0:
+        return
+    yield ctx.finding(
+        object="slowlog-log-slower-than" if slower < 0 else "slowlog-max-len",
+        summary=f"slow log records nothing (slowlog-log-slower-than {slower}, slowlog-max-len {keep})",
+        evidence={"slowlog-log-slower-than": slower, "slowlog-max-len": keep},
+        recommendation="Restore the slow log with its defaults.",
+        fix=config_fix(ctx, {"slowlog-log-slower-than": 10000, "slowlog-max-len": 128}),
+    )

@@ -28,7 +28,7 @@ def _loaded(code: str) -> set[str]:
 def test_a_postgres_run_loads_only_what_it_needs(pg_db):
     pg_db.sql("CREATE TABLE public.events (at timestamptz)")
     modules = _loaded(PROBE.format(url=pg_db.url))
-    assert "psycopg" in modules and "checks.postgres.indexes" in modules  # the probe sees the run
+    assert "psycopg" in modules and "checks.postgres.index" in modules  # the probe sees the run
     foreign = sorted(m for m in modules if any(m == f or m.startswith(f + ".") for f in FOREIGN))
     assert foreign == []
 

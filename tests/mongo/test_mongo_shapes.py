@@ -3,7 +3,7 @@
 import pytest
 
 from advisor.engines.mongo.facts_profile import redact_field, shape_profile_entry
-from checks.mongo.shapes import (classify_filter, covered_by_existing, is_prefix, key_text,
+from checks.mongo._shapes import (classify_filter, covered_by_existing, is_prefix, key_text,
                                  suggest_esr_index)
 
 

@@ -3,8 +3,8 @@
 
 from __future__ import annotations
 
-from checks.postgres.indexes import covered_by
-from checks.postgres.table_refs import references, statements_for_table, tables_in
+from checks.postgres.index import covered_by
+from checks.postgres._table_refs import references, statements_for_table, tables_in
 
 DAY = 86400
 SERVER = {"database": "app", "stats_age_s": 30 * DAY, "stats_reset": "2026-10-01T00:00:00+00:00",

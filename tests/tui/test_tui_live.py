@@ -404,7 +404,8 @@ def test_redis_key_sampling_shows_a_sign_of_life():
         seen: list[str] = []
 
         async def scenario():
-            opts = RunOptions(include=["redis.keys.*"], engine_options={"redis": {"sample_keys": 300_000}})
+            # SCAN 10 keys a round trip: sampling takes seconds whatever the machine (30,000 round trips)
+            opts = RunOptions(include=["redis.keys.*"], engine_options={"redis": {"sample_keys": 300_000, "scan_count": 10}})
             app = AdvisorApp(live_sources(srv.url), opts, remember=False)
             async with app.run_test(size=(80, 24)) as pilot:
                 def sampling() -> bool:

@@ -8,7 +8,10 @@ then fields tested with a Range operator.
 from __future__ import annotations
 
 import json
+from collections import defaultdict
 from typing import Any
+
+from ._common import coll_js, mongosh
 
 RANGE_OPS = {"$gt", "$gte", "$lt", "$lte", "$ne", "$nin", "$regex", "$exists", "$not", "$type",
              "$mod", "$size", "$all", "$elemMatch"}
@@ -91,3 +94,55 @@ def _sign(d: Any) -> int:
 def covered_by_existing(suggested: list[list[Any]], existing: list[list[list[Any]]]) -> bool:
     """The suggestion is already served by an existing index (it is a prefix of one)."""
     return any(is_prefix(suggested, k) for k in existing)
+
+
+ATLAS_PA = "Atlas Performance Advisor (query shapes; suggest when docs examined - returned > 500; ESR order)"
+
+
+ESR = "MongoDB docs: The ESR (Equality, Sort, Range) Rule; guide: MongoDB Index Best Practices"
+
+
+def _shape_key(row: dict[str, Any]) -> tuple[str, str, str]:
+    return row["ns"], json.dumps(row.get("filter") or {}, sort_keys=True), \
+        json.dumps(row.get("sort") or {}, sort_keys=True)
+
+
+def group_shapes(rows: list[dict[str, Any]], keep) -> list[dict[str, Any]]:
+    """Profile rows selected by `keep`, grouped by (namespace, filter shape, sort shape)."""
+    groups: dict[tuple, dict[str, Any]] = {}
+    for r in rows:
+        if not keep(r):
+            continue
+        g = groups.setdefault(_shape_key(r), {
+            "ns": r["ns"], "filter": r.get("filter") or {}, "sort": r.get("sort"), "ops": set(),
+            "count": 0, "docsExamined": 0, "keysExamined": 0, "nreturned": 0, "millis": 0,
+            "plans": set()})
+        g["count"] += 1
+        g["ops"].add(r.get("op"))
+        g["plans"].add(r.get("planSummary") or "")
+        for k in ("docsExamined", "keysExamined", "nreturned", "millis"):
+            g[k] += int(r.get(k) or 0)
+    out = []
+    for g in groups.values():
+        g["ops"], g["plans"] = sorted(g["ops"]), sorted(g["plans"])[:5]
+        out.append(g)
+    return sorted(out, key=lambda g: (-(g["docsExamined"] - g["nreturned"]), -g["millis"], g["ns"]))
+
+
+def existing_keys(ctx) -> dict[str, list]:
+    """Visible index keys by namespace (empty when the index fact cannot be read)."""
+    out: dict[str, list] = defaultdict(list)
+    rows = ctx.optional("mongo.indexes", {"rows": []})["rows"]
+    for r in rows:
+        if not r.get("hidden"):
+            out[f"{r['db']}.{r['collection']}"].append(r["key"])
+    return out
+
+
+def index_fix(ctx, ns: str, key) -> str | None:
+    if not key:
+        return None
+    db, _, coll = ns.partition(".")
+    return ("// builds on every member without blocking reads/writes (4.2+), but takes CPU, I/O and cache; "
+            "a build on a big collection can lag secondaries\n"
+            + mongosh(ctx, f"{coll_js(db, coll)}.createIndex({key_text(key)})"))

@@ -1,69 +1,26 @@
-"""Query efficiency: scanned vs returned, collection scans and in-memory sorts by query shape."""
+"""Query shapes from the profiler and serverStatus: collection scans, in-memory sorts, targeting."""
 
 from __future__ import annotations
-
-import json
-from collections import defaultdict
-from typing import Any
 
 from advisor.model import Severity
 from advisor.registry import Threshold, check
 
-from ._common import coll_js, mongosh, ratio
-from .shapes import covered_by_existing, key_text, suggest_esr_index
+from ._common import ratio
+from ._shapes import (
+    ATLAS_PA,
+    ESR,
+    covered_by_existing,
+    existing_keys,
+    group_shapes,
+    index_fix,
+    key_text,
+    suggest_esr_index,
+)
 
-ATLAS_PA = "Atlas Performance Advisor (query shapes; suggest when docs examined - returned > 500; ESR order)"
 ATLAS_QT = "Atlas alert 'Query Targeting: Scanned Objects / Returned' (default > 1000)"
-ESR = "MongoDB docs: The ESR (Equality, Sort, Range) Rule; guide: MongoDB Index Best Practices"
-
-
-def _shape_key(row: dict[str, Any]) -> tuple[str, str, str]:
-    return row["ns"], json.dumps(row.get("filter") or {}, sort_keys=True), \
-        json.dumps(row.get("sort") or {}, sort_keys=True)
-
-
-def group_shapes(rows: list[dict[str, Any]], keep) -> list[dict[str, Any]]:
-    """Profile rows selected by `keep`, grouped by (namespace, filter shape, sort shape)."""
-    groups: dict[tuple, dict[str, Any]] = {}
-    for r in rows:
-        if not keep(r):
-            continue
-        g = groups.setdefault(_shape_key(r), {
-            "ns": r["ns"], "filter": r.get("filter") or {}, "sort": r.get("sort"), "ops": set(),
-            "count": 0, "docsExamined": 0, "keysExamined": 0, "nreturned": 0, "millis": 0,
-            "plans": set()})
-        g["count"] += 1
-        g["ops"].add(r.get("op"))
-        g["plans"].add(r.get("planSummary") or "")
-        for k in ("docsExamined", "keysExamined", "nreturned", "millis"):
-            g[k] += int(r.get(k) or 0)
-    out = []
-    for g in groups.values():
-        g["ops"], g["plans"] = sorted(g["ops"]), sorted(g["plans"])[:5]
-        out.append(g)
-    return sorted(out, key=lambda g: (-(g["docsExamined"] - g["nreturned"]), -g["millis"], g["ns"]))
-
-
-def _existing_keys(ctx) -> dict[str, list]:
-    """Visible index keys by namespace (empty when the index fact cannot be read)."""
-    out: dict[str, list] = defaultdict(list)
-    rows = ctx.optional("mongo.indexes", {"rows": []})["rows"]
-    for r in rows:
-        if not r.get("hidden"):
-            out[f"{r['db']}.{r['collection']}"].append(r["key"])
-    return out
 
 
 PROF = "  // this member only, until its restart: operationProfiling in mongod.conf keeps it"
-
-
-def _index_fix(ctx, ns: str, key) -> str | None:
-    if not key:
-        return None
-    db, _, coll = ns.partition(".")
-    return ("// builds on every member without blocking reads/writes (4.2+), but takes CPU, I/O and cache; "
-            "a build on a big collection can lag secondaries\n"
-            + mongosh(ctx, f"{coll_js(db, coll)}.createIndex({key_text(key)})"))
 
 
 @check(
@@ -116,7 +73,7 @@ def collscan_shapes(ctx):
     is seen (options.profile_limit newest entries per database). Fix: create the
     suggested index (rolling, member by member, on a busy replica set)."""
     prof = ctx.fact("mongo.profile")
-    existing = _existing_keys(ctx)
+    existing = existing_keys(ctx)
     for g in group_shapes(prof["rows"], lambda r: r.get("planSummary", "").startswith("COLLSCAN")):
         wasted = g["docsExamined"] - g["nreturned"]
         if wasted <= ctx.threshold("min_wasted_docs"):
@@ -139,7 +96,7 @@ def collscan_shapes(ctx):
                             "explain('executionStats')." if key else
                             "The filter has no indexable field (e.g. only $or/$expr/$where): rewrite "
                             "the query or index each $or branch."),
-            fix=None if covered else _index_fix(ctx, g["ns"], key))
+            fix=None if covered else index_fix(ctx, g["ns"], key))
 
 
 @check(
@@ -174,7 +131,7 @@ def in_memory_sorts(ctx):
     prof = ctx.optional("mongo.profile")
     if prof is None:
         return
-    existing = _existing_keys(ctx)
+    existing = existing_keys(ctx)
     for g in group_shapes(prof["rows"], lambda r: r.get("hasSortStage")):
         key = suggest_esr_index(g["filter"], g["sort"])
         covered = bool(key) and covered_by_existing(key, existing.get(g["ns"], []))
@@ -188,4 +145,4 @@ def in_memory_sorts(ctx):
                       "existing_index_has_prefix": covered},
             recommendation="Create an index that returns documents in sort order: equality fields, "
                            "then the sort fields with the same (or all reversed) directions.",
-            fix=None if covered else _index_fix(ctx, g["ns"], key))
+            fix=None if covered else index_fix(ctx, g["ns"], key))

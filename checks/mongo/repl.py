@@ -7,6 +7,8 @@ from advisor.units import human_duration
 from ._common import parse_time
 
 PMM = "Percona PMM MongoDB advisors (replication lag > 10 s; oplog window < 24 h)"
+
+
 HEALTHY = {"PRIMARY", "SECONDARY", "ARBITER"}
 
 
