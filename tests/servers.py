@@ -8,6 +8,7 @@ ADVISOR_TEST_MYSQL_IMAGE (e.g. mysql:8.4) and ADVISOR_TEST_MONGO_IMAGE pick the 
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import glob
 import os
@@ -247,7 +248,9 @@ def pg_bindir() -> str | None:
 
 class PgCluster:
     """A private PostgreSQL cluster in a temp dir on free loopback ports (this machine's
-    binaries); initdb/pg_ctl/pg_basebackup run as the postgres OS user when we are root."""
+    binaries), for tests that must change settings, restart, or run a replica (the shared
+    server must not be reconfigured). initdb/pg_ctl/pg_basebackup run as the postgres OS user
+    when we are root. One per test module: initdb + start take about a second."""
 
     def __init__(self, bindir: str):
         self.bin = bindir
@@ -271,10 +274,12 @@ class PgCluster:
         subprocess.run([*self.as_user, os.path.join(self.bin, tool), *args], check=True,
                        capture_output=True, timeout=60)
 
-    def start(self, name: str, *settings: str) -> str:
+    def start(self, name: str, *settings: str, fsync_off: bool = True) -> str:
+        """Start with these -c settings (command-line settings beat ALTER SYSTEM: plant the ones
+        a fix must change with append() instead; fsync_off=False leaves fsync to the files)."""
         port = free_port()
         opts = " ".join([f"-p {port}", f"-k {self.dir}", "-c listen_addresses=127.0.0.1",
-                         "-c fsync=off", *(f"-c {s}" for s in settings)])
+                         *(["-c fsync=off"] if fsync_off else []), *(f"-c {s}" for s in settings)])
         self._run("pg_ctl", "-D", f"{self.dir}/{name}", "-l", f"{self.dir}/{name}.log", "-w", "-o", opts, "start")
         self.ports[name] = port
         return f"postgresql://postgres@127.0.0.1:{port}/postgres"
@@ -288,15 +293,22 @@ class PgCluster:
         self._run("pg_basebackup", "-h", "127.0.0.1", "-p", str(self.ports[source]), "-U", "postgres",
                   "-D", f"{self.dir}/{name}", "-R", "-X", "stream", "-c", "fast")
 
-    def reload(self, name: str, line: str) -> None:
-        self.append(name, "postgresql.auto.conf", line)
-
-    def append(self, name: str, file: str, line: str, reload: bool = True) -> None:
-        """A line at the end of a file of the data directory (pg_hba.conf, ...), then a reload."""
+    def append(self, name: str, line: str, file: str = "postgresql.conf") -> None:
+        """A line at the end of a file of the data directory (settings planted there, unlike
+        start()'s -c options, can be overridden by ALTER SYSTEM; pg_hba.conf rules)."""
         with open(f"{self.dir}/{name}/{file}", "a") as f:
             f.write(line + "\n")
-        if reload:
-            self._run("pg_ctl", "-D", f"{self.dir}/{name}", "reload")
+
+    def reload(self, name: str, line: str | None = None, file: str = "postgresql.auto.conf") -> None:
+        """pg_ctl reload, after appending `line` (if any) to `file`."""
+        if line is not None:
+            self.append(name, line, file)
+        self._run("pg_ctl", "-D", f"{self.dir}/{name}", "reload")
+
+    def restart(self, name: str) -> None:
+        """pg_ctl restart: same port and -o options (pg_ctl keeps them in postmaster.opts)."""
+        self._run("pg_ctl", "-D", f"{self.dir}/{name}", "-l", f"{self.dir}/{name}.log", "-w", "-m", "fast",
+                  "restart")
 
     def stop(self) -> None:
         for name in reversed(list(self.ports)):
@@ -305,3 +317,13 @@ class PgCluster:
             except subprocess.SubprocessError:
                 pass
         shutil.rmtree(self.dir, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def private_cluster():
+    """A PgCluster (the test skipped when there are no server binaries), stopped on exit."""
+    c = PgCluster.or_skip()
+    try:
+        yield c
+    finally:
+        c.stop()

@@ -74,7 +74,7 @@ def test_private_server_healthy_then_planted(secure, pg_advise):
 
     for line in ("host all all 0.0.0.0/0 md5", "hostnossl all all 10.0.0.0/8 password",
                  "host all all 192.168.0.0/16 trust"):
-        secure.append("sec", "pg_hba.conf", line, reload=False)
+        secure.append("sec", line, "pg_hba.conf")
     with psycopg.connect(**secure.socket) as conn:
         conn.execute("ALTER SYSTEM SET password_encryption = 'md5'")
         conn.execute("SELECT pg_reload_conf()")

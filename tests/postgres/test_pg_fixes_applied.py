@@ -21,7 +21,7 @@ import psycopg
 import pytest
 
 from pg_fix_runner import apply_fix
-from pg_cluster import private_cluster
+from servers import private_cluster
 
 from advisor.fixes import kind
 from advisor.model import Severity

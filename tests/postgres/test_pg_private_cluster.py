@@ -9,7 +9,7 @@ import time
 import psycopg
 import pytest
 
-from pg_cluster import private_cluster
+from servers import private_cluster
 
 from advisor.model import Severity
 

@@ -39,7 +39,7 @@ def archiving():
     try:
         c.initdb("arch")
         # in the config file, not on the command line (which a reload could not override)
-        c.append("arch", "postgresql.auto.conf", "archive_command = '/bin/true'", reload=False)
+        c.append("arch", "archive_command = '/bin/true'", "postgresql.auto.conf")
         c.url = c.start("arch", "archive_mode=on", "max_wal_size=32MB",
                         "min_wal_size=32MB", "wal_keep_size=0", "shared_preload_libraries=''")
         yield c
