@@ -98,6 +98,14 @@ class CheckContext:
         except FactUnavailable:
             return default
 
+    @property
+    def window_s(self) -> float | None:
+        """The --sample window the check's cumulative facts were judged over, else None."""
+        store = self.facts._store
+        if store.window and any(store.windowed(f) for f in self.check.facts):
+            return store.window["sample_s"]
+        return None
+
     def threshold(self, name: str) -> Any:
         return self.thresholds[name]
 

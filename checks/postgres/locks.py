@@ -213,8 +213,9 @@ def table_pressure(ctx):
 def deadlocks(ctx):
     """Two transactions that lock the same rows or tables in opposite orders deadlock:
     after deadlock_timeout PostgreSQL aborts one of them. pg_stat_database counts them
-    since the statistics were reset; the rate over that window is judged (any deadlock
-    is reported, at info, below the warning rate).
+    since the statistics were reset; the rate over that period, or over the --sample
+    window when there is one, is judged (any deadlock is reported, at info, below the
+    warning rate; a period under an hour counts as an hour).
 
     Fix: in the application, take locks in one consistent order (e.g. update rows
     sorted by key, lock parent before child), keep transactions short, and retry a
@@ -224,7 +225,8 @@ def deadlocks(ctx):
     n = d.get("deadlocks") or 0
     if not n:
         return
-    days = max(d["window_s"] or 0, 3600) / 86400  # under an hour a rate means nothing
+    span = ctx.window_s or d["window_s"] or 0   # the --sample window, else since the stats reset
+    days = max(span, 3600) / 86400  # under an hour a rate means nothing
     rate = n / days
     warn, crit = ctx.threshold("warning_per_day"), ctx.threshold("critical_per_day")
     sev = (Severity.CRITICAL if rate >= crit else Severity.WARNING if rate >= warn else Severity.INFO)
@@ -232,9 +234,10 @@ def deadlocks(ctx):
         "ALTER SYSTEM SET log_lock_waits = on; SELECT pg_reload_conf();"
     yield ctx.finding(
         object=f"database {d['database']}", severity=sev,
-        summary=f"database {d['database']}: {n:,} deadlock(s) in {human_duration(d['window_s'])} "
+        summary=f"database {d['database']}: {n:,} deadlock(s) in {human_duration(span)} "
                 f"(~{rate:,.1f} a day)",
-        evidence={**d, "per_day": round(rate, 2), "threshold_warning_per_day": warn,
+        evidence={**d, "per_day": round(rate, 2), "judged_on": "window" if ctx.window_s else "cumulative",
+                  "judged_over_s": round(span), "threshold_warning_per_day": warn,
                   "threshold_critical_per_day": crit},
         recommendation="Make the transactions involved take their locks in one order and retry on "
                        "SQLSTATE 40P01; log_lock_waits = on shows the statements in the server log.",

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from advisor.facts import provides
+from advisor.window import Counters
 
 from .facts_activity import redact
 
@@ -77,7 +78,7 @@ def lock_table(s, facts) -> dict[str, Any]:
     """)[0]
 
 
-@provides("postgres", "pg.deadlocks")
+@provides("postgres", "pg.deadlocks", counters=[Counters(("deadlocks",))])
 def deadlocks(s, facts) -> dict[str, Any]:
     """Deadlocks detected in this database since its statistics were reset (or the server
     started), and over how long."""
