@@ -320,7 +320,6 @@ def cmd_run(args: argparse.Namespace) -> int:
 def _open_histories(targets: list[Any], default: str | None, opts: Any) -> tuple[dict, UsageError | None]:
     """The history file of each target (its inventory entry's, else --history / config), opened
     before the run so each target's earlier sample can feed the forecast checks."""
-    from . import history
     files: dict[str, Any] = {}
     by_path: dict[str, list[Any]] = {}
     for t in targets:
@@ -328,6 +327,8 @@ def _open_histories(targets: list[Any], default: str | None, opts: Any) -> tuple
         if path:
             by_path.setdefault(path, []).append(t)
     opts.history = bool(by_path)
+    if by_path:
+        from . import history   # sqlite3 only for runs that keep a history
     for path, members in by_path.items():
         try:
             files[path] = (history.open_history(path), members)
@@ -343,6 +344,8 @@ def _open_histories(targets: list[Any], default: str | None, opts: Any) -> tuple
 
 
 def _record_histories(files: dict, report: Any, cfg: Any) -> UsageError | None:
+    if not files:
+        return None
     from . import history
     from .report import Report
     retention = cfg.history_retention_days or history.DEFAULT_RETENTION_DAYS
