@@ -32,7 +32,7 @@ def dead_pct(t: dict[str, Any]) -> float:
 
 @check(
     id="pg.maintenance.bloat",
-    title="Tables with many dead tuples (bloat)",
+    title="Tables with many dead tuples (vacuum not keeping up)",
     category="maintenance",
     severity=Severity.WARNING,
     facts=["pg.tables"],
@@ -58,8 +58,9 @@ def bloat(ctx):
     reported, however big the table: a 12 GB table at 10% dead is autovacuum's
     normal steady state, not bloat. Past that share (and 10,000 rows) it is a
     warning; critical when the dead share of the heap (heap size x dead_pct) is
-    5 GB or more (check_postgres's bloat critical). This counts dead tuples, not
-    free space already inside the file: a real bloat estimate is separate.
+    5 GB or more (check_postgres's bloat critical). This counts dead tuples, a
+    vacuum-lag signal, not free space already inside the file: that is pg.bloat.table
+    (the catalog estimate, or pgstattuple_approx), which judges real bloat.
 
     Fix: `VACUUM (VERBOSE, ANALYZE) table;` now (SHARE UPDATE EXCLUSIVE lock: reads
     and writes go on), and make autovacuum keep up (lower the table's
