@@ -27,6 +27,22 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(f"{message} (see '{self.prog} --help')")
 
 
+class _IntermixedParser(_Parser):
+    """A subcommand's parser: options may come between positionals (`run URL1 --memory 16GiB URL2`).
+    parse_known_intermixed_args calls parse_known_args itself, hence the re-entry guard."""
+
+    _inside = False
+
+    def parse_known_args(self, args=None, namespace=None):  # type: ignore[override]
+        if self._inside:
+            return super().parse_known_args(args, namespace)
+        self._inside = True
+        try:
+            return self.parse_known_intermixed_args(args, namespace)
+        finally:
+            self._inside = False
+
+
 def _severity_or_never(text: str) -> Severity | None:
     if text.strip().lower() == "never":
         return None
@@ -71,9 +87,9 @@ _days = _positive(_parse_days, "not a number of days: {text} (e.g. 30d)")
 
 def _add_selection(p: argparse.ArgumentParser) -> None:
     p.add_argument("--checks", action="append", default=[], metavar="GLOB",
-                   help="only checks whose id matches (repeatable), e.g. 'pg.index.*'")
+                   help="only checks whose id matches (repeatable, or comma-separated), e.g. 'pg.index.*,pg.cache.*'")
     p.add_argument("--skip", action="append", default=[], metavar="GLOB",
-                   help="leave out checks whose id matches (repeatable)")
+                   help="leave out checks whose id matches (repeatable, or comma-separated)")
     p.add_argument("--config", metavar="FILE",
                    help="advisor.toml or pyproject.toml (default: ./advisor.toml, else [tool.advisor])")
     p.add_argument("--memory", type=_memory, metavar="SIZE",
@@ -115,7 +131,7 @@ def _add_baseline(p: argparse.ArgumentParser) -> None:
 def build_parser() -> argparse.ArgumentParser:
     p = _Parser(prog="advisor", description="Evidence-backed tuning advice for live databases.")
     p.add_argument("--version", action="version", version=f"db-advisor {__version__}")
-    sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_IntermixedParser)
 
     r = sub.add_parser("run", help="inspect live databases and report findings")
     r.add_argument("urls", nargs="*", metavar="URL")
@@ -192,6 +208,11 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def _globs(values: list[str]) -> list[str]:
+    """--checks/--skip values, each possibly a comma list: 'pg.index.*,pg.cache.*'."""
+    return [g.strip() for v in values for g in v.split(",") if g.strip()]
+
+
 def _options(args: argparse.Namespace, cfg: Any):
     from .runner import RunOptions
     from .units import parse_memory
@@ -206,8 +227,8 @@ def _options(args: argparse.Namespace, cfg: Any):
     return RunOptions(
         **({"timeout": t} if (t := getattr(args, "timeout", None) or cfg.timeout) else {}),
         host=Host(memory_bytes=memory, cpus=args.cpus or cfg.cpus),
-        include=args.checks or cfg.checks,
-        exclude=args.skip + cfg.skip,
+        include=_globs(args.checks) or cfg.checks,
+        exclude=_globs(args.skip) + cfg.skip,
         thresholds=cfg.thresholds,
         engine_options=cfg.options,
         mutes=cfg.mutes,
@@ -215,11 +236,40 @@ def _options(args: argparse.Namespace, cfg: Any):
     )
 
 
-def _check_selection(opts: Any) -> None:
+def _check_selection(args: argparse.Namespace, cfg: Any) -> None:
+    """A --checks or --skip glob (or the config file's) that matches no check is a typo: exit 2."""
     from . import registry
-    for pattern in opts.include:
-        if not any(c.matches(pattern) for c in registry.all_checks()):
-            raise UsageError(f"--checks {pattern!r} matches no check (see 'advisor checks')")
+    for flag, key in (("checks", "checks"), ("skip", "skip")):
+        given = [(f"--{flag}", g) for g in _globs(getattr(args, flag))]
+        given += [(f"{cfg.path}: {key} =", g) for g in getattr(cfg, key)]
+        for where, pattern in given:
+            if not any(c.matches(pattern) for c in registry.all_checks()):
+                raise UsageError(f"{where} {pattern!r} matches no check (see 'advisor checks')")
+
+
+def _check_applicable(sources: list[Any], opts: Any) -> None:
+    """Exit 2 before connecting anywhere when no selected check applies to any target
+    (--checks 'mysql.*' on a PostgreSQL URL); a target among others gets `not_scored`."""
+    from .runner import no_check_applies
+    resolved = [opts.for_target(s) for s in sources]
+    if resolved and not any(t.checks for t in resolved):
+        raise UsageError(no_check_applies(resolved[0].engine) if len({t.engine for t in resolved}) == 1
+                         else "no selected check applies to any target (see --checks/--skip)")
+
+
+def _applied_config(cfg: Any, args: argparse.Namespace) -> None:
+    if getattr(args, "verbose", False):
+        print(f"advisor: config: {cfg.path or 'none (no advisor.toml, no [tool.advisor])'}", file=sys.stderr)
+
+
+def _warn(report: Any) -> None:
+    """What the user should hear about even when the report goes to a file."""
+    for t in report.targets:
+        if t.not_scored:
+            print(f"advisor: {t.id}: {t.not_scored}: not inspected, not scored", file=sys.stderr)
+    for m in report.expired_mutes:
+        print(f"advisor: mute of {m['check']} expired on {m['expires']}: its findings are reported again",
+              file=sys.stderr)
 
 
 def _emit(report: Any, args: argparse.Namespace) -> None:
@@ -300,15 +350,19 @@ def cmd_run(args: argparse.Namespace) -> int:
     _check_writable(args.output, args.write_baseline)
     old = _load_baseline(args)
     opts = _options(args, cfg)
-    _check_selection(opts)
+    _check_selection(args, cfg)
+    _applied_config(cfg, args)
     if inv and inv.parallel:
         opts.max_parallel = inv.parallel
+    _check_applicable(targets, opts)
     histories, history_error = _open_histories(targets, args.history or cfg.history, opts)
     report = runner.inspect(targets, opts)
+    report.config = cfg.path
     if inv:
         report.targets += inv.unusable
     fail_on = _apply_baseline(report, args, old, _fail_on(args, cfg))
     _emit(report, args)
+    _warn(report)
     for e in report.errors:
         print(f"advisor: {e.target}: {e.message}", file=sys.stderr)
     history_error = history_error or _record_histories(histories, report, cfg)
@@ -417,7 +471,8 @@ def cmd_snapshot(args: argparse.Namespace) -> int:
     targets = [parse_target(u) for u in args.urls]
     _check_writable(args.output)
     opts = _options(args, cfg)
-    _check_selection(opts)
+    _check_selection(args, cfg)
+    _check_applicable(targets, opts)
     entries = [runner.collect(t, opts) for t in targets]
     snapshot.write(snapshot.document(entries, opts.host), args.output)
     n = sum(len(e["facts"]) for e in entries)
@@ -432,12 +487,16 @@ def cmd_analyze(args: argparse.Namespace) -> int:
     _check_writable(args.output, args.write_baseline)
     old = _load_baseline(args)
     opts = _options(args, cfg)
-    _check_selection(opts)
+    _check_selection(args, cfg)
     sources = [s for path in args.files for s in snapshot.sources(snapshot.load(path))]
     opts.max_parallel = 1  # offline: nothing to wait for
+    _applied_config(cfg, args)
+    _check_applicable(sources, opts)
     report = runner.inspect(sources, opts)
+    report.config = cfg.path
     fail_on = _apply_baseline(report, args, old, _fail_on(args, cfg))
     _emit(report, args)
+    _warn(report)
     return report.exit_code(fail_on)
 
 
@@ -446,7 +505,7 @@ def cmd_tui(args: argparse.Namespace) -> int:
     cfg = config.load(args.config)
     inv = _inventory(args)
     opts = _options(args, cfg)
-    _check_selection(opts)
+    _check_selection(args, cfg)
     from .tui import run_app  # textual is imported only here
     return run_app(args.urls, opts, snapshot=args.snapshot, inventory=inv)
 

@@ -29,8 +29,11 @@ class Mute:
     target: str | None = None
     expires: dt.date | None = None
 
+    def expired(self, today: dt.date | None = None) -> bool:
+        return bool(self.expires and (today or dt.date.today()) > self.expires)
+
     def applies(self, f: Finding, today: dt.date | None = None) -> bool:
-        if self.expires and (today or dt.date.today()) > self.expires:
+        if self.expired(today):
             return False
         if not fnmatch.fnmatchcase(f.check, self.check):
             return False
@@ -76,7 +79,9 @@ def load(path: str | None) -> Config:
         data = _read(p)["tool"]["advisor"]
     else:
         return Config()
-    return parse(data, str(p))
+    cfg = parse(data, str(p))
+    cfg.path = str(p.resolve())   # what the report's tool.config and --verbose name
+    return cfg
 
 
 def _read(p: Path) -> dict[str, Any]:
@@ -156,6 +161,9 @@ def parse(data: dict[str, Any], where: str = "config") -> Config:
                 expires = dt.date.fromisoformat(expires)
             except ValueError:
                 raise UsageError(f"{where}: mute #{i + 1}: expires must be a date (YYYY-MM-DD)") from None
+        if not any(c.matches(m["check"]) for c in registry.all_checks()):
+            raise UsageError(f"{where}: mute #{i + 1}: check {m['check']!r} matches no check "
+                             "(see 'advisor checks')")
         cfg.mutes.append(Mute(check=m["check"], reason=m["reason"], object=m.get("object"),
                               target=m.get("target"), expires=expires))
     return cfg
