@@ -48,8 +48,20 @@ def _severity_or_never(text: str) -> Severity | None:
         return None
     try:
         return Severity.parse(text)
-    except ValueError as e:
-        raise argparse.ArgumentTypeError(str(e)) from None
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"unknown level {text!r} (critical, warning, info, never)") from None
+
+
+def _engine(text: str) -> str:
+    """An engine by its name, its URL schemes or its check-id prefix: postgres, postgresql, pg, mariadb."""
+    from .engines import ENGINE_OF_PREFIX, SCHEMES
+    t = text.strip().lower()
+    name = t if t in ENGINES else SCHEMES.get(t) or ENGINE_OF_PREFIX.get(t)
+    if name is None:
+        raise argparse.ArgumentTypeError(
+            f"unknown engine {text!r} ({', '.join(dict.fromkeys([*ENGINES, *SCHEMES]))})")
+    return name
 
 
 def _positive(parse, what: str | None = None):
@@ -97,6 +109,11 @@ def _add_selection(p: argparse.ArgumentParser) -> None:
     p.add_argument("--cpus", type=_positive_int, metavar="N", help="host CPU count for sizing checks")
 
 
+def _add_engine(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--engine", type=_engine, metavar="ENGINE",
+                   help="one engine only: postgres (or pg, postgresql), mysql (or mariadb), mongo, redis")
+
+
 def _add_output(p: argparse.ArgumentParser) -> None:
     from .formats import FORMATS
     p.add_argument("--json", action="store_true", help="same as --format json")
@@ -134,7 +151,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_IntermixedParser)
 
     r = sub.add_parser("run", help="inspect live databases and report findings")
-    r.add_argument("urls", nargs="*", metavar="URL")
+    r.add_argument("urls", nargs="*", metavar="URL", help="database URLs, e.g. postgresql://user@host:5432/db")
     r.add_argument("--inventory", metavar="FILE", help="TOML file naming the targets of a fleet (see docs/ci.md)")
     _add_selection(r)
     _add_output(r)
@@ -145,25 +162,26 @@ def build_parser() -> argparse.ArgumentParser:
                    help="record this run in FILE (SQLite, created if missing) and forecast from earlier runs")
 
     c = sub.add_parser("checks", help="list every check with its thresholds and references")
-    c.add_argument("--json", action="store_true")
+    c.add_argument("--json", action="store_true", help="the list as JSON (ids, thresholds, facts, docs)")
     c.add_argument("--markdown", action="store_true", help="the reference page (docs/checks.md)")
-    c.add_argument("--config", metavar="FILE")
-    c.add_argument("--engine", choices=list(ENGINES))
+    c.add_argument("--config", metavar="FILE",
+                   help="show the thresholds this advisor.toml sets (default: ./advisor.toml, else [tool.advisor])")
+    _add_engine(c)
     c.add_argument("--options", action="store_true", help="list the engine options ([options.<engine>])")
 
     o = sub.add_parser("options", help="list the engine options ([options.<engine>] in advisor.toml)")
-    o.add_argument("--json", action="store_true")
-    o.add_argument("--engine", choices=list(ENGINES))
+    o.add_argument("--json", action="store_true", help="the options as JSON")
+    _add_engine(o)
 
     s = sub.add_parser("snapshot", help="collect the facts once, to analyze elsewhere")
-    s.add_argument("urls", nargs="+", metavar="URL")
-    s.add_argument("--output", "-o", metavar="FILE", required=True)
+    s.add_argument("urls", nargs="+", metavar="URL", help="database URLs to collect the facts of")
+    s.add_argument("--output", "-o", metavar="FILE", required=True, help="the snapshot file to write (JSON)")
     _add_selection(s)
     _add_timeout(s)
     _add_sample(s)
 
     a = sub.add_parser("analyze", help="report from snapshot files, offline")
-    a.add_argument("files", nargs="+", metavar="FILE")
+    a.add_argument("files", nargs="+", metavar="FILE", help="snapshot files written by 'advisor snapshot'")
     _add_selection(a)
     _add_output(a)
     _add_baseline(a)
@@ -171,22 +189,23 @@ def build_parser() -> argparse.ArgumentParser:
     z = sub.add_parser("size", help="the guide's sizing for a chart: tier row, settings, Helm values")
     z.add_argument("chart", help="postgresql, mysql, mongodb, redis, elasticsearch, kafka, rabbitmq, "
                                  "prometheus, grafana, loki, keycloak, nextcloud")
-    z.add_argument("--tier", choices=["small", "medium", "large", "xlarge"])
+    z.add_argument("--tier", choices=["small", "medium", "large", "xlarge"], help="the guide's size tier")
     z.add_argument("--memory", type=_memory, metavar="SIZE",
                    help="host or pod memory instead of a tier, with a unit: 12GiB, 12Gi")
-    z.add_argument("--cpus", type=_positive_int, metavar="N")
+    z.add_argument("--cpus", type=_positive_int, metavar="N", help="host or pod CPU count")
     z.add_argument("--connections", type=_positive_int, metavar="N", help="max connections")
     z.add_argument("--samples-per-second", type=_positive_float, metavar="N", help="prometheus")
     z.add_argument("--retention", type=_days, metavar="DAYS", help="prometheus, loki: e.g. 30d or 30")
     z.add_argument("--log-rate", type=_positive_float, metavar="MB/S", help="loki ingest rate")
     z.add_argument("--compression", type=_positive_float, metavar="RATIO", help="loki (0.1-0.3, default 0.2)")
     z.add_argument("--streams", type=_positive_int, metavar="N", help="loki active streams")
-    z.add_argument("--format", choices=["text", "json", "helm"], default="text")
+    z.add_argument("--format", choices=["text", "json", "helm"], default="text",
+                   help="text (default), json, or helm (values.yaml)")
     z.add_argument("--json", action="store_true", help="same as --format json")
 
     d = sub.add_parser("diff", help="findings new, resolved and changed between two JSON reports")
-    d.add_argument("old", metavar="OLD.json")
-    d.add_argument("new", metavar="NEW.json")
+    d.add_argument("old", metavar="OLD.json", help="the earlier report (advisor run --json)")
+    d.add_argument("new", metavar="NEW.json", help="the later report")
     d.add_argument("--json", action="store_true", help="the differences as JSON")
     d.add_argument("--fail-on", type=_severity_or_never, default=Severity.WARNING, metavar="LEVEL",
                    help="exit 1 when a new (or worsened) finding is at or above LEVEL: "
@@ -196,10 +215,10 @@ def build_parser() -> argparse.ArgumentParser:
     h.add_argument("--history", metavar="FILE", required=True, help="the history file (SQLite) runs wrote")
     h.add_argument("--target", metavar="URL_OR_NAME", help="one target: its URL (password ignored) or inventory name")
     h.add_argument("--last", type=_positive_int, default=30, metavar="N", help="the last N runs per target (default 30)")
-    h.add_argument("--json", action="store_true")
+    h.add_argument("--json", action="store_true", help="the summary as JSON")
 
     t = sub.add_parser("tui", help="interactive terminal UI")
-    t.add_argument("urls", nargs="*", metavar="URL")
+    t.add_argument("urls", nargs="*", metavar="URL", help="database URLs to open (else the connect screen)")
     t.add_argument("--snapshot", metavar="FILE", help="a snapshot file, or a saved JSON report")
     t.add_argument("--inventory", metavar="FILE", help="TOML file naming the targets of a fleet")
     _add_selection(t)
@@ -425,27 +444,39 @@ def cmd_checks(args: argparse.Namespace) -> int:
         sys.stdout.write(checkdocs.render())
         return EXIT_OK
     rows = []
-    for c in registry.all_checks():
+    order = {e: i for i, e in enumerate(ENGINES)}   # the engine table's order, then any plugin engines
+    for c in sorted(registry.all_checks(), key=lambda c: (order.get(c.engine, len(order)), c.engine, c.id)):
         if args.engine and c.engine != args.engine:
             continue
         eff = c.effective_thresholds(cfg.thresholds)
         rows.append({
             "id": c.id, "title": c.title, "engine": c.engine, "category": c.category,
             "severity": str(c.severity), "reference": c.reference, "facts": list(c.facts),
-            "thresholds": {k: {"value": eff[k], "default": t.default, "unit": t.unit, "source": t.source}
+            "thresholds": {k: {"value": eff[k], "default": t.default, "unit": t.unit, "source": t.source,
+                               **({"set_in": cfg.path} if k in cfg.thresholds.get(c.id, {}) else {})}
                            for k, t in c.thresholds.items()},
             "doc": c.doc,
         })
     if args.json:
         print(json.dumps({"checks": rows, "plugin_errors": registry.plugin_errors}, indent=2, default=str))
     else:
-        for r in rows:
-            print(f"{r['id']:<34} {r['severity']:<8} {r['title']}")
-            for k, t in r["thresholds"].items():
-                print(f"    {k} = {t['value']} {t['unit']}  ({t['source']})")
+        sys.stdout.write("".join(_check_lines(r) for r in rows))
         for m in registry.plugin_errors:
             print(f"advisor: {m}", file=sys.stderr)
     return EXIT_OK
+
+
+def _check_lines(row: dict[str, Any], width: int = 80) -> str:
+    """One check of `advisor checks`, wrapped to `width` columns: id, severity, title, then
+    each threshold with where its value comes from (the config file that set it, or its source)."""
+    import textwrap
+    lines = textwrap.wrap(f"{row['id']:<34} {row['severity']:<8} {row['title']}", width,
+                          subsequent_indent=" " * 44)
+    for k, t in row["thresholds"].items():
+        origin = (f"set in {t['set_in']}, default {t['default']}" if "set_in" in t else t["source"])
+        lines += textwrap.wrap(f"{k} = {t['value']} {t['unit']}".rstrip() + f"  ({origin})", width,
+                               initial_indent="    ", subsequent_indent="        ")
+    return "".join(ln + "\n" for ln in lines)
 
 
 def cmd_options(args: argparse.Namespace) -> int:

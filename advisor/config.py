@@ -101,7 +101,11 @@ def parse(data: dict[str, Any], where: str = "config") -> Config:
     try:
         if "fail_on" in data:
             fail_on = text_value(data["fail_on"], "fail_on")
-            cfg.fail_on = None if fail_on == "never" else Severity.parse(fail_on)
+            if fail_on.strip().lower() != "never":
+                try:
+                    cfg.fail_on = Severity.parse(fail_on)
+                except ValueError:
+                    raise ValueError(f"unknown fail_on {fail_on!r} (critical, warning, info, never)") from None
             cfg.fail_on_set = True
         cfg.checks = _str_list(data.get("checks", []), "checks")
         cfg.skip = _str_list(data.get("skip", []), "skip")
