@@ -6,6 +6,7 @@ incomplete), 4 internal error, 130 interrupted."""
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import sys
@@ -470,12 +471,12 @@ def _check_lines(row: dict[str, Any], width: int = 80) -> str:
     """One check of `advisor checks`, wrapped to `width` columns: id, severity, title, then
     each threshold with where its value comes from (the config file that set it, or its source)."""
     import textwrap
-    lines = textwrap.wrap(f"{row['id']:<34} {row['severity']:<8} {row['title']}", width,
-                          subsequent_indent=" " * 44)
+    wrap = functools.partial(textwrap.wrap, width=width, break_long_words=False, break_on_hyphens=False)
+    lines = wrap(f"{row['id']:<34} {row['severity']:<8} {row['title']}", subsequent_indent=" " * 44)
     for k, t in row["thresholds"].items():
         origin = (f"set in {t['set_in']}, default {t['default']}" if "set_in" in t else t["source"])
-        lines += textwrap.wrap(f"{k} = {t['value']} {t['unit']}".rstrip() + f"  ({origin})", width,
-                               initial_indent="    ", subsequent_indent="        ")
+        lines += wrap(f"{k} = {t['value']} {t['unit']}".rstrip() + f"  ({origin})",
+                      initial_indent="    ", subsequent_indent="        ")
     return "".join(ln + "\n" for ln in lines)
 
 
