@@ -51,7 +51,7 @@ def _severity_or_never(text: str) -> Severity | None:
         return Severity.parse(text)
     except ValueError:
         raise argparse.ArgumentTypeError(
-            f"unknown level {text!r} (critical, warning, info, never)") from None
+            f"unknown severity {text!r} (critical, warning, info, never)") from None
 
 
 def _engine(text: str) -> str:

@@ -105,7 +105,7 @@ def parse(data: dict[str, Any], where: str = "config") -> Config:
                 try:
                     cfg.fail_on = Severity.parse(fail_on)
                 except ValueError:
-                    raise ValueError(f"unknown fail_on {fail_on!r} (critical, warning, info, never)") from None
+                    raise ValueError(f"fail_on: unknown severity {fail_on!r} (critical, warning, info, never)") from None
             cfg.fail_on_set = True
         cfg.checks = _str_list(data.get("checks", []), "checks")
         cfg.skip = _str_list(data.get("skip", []), "skip")

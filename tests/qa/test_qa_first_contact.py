@@ -175,10 +175,10 @@ def test_unknown_engine_and_fail_on_errors_list_the_choices(tmp_path):
     line = assert_contract(subprocess_cli("checks", "--engine", "oracle"), 2, "unknown engine 'oracle'")
     assert "postgresql" in line and "mariadb" in line
     assert_contract(subprocess_cli("run", "--fail-on", "bad", "postgresql://h/db"), 2,
-                    "unknown level 'bad'", "never")
+                    "unknown severity 'bad'", "never")
     cfg = _config(tmp_path, 'fail_on = "sometimes"\n')
     assert_contract(subprocess_cli("run", "--config", cfg, "postgresql://h/db"), 2,
-                    "unknown fail_on 'sometimes'", "never")
+                    "unknown severity 'sometimes'", "never")
 
 
 def test_severity_rules_are_80_columns(pg_db):
