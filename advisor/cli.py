@@ -6,6 +6,7 @@ incomplete), 4 internal error, 130 interrupted."""
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import sys
@@ -27,13 +28,41 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(f"{message} (see '{self.prog} --help')")
 
 
+class _IntermixedParser(_Parser):
+    """A subcommand's parser: options may come between positionals (`run URL1 --memory 16GiB URL2`).
+    parse_known_intermixed_args calls parse_known_args itself, hence the re-entry guard."""
+
+    _inside = False
+
+    def parse_known_args(self, args=None, namespace=None):  # type: ignore[override]
+        if self._inside:
+            return super().parse_known_args(args, namespace)
+        self._inside = True
+        try:
+            return self.parse_known_intermixed_args(args, namespace)
+        finally:
+            self._inside = False
+
+
 def _severity_or_never(text: str) -> Severity | None:
     if text.strip().lower() == "never":
         return None
     try:
         return Severity.parse(text)
-    except ValueError as e:
-        raise argparse.ArgumentTypeError(str(e)) from None
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"unknown severity {text!r} (critical, warning, info, never)") from None
+
+
+def _engine(text: str) -> str:
+    """An engine by its name, its URL schemes or its check-id prefix: postgres, postgresql, pg, mariadb."""
+    from .engines import ENGINE_OF_PREFIX, SCHEMES
+    t = text.strip().lower()
+    name = t if t in ENGINES else SCHEMES.get(t) or ENGINE_OF_PREFIX.get(t)
+    if name is None:
+        raise argparse.ArgumentTypeError(
+            f"unknown engine {text!r} ({', '.join(dict.fromkeys([*ENGINES, *SCHEMES]))})")
+    return name
 
 
 def _positive(parse, what: str | None = None):
@@ -71,14 +100,19 @@ _days = _positive(_parse_days, "not a number of days: {text} (e.g. 30d)")
 
 def _add_selection(p: argparse.ArgumentParser) -> None:
     p.add_argument("--checks", action="append", default=[], metavar="GLOB",
-                   help="only checks whose id matches (repeatable), e.g. 'pg.index.*'")
+                   help="only checks whose id matches (repeatable, or comma-separated), e.g. 'pg.index.*,pg.cache.*'")
     p.add_argument("--skip", action="append", default=[], metavar="GLOB",
-                   help="leave out checks whose id matches (repeatable)")
+                   help="leave out checks whose id matches (repeatable, or comma-separated)")
     p.add_argument("--config", metavar="FILE",
                    help="advisor.toml or pyproject.toml (default: ./advisor.toml, else [tool.advisor])")
     p.add_argument("--memory", type=_memory, metavar="SIZE",
                    help="host or pod memory for sizing checks, with a unit: 16GiB, 16Gi, 512Mi")
     p.add_argument("--cpus", type=_positive_int, metavar="N", help="host CPU count for sizing checks")
+
+
+def _add_engine(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--engine", type=_engine, metavar="ENGINE",
+                   help="one engine only: postgres (or pg, postgresql), mysql (or mariadb), mongo, redis")
 
 
 def _add_output(p: argparse.ArgumentParser) -> None:
@@ -115,10 +149,10 @@ def _add_baseline(p: argparse.ArgumentParser) -> None:
 def build_parser() -> argparse.ArgumentParser:
     p = _Parser(prog="advisor", description="Evidence-backed tuning advice for live databases.")
     p.add_argument("--version", action="version", version=f"db-advisor {__version__}")
-    sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_IntermixedParser)
 
     r = sub.add_parser("run", help="inspect live databases and report findings")
-    r.add_argument("urls", nargs="*", metavar="URL")
+    r.add_argument("urls", nargs="*", metavar="URL", help="database URLs, e.g. postgresql://user@host:5432/db")
     r.add_argument("--inventory", metavar="FILE", help="TOML file naming the targets of a fleet (see docs/ci.md)")
     _add_selection(r)
     _add_output(r)
@@ -129,25 +163,26 @@ def build_parser() -> argparse.ArgumentParser:
                    help="record this run in FILE (SQLite, created if missing) and forecast from earlier runs")
 
     c = sub.add_parser("checks", help="list every check with its thresholds and references")
-    c.add_argument("--json", action="store_true")
+    c.add_argument("--json", action="store_true", help="the list as JSON (ids, thresholds, facts, docs)")
     c.add_argument("--markdown", action="store_true", help="the reference page (docs/checks.md)")
-    c.add_argument("--config", metavar="FILE")
-    c.add_argument("--engine", choices=list(ENGINES))
+    c.add_argument("--config", metavar="FILE",
+                   help="show the thresholds this advisor.toml sets (default: ./advisor.toml, else [tool.advisor])")
+    _add_engine(c)
     c.add_argument("--options", action="store_true", help="list the engine options ([options.<engine>])")
 
     o = sub.add_parser("options", help="list the engine options ([options.<engine>] in advisor.toml)")
-    o.add_argument("--json", action="store_true")
-    o.add_argument("--engine", choices=list(ENGINES))
+    o.add_argument("--json", action="store_true", help="the options as JSON")
+    _add_engine(o)
 
     s = sub.add_parser("snapshot", help="collect the facts once, to analyze elsewhere")
-    s.add_argument("urls", nargs="+", metavar="URL")
-    s.add_argument("--output", "-o", metavar="FILE", required=True)
+    s.add_argument("urls", nargs="+", metavar="URL", help="database URLs to collect the facts of")
+    s.add_argument("--output", "-o", metavar="FILE", required=True, help="the snapshot file to write (JSON)")
     _add_selection(s)
     _add_timeout(s)
     _add_sample(s)
 
     a = sub.add_parser("analyze", help="report from snapshot files, offline")
-    a.add_argument("files", nargs="+", metavar="FILE")
+    a.add_argument("files", nargs="+", metavar="FILE", help="snapshot files written by 'advisor snapshot'")
     _add_selection(a)
     _add_output(a)
     _add_baseline(a)
@@ -155,22 +190,23 @@ def build_parser() -> argparse.ArgumentParser:
     z = sub.add_parser("size", help="the guide's sizing for a chart: tier row, settings, Helm values")
     z.add_argument("chart", help="postgresql, mysql, mongodb, redis, elasticsearch, kafka, rabbitmq, "
                                  "prometheus, grafana, loki, keycloak, nextcloud")
-    z.add_argument("--tier", choices=["small", "medium", "large", "xlarge"])
+    z.add_argument("--tier", choices=["small", "medium", "large", "xlarge"], help="the guide's size tier")
     z.add_argument("--memory", type=_memory, metavar="SIZE",
                    help="host or pod memory instead of a tier, with a unit: 12GiB, 12Gi")
-    z.add_argument("--cpus", type=_positive_int, metavar="N")
+    z.add_argument("--cpus", type=_positive_int, metavar="N", help="host or pod CPU count")
     z.add_argument("--connections", type=_positive_int, metavar="N", help="max connections")
     z.add_argument("--samples-per-second", type=_positive_float, metavar="N", help="prometheus")
     z.add_argument("--retention", type=_days, metavar="DAYS", help="prometheus, loki: e.g. 30d or 30")
     z.add_argument("--log-rate", type=_positive_float, metavar="MB/S", help="loki ingest rate")
     z.add_argument("--compression", type=_positive_float, metavar="RATIO", help="loki (0.1-0.3, default 0.2)")
     z.add_argument("--streams", type=_positive_int, metavar="N", help="loki active streams")
-    z.add_argument("--format", choices=["text", "json", "helm"], default="text")
+    z.add_argument("--format", choices=["text", "json", "helm"], default="text",
+                   help="text (default), json, or helm (values.yaml)")
     z.add_argument("--json", action="store_true", help="same as --format json")
 
     d = sub.add_parser("diff", help="findings new, resolved and changed between two JSON reports")
-    d.add_argument("old", metavar="OLD.json")
-    d.add_argument("new", metavar="NEW.json")
+    d.add_argument("old", metavar="OLD.json", help="the earlier report (advisor run --json)")
+    d.add_argument("new", metavar="NEW.json", help="the later report")
     d.add_argument("--json", action="store_true", help="the differences as JSON")
     d.add_argument("--fail-on", type=_severity_or_never, default=Severity.WARNING, metavar="LEVEL",
                    help="exit 1 when a new (or worsened) finding is at or above LEVEL: "
@@ -180,16 +216,21 @@ def build_parser() -> argparse.ArgumentParser:
     h.add_argument("--history", metavar="FILE", required=True, help="the history file (SQLite) runs wrote")
     h.add_argument("--target", metavar="URL_OR_NAME", help="one target: its URL (password ignored) or inventory name")
     h.add_argument("--last", type=_positive_int, default=30, metavar="N", help="the last N runs per target (default 30)")
-    h.add_argument("--json", action="store_true")
+    h.add_argument("--json", action="store_true", help="the summary as JSON")
 
     t = sub.add_parser("tui", help="interactive terminal UI")
-    t.add_argument("urls", nargs="*", metavar="URL")
+    t.add_argument("urls", nargs="*", metavar="URL", help="database URLs to open (else the connect screen)")
     t.add_argument("--snapshot", metavar="FILE", help="a snapshot file, or a saved JSON report")
     t.add_argument("--inventory", metavar="FILE", help="TOML file naming the targets of a fleet")
     _add_selection(t)
     _add_timeout(t)
     _add_sample(t)
     return p
+
+
+def _globs(values: list[str]) -> list[str]:
+    """--checks/--skip values, each possibly a comma list: 'pg.index.*,pg.cache.*'."""
+    return [g.strip() for v in values for g in v.split(",") if g.strip()]
 
 
 def _options(args: argparse.Namespace, cfg: Any):
@@ -206,8 +247,8 @@ def _options(args: argparse.Namespace, cfg: Any):
     return RunOptions(
         **({"timeout": t} if (t := getattr(args, "timeout", None) or cfg.timeout) else {}),
         host=Host(memory_bytes=memory, cpus=args.cpus or cfg.cpus),
-        include=args.checks or cfg.checks,
-        exclude=args.skip + cfg.skip,
+        include=_globs(args.checks) or cfg.checks,
+        exclude=_globs(args.skip) + cfg.skip,
         thresholds=cfg.thresholds,
         engine_options=cfg.options,
         mutes=cfg.mutes,
@@ -215,11 +256,40 @@ def _options(args: argparse.Namespace, cfg: Any):
     )
 
 
-def _check_selection(opts: Any) -> None:
+def _check_selection(args: argparse.Namespace, cfg: Any) -> None:
+    """A --checks or --skip glob (or the config file's) that matches no check is a typo: exit 2."""
     from . import registry
-    for pattern in opts.include:
-        if not any(c.matches(pattern) for c in registry.all_checks()):
-            raise UsageError(f"--checks {pattern!r} matches no check (see 'advisor checks')")
+    for flag, key in (("checks", "checks"), ("skip", "skip")):
+        given = [(f"--{flag}", g) for g in _globs(getattr(args, flag))]
+        given += [(f"{cfg.path}: {key} =", g) for g in getattr(cfg, key)]
+        for where, pattern in given:
+            if not any(c.matches(pattern) for c in registry.all_checks()):
+                raise UsageError(f"{where} {pattern!r} matches no check (see 'advisor checks')")
+
+
+def _check_applicable(sources: list[Any], opts: Any) -> None:
+    """Exit 2 before connecting anywhere when no selected check applies to any target
+    (--checks 'mysql.*' on a PostgreSQL URL); a target among others gets `not_scored`."""
+    from .runner import no_check_applies
+    resolved = [opts.for_target(s) for s in sources]
+    if resolved and not any(t.checks for t in resolved):
+        raise UsageError(no_check_applies(resolved[0].engine) if len({t.engine for t in resolved}) == 1
+                         else "no selected check applies to any target (see --checks/--skip)")
+
+
+def _applied_config(cfg: Any, args: argparse.Namespace) -> None:
+    if getattr(args, "verbose", False):
+        print(f"advisor: config: {cfg.path or 'none (no advisor.toml, no [tool.advisor])'}", file=sys.stderr)
+
+
+def _warn(report: Any) -> None:
+    """What the user should hear about even when the report goes to a file."""
+    for t in report.targets:
+        if t.not_scored:
+            print(f"advisor: {t.id}: {t.not_scored}: not inspected, not scored", file=sys.stderr)
+    for m in report.expired_mutes:
+        print(f"advisor: mute of {m['check']} expired on {m['expires']}: its findings are reported again",
+              file=sys.stderr)
 
 
 def _emit(report: Any, args: argparse.Namespace) -> None:
@@ -300,15 +370,19 @@ def cmd_run(args: argparse.Namespace) -> int:
     _check_writable(args.output, args.write_baseline)
     old = _load_baseline(args)
     opts = _options(args, cfg)
-    _check_selection(opts)
+    _check_selection(args, cfg)
+    _applied_config(cfg, args)
     if inv and inv.parallel:
         opts.max_parallel = inv.parallel
+    _check_applicable(targets, opts)
     histories, history_error = _open_histories(targets, args.history or cfg.history, opts)
     report = runner.inspect(targets, opts)
+    report.config = cfg.path
     if inv:
         report.targets += inv.unusable
     fail_on = _apply_baseline(report, args, old, _fail_on(args, cfg))
     _emit(report, args)
+    _warn(report)
     for e in report.errors:
         print(f"advisor: {e.target}: {e.message}", file=sys.stderr)
     history_error = history_error or _record_histories(histories, report, cfg)
@@ -374,27 +448,39 @@ def cmd_checks(args: argparse.Namespace) -> int:
         sys.stdout.write(checkdocs.render())
         return EXIT_OK
     rows = []
-    for c in registry.all_checks():
+    order = {e: i for i, e in enumerate(ENGINES)}   # the engine table's order, then any plugin engines
+    for c in sorted(registry.all_checks(), key=lambda c: (order.get(c.engine, len(order)), c.engine, c.id)):
         if args.engine and c.engine != args.engine:
             continue
         eff = c.effective_thresholds(cfg.thresholds)
         rows.append({
             "id": c.id, "title": c.title, "engine": c.engine, "category": c.category,
             "severity": str(c.severity), "reference": c.reference, "facts": list(c.facts),
-            "thresholds": {k: {"value": eff[k], "default": t.default, "unit": t.unit, "source": t.source}
+            "thresholds": {k: {"value": eff[k], "default": t.default, "unit": t.unit, "source": t.source,
+                               **({"set_in": cfg.path} if k in cfg.thresholds.get(c.id, {}) else {})}
                            for k, t in c.thresholds.items()},
             "doc": c.doc,
         })
     if args.json:
         print(json.dumps({"checks": rows, "plugin_errors": registry.plugin_errors}, indent=2, default=str))
     else:
-        for r in rows:
-            print(f"{r['id']:<34} {r['severity']:<8} {r['title']}")
-            for k, t in r["thresholds"].items():
-                print(f"    {k} = {t['value']} {t['unit']}  ({t['source']})")
+        sys.stdout.write("".join(_check_lines(r) for r in rows))
         for m in registry.plugin_errors:
             print(f"advisor: {m}", file=sys.stderr)
     return EXIT_OK
+
+
+def _check_lines(row: dict[str, Any], width: int = 80) -> str:
+    """One check of `advisor checks`, wrapped to `width` columns: id, severity, title, then
+    each threshold with where its value comes from (the config file that set it, or its source)."""
+    import textwrap
+    wrap = functools.partial(textwrap.wrap, width=width, break_long_words=False, break_on_hyphens=False)
+    lines = wrap(f"{row['id']:<34} {row['severity']:<8} {row['title']}", subsequent_indent=" " * 44)
+    for k, t in row["thresholds"].items():
+        origin = (f"set in {t['set_in']}, default {t['default']}" if "set_in" in t else t["source"])
+        lines += wrap(f"{k} = {t['value']} {t['unit']}".rstrip() + f"  ({origin})",
+                      initial_indent="    ", subsequent_indent="        ")
+    return "".join(ln + "\n" for ln in lines)
 
 
 def cmd_options(args: argparse.Namespace) -> int:
@@ -420,7 +506,8 @@ def cmd_snapshot(args: argparse.Namespace) -> int:
     targets = [parse_target(u) for u in args.urls]
     _check_writable(args.output)
     opts = _options(args, cfg)
-    _check_selection(opts)
+    _check_selection(args, cfg)
+    _check_applicable(targets, opts)
     entries = [runner.collect(t, opts) for t in targets]
     snapshot.write(snapshot.document(entries, opts.host), args.output)
     n = sum(len(e["facts"]) for e in entries)
@@ -435,12 +522,16 @@ def cmd_analyze(args: argparse.Namespace) -> int:
     _check_writable(args.output, args.write_baseline)
     old = _load_baseline(args)
     opts = _options(args, cfg)
-    _check_selection(opts)
+    _check_selection(args, cfg)
     sources = [s for path in args.files for s in snapshot.sources(snapshot.load(path))]
     opts.max_parallel = 1  # offline: nothing to wait for
+    _applied_config(cfg, args)
+    _check_applicable(sources, opts)
     report = runner.inspect(sources, opts)
+    report.config = cfg.path
     fail_on = _apply_baseline(report, args, old, _fail_on(args, cfg))
     _emit(report, args)
+    _warn(report)
     return report.exit_code(fail_on)
 
 
@@ -449,7 +540,7 @@ def cmd_tui(args: argparse.Namespace) -> int:
     cfg = config.load(args.config)
     inv = _inventory(args)
     opts = _options(args, cfg)
-    _check_selection(opts)
+    _check_selection(args, cfg)
     from .tui import run_app  # textual is imported only here
     return run_app(args.urls, opts, snapshot=args.snapshot, inventory=inv)
 

@@ -29,8 +29,11 @@ class Mute:
     target: str | None = None
     expires: dt.date | None = None
 
+    def expired(self, today: dt.date | None = None) -> bool:
+        return bool(self.expires and (today or dt.date.today()) > self.expires)
+
     def applies(self, f: Finding, today: dt.date | None = None) -> bool:
-        if self.expires and (today or dt.date.today()) > self.expires:
+        if self.expired(today):
             return False
         if not fnmatch.fnmatchcase(f.check, self.check):
             return False
@@ -76,7 +79,9 @@ def load(path: str | None) -> Config:
         data = _read(p)["tool"]["advisor"]
     else:
         return Config()
-    return parse(data, str(p))
+    cfg = parse(data, str(p))
+    cfg.path = str(p.resolve())   # what the report's tool.config and --verbose name
+    return cfg
 
 
 def _read(p: Path) -> dict[str, Any]:
@@ -96,7 +101,11 @@ def parse(data: dict[str, Any], where: str = "config") -> Config:
     try:
         if "fail_on" in data:
             fail_on = text_value(data["fail_on"], "fail_on")
-            cfg.fail_on = None if fail_on == "never" else Severity.parse(fail_on)
+            if fail_on.strip().lower() != "never":
+                try:
+                    cfg.fail_on = Severity.parse(fail_on)
+                except ValueError:
+                    raise ValueError(f"fail_on: unknown severity {fail_on!r} (critical, warning, info, never)") from None
             cfg.fail_on_set = True
         cfg.checks = _str_list(data.get("checks", []), "checks")
         cfg.skip = _str_list(data.get("skip", []), "skip")
@@ -156,6 +165,9 @@ def parse(data: dict[str, Any], where: str = "config") -> Config:
                 expires = dt.date.fromisoformat(expires)
             except ValueError:
                 raise UsageError(f"{where}: mute #{i + 1}: expires must be a date (YYYY-MM-DD)") from None
+        if not any(c.matches(m["check"]) for c in registry.all_checks()):
+            raise UsageError(f"{where}: mute #{i + 1}: check {m['check']!r} matches no check "
+                             "(see 'advisor checks')")
         cfg.mutes.append(Mute(check=m["check"], reason=m["reason"], object=m.get("object"),
                               target=m.get("target"), expires=expires))
     return cfg

@@ -88,6 +88,7 @@ class TargetResult:
     reachable: bool = True
     complete: bool = True   # False when the connection was lost mid-run (partial report)
     sample_s: float | None = None   # the sampling window the counters were judged on, if any
+    not_scored: str | None = None   # why no check was judged (no selected check applies to its engine)
     findings: list[Finding] = field(default_factory=list)
     skipped: list[Skipped] = field(default_factory=list)
     errors: list[TargetError] = field(default_factory=list)
@@ -101,6 +102,8 @@ class TargetResult:
         }
         if self.sample_s:
             h["sample_s"] = self.sample_s
+        if self.not_scored:
+            h["not_scored"] = self.not_scored
         return h
 
 

@@ -57,7 +57,7 @@ def render(report: Report, verbose: bool = False) -> str:
         group = [f for f in findings if f.severity == sev]
         if not group:
             continue
-        lines += ["", f"== {_MARK[sev]} ({len(group)}) " + "=" * max(0, WIDTH - 8 - len(_MARK[sev]))]
+        lines += ["", _rule(f"{_MARK[sev]} ({len(group)})")]
         for f in group:
             where = f" {f.object}" if f.object else ""
             on = f"  @ {f.target}" if several else ""
@@ -72,13 +72,19 @@ def render(report: Report, verbose: bool = False) -> str:
             if verbose:
                 lines += _wrap("ref: " + f.reference, "  ")
     if report.skipped:
-        lines += ["", f"== SKIPPED ({len(report.skipped)}) " + "=" * (WIDTH - 15)]
+        lines += ["", _rule(f"SKIPPED ({len(report.skipped)})")]
         for s in report.skipped:
             lines += _wrap(f"{s.check}{f' @ {s.target}' if several else ''}: {s.reason}", "  ")
     if report.errors:
-        lines += ["", f"== ERRORS ({len(report.errors)}) " + "=" * (WIDTH - 14)]
+        lines += ["", _rule(f"ERRORS ({len(report.errors)})")]
         for e in report.errors:
             lines += _wrap(f"{e.target}: {e.message}", "  ")
     if not findings and not report.errors:
         lines += ["", "No findings."]
     return "\n".join(lines) + "\n"
+
+
+def _rule(title: str) -> str:
+    """`== WARNING (12) ====...`: exactly WIDTH columns, whatever the count's digits."""
+    head = f"== {title} "
+    return head + "=" * max(0, WIDTH - len(head))

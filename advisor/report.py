@@ -23,6 +23,8 @@ class Report:
                               .replace(microsecond=0).isoformat().replace("+00:00", "Z"))
     extra_errors: list[TargetError] = field(default_factory=list)  # plugin errors and the like
     muted: list[dict[str, Any]] = field(default_factory=list)
+    expired_mutes: list[dict[str, Any]] = field(default_factory=list)  # config [[mute]]s past `expires`
+    config: str | None = None   # the advisor.toml applied, if any (tool.config)
 
     @property
     def findings(self) -> list[Finding]:
@@ -40,7 +42,7 @@ class Report:
     def to_dict(self) -> dict[str, Any]:
         d = {
             "schema_version": SCHEMA_VERSION,
-            "tool": {"name": "db-advisor", "version": __version__},
+            "tool": {"name": "db-advisor", "version": __version__, "config": self.config},
             "generated_at": self.generated_at,
             "targets": [t.header() for t in self.targets],
             "findings": [f.to_dict() for f in self.findings],
@@ -49,6 +51,8 @@ class Report:
         }
         if self.muted:
             d["muted"] = self.muted
+        if self.expired_mutes:
+            d["expired_mutes"] = self.expired_mutes
         return d
 
     def to_json(self) -> str:

@@ -250,11 +250,29 @@ def inspect_one(source: Source, opts: RunOptions, on_event: OnEvent = _quiet) ->
     """One target (live or from a snapshot), its options resolved once, progress as events."""
     topts = opts.for_target(source)
     on_event(Event("target_started", source_id(source), total=len(topts.checks)))
-    if isinstance(source, Target):
+    if not topts.checks:   # nothing to judge: not a clean bill of health, so no score either
+        result = _not_judged(source, topts)
+    elif isinstance(source, Target):
         result = _inspect_live(source, topts, on_event)
     else:
         result = _inspect_snapshot(source.entry if isinstance(source, SnapshotEntry) else source, topts, on_event)
     on_event(Event("target_finished", result.id, total=len(topts.checks), result=result))
+    return result
+
+
+def no_check_applies(engine: str) -> str:
+    return f"no selected check applies to a {engines.NAMES[engine]} target (see --checks/--skip)"
+
+
+def _not_judged(source: Source, topts: TargetOptions) -> TargetResult:
+    """A target none of the selected checks applies to: not connected to, not scored."""
+    if isinstance(source, Target):
+        result = TargetResult(id=source.id, engine=source.engine, url=source.redacted)
+    else:
+        entry = source.entry if isinstance(source, SnapshotEntry) else source
+        result = TargetResult(id=entry["id"], engine=entry["engine"], url=entry["url"],
+                              server_version=entry.get("server_version"))
+    result.not_scored = no_check_applies(topts.engine)
     return result
 
 
@@ -275,7 +293,10 @@ def inspect(sources: list[Source], opts: RunOptions, on_event: OnEvent | None = 
 
 
 def apply_mutes(report: Report, mutes: list[Any]) -> None:
-    """Move findings matched by a config [[mute]] to report.muted, with its reason."""
+    """Move findings matched by a config [[mute]] to report.muted, with its reason; list the
+    mutes past their `expires` date in report.expired_mutes (their findings are reported)."""
+    report.expired_mutes = [{"check": m.check, "object": m.object, "target": m.target, "reason": m.reason,
+                             "expires": m.expires.isoformat()} for m in mutes if m.expired()]
     if not mutes:
         return
     for t in report.targets:

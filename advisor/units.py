@@ -84,6 +84,16 @@ def config_size(n: int) -> str:
     return f"{max(n // 1024, 1)}kB"
 
 
+def settable(n: int | float) -> int:
+    """n rounded down to what config_size writes (40.96 MiB -> 40 MiB), so that a summary's
+    human_bytes and the fix's setting name the same value."""
+    n = int(n)
+    for mult in (1024**3, 1024**2, 1024):
+        if n >= mult and n % mult == 0:
+            return n
+    return n // 1024**2 * 1024**2 if n >= 1024**2 else max(n // 1024, 1) * 1024
+
+
 def human_duration(seconds: float | None) -> str:
     if seconds is None:
         return "?"

@@ -7,7 +7,7 @@ from typing import Any
 from advisor.model import Severity
 from advisor.registry import Threshold, check
 from advisor.sizing import formulas
-from advisor.units import config_size, human_bytes
+from advisor.units import config_size, human_bytes, settable
 
 from ._setting_fix import alter_system
 
@@ -53,7 +53,7 @@ def shared_buffers(ctx):
     s = ctx.fact("pg.settings")
     sb = value(s, "shared_buffers")
     pct = 100.0 * sb / mem
-    rec = formulas.pg_shared_buffers(mem)
+    rec = settable(formulas.pg_shared_buffers(mem))  # the value the fix sets, in the summary too
     if ctx.threshold("low_pct") <= pct <= ctx.threshold("high_pct"):
         return
     low = pct < ctx.threshold("low_pct")
@@ -88,7 +88,7 @@ def effective_cache_size(ctx):
     mem, src = ctx.require_memory()
     s = ctx.fact("pg.settings")
     ecs, sb = value(s, "effective_cache_size"), value(s, "shared_buffers")
-    rec = formulas.pg_effective_cache_size(mem)
+    rec = settable(formulas.pg_effective_cache_size(mem))  # the value the fix sets, in the summary too
     pct = 100.0 * ecs / mem
     if ecs < sb:
         sev, why = Severity.WARNING, f"smaller than shared_buffers ({human_bytes(sb)})"
@@ -129,11 +129,12 @@ def work_mem(ctx):
     mem, src = ctx.require_memory()
     s = ctx.fact("pg.settings")
     wm, maxc = value(s, "work_mem"), value(s, "max_connections")
-    rec = formulas.pg_work_mem(mem, maxc)
+    formula = formulas.pg_work_mem(mem, maxc)
+    rec = settable(formula)  # the value the fix sets, in the summary too (40.96 MiB -> 40MB)
     db = ctx.fact("pg.server")["database"]
     temp = next((d for d in ctx.fact("pg.databases") if d["name"] == db), {})
     ev = mem_evidence(mem, src, work_mem_bytes=wm, max_connections=maxc,
-                      shared_buffers_bytes=value(s, "shared_buffers"), formula_bytes=rec,
+                      shared_buffers_bytes=value(s, "shared_buffers"), formula_bytes=formula,
                       temp_files=temp.get("temp_files"), temp_bytes=temp.get("temp_bytes"),
                       high_factor=ctx.threshold("high_factor"), low_factor=ctx.threshold("low_factor"))
     if wm > rec * ctx.threshold("high_factor"):
@@ -178,7 +179,7 @@ def maintenance_work_mem(ctx):
     mwm = value(s, "maintenance_work_mem")
     if mwm > ctx.threshold("min_bytes"):
         return
-    rec = formulas.pg_maintenance_work_mem(mem)
+    rec = settable(formulas.pg_maintenance_work_mem(mem))  # the value the fix sets, in the summary too
     if rec <= mwm:
         return  # a small host: the current value is already what the formula gives
     yield ctx.finding(
@@ -230,8 +231,8 @@ def worst_case(ctx):
         sev = Severity.WARNING
     else:
         return
-    fit = max(64 * 1024, int((mem * ctx.threshold("warning_pct") / 100 - sb - workers * av_mem)
-                             / (maxc * 1.5)))
+    fit = settable(max(64 * 1024, int((mem * ctx.threshold("warning_pct") / 100 - sb - workers * av_mem)
+                                      / (maxc * 1.5))))
     yield ctx.finding(
         object="work_mem", severity=sev,
         summary=f"worst-case memory {human_bytes(total)} is {pct:.0f}% of {human_bytes(mem)} RAM",
