@@ -171,3 +171,26 @@ def test_only_show_commands_reach_the_console(planted):
                                                     for c in SHOW_COMMANDS)
     finally:
         s.close()
+
+
+def test_the_tui_shows_the_waiting_clients(planted, tmp_path, monkeypatch):
+    """`advisor tui pgbouncer://...` goes through the same pipeline: the finding is in the table."""
+    import asyncio
+    import sys
+    from pathlib import Path
+
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    sys.path.insert(0, str(Path(__file__).parents[1] / "tui"))
+    from tui_helpers import live_sources, wait_finished
+
+    from advisor.runner import RunOptions
+    from advisor.tui.app import AdvisorApp
+
+    async def scenario():
+        app = AdvisorApp(live_sources(planted.url), RunOptions(timeout=10))
+        async with app.run_test(size=(100, 30)) as pilot:
+            await wait_finished(pilot, app)
+            assert app.states["t0"].status == "done"
+            assert ("pgbouncer.pools.clients_waiting", "busy/postgres") in {(f.check, f.object) for f in app.shown}
+
+    asyncio.run(scenario())

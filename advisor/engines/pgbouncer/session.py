@@ -154,6 +154,7 @@ def _connect_error(e: BaseException, target: Target) -> str:
     msg = re.sub(r'connection to server at "[^"]*" \([^)]*\), port \d+ failed: ', "", msg)
     msg = re.sub(r'connection to server (at|on) [^,]*(, port \d+)? failed: ', "", msg)
     msg = re.sub(r"^connection failed: ", "", msg)
+    msg = re.sub(r"^(FATAL|ERROR):\s+", "", msg)
     low = msg.lower()
     where = f"cannot connect to {target.redacted}"
     if f'database "{ADMIN_DB}" does not exist' in low:
@@ -162,6 +163,9 @@ def _connect_error(e: BaseException, target: Target) -> str:
                 f"(default {DEFAULT_PORT})")
     if re.search(r"\bnot allowed\b", low):
         return f"{where}: PgBouncer refused the console login (not allowed): {ACCESS_HINT}"
+    if "authentication failed" in low:
+        return (f"{where}: {msg} (PgBouncer checks the user against its auth_file or auth_query; "
+                "a user it does not know fails this way too)")
     return f"{where}: {msg}"
 
 
