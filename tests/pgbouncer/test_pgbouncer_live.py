@@ -194,3 +194,26 @@ def test_the_tui_shows_the_waiting_clients(planted, tmp_path, monkeypatch):
             assert ("pgbouncer.pools.clients_waiting", "busy/postgres") in {(f.check, f.object) for f in app.shown}
 
     asyncio.run(scenario())
+
+
+@pytest.mark.parametrize("stall", [False, True], ids=["cut", "silent"])
+def test_a_console_lost_or_silent_mid_run_ends_within_the_timeout(healthy, stall):
+    """Login answered, then the link is cut or goes silent during the SHOWs: a partial report on
+    one line per problem, within --timeout, no traceback."""
+    import sys
+    from pathlib import Path
+    sys.path.insert(0, str(Path(__file__).parents[1] / "qa"))
+    from qa_helpers import CuttingProxy
+    from support import subprocess_cli
+
+    proxy = CuttingProxy(healthy.port, cut_after=2000, stall=stall)  # the login is ~400 bytes
+    try:
+        t0 = time.monotonic()
+        p = subprocess_cli("run", "--timeout", "2", f"pgbouncer://postgres@127.0.0.1:{proxy.port}/pgbouncer")
+        elapsed = time.monotonic() - t0
+    finally:
+        proxy.close()
+    assert p.returncode == 3 and "Traceback" not in p.stderr, p.stderr
+    assert "report is partial" in p.stderr
+    assert ("no answer within 2s" in p.stderr) == stall
+    assert elapsed < 10, elapsed
