@@ -36,6 +36,13 @@ def _maxwait(bouncer: PgBouncerServer, db: str) -> float:
     return 0.0
 
 
+def _connect_quietly(url: str) -> None:
+    try:
+        psycopg.connect(url, connect_timeout=30).close()
+    except psycopg.Error:
+        pass                      # PgBouncer cannot reach that PostgreSQL, or it was stopped
+
+
 def _wait_for_a_server(conn) -> None:
     try:
         conn.execute("SELECT 1")  # blocks inside PgBouncer until the holder lets its server go
@@ -46,11 +53,16 @@ def _wait_for_a_server(conn) -> None:
 @pytest.fixture(scope="module")
 def planted():
     """busy: transaction mode, pool_size 1, one client in an open transaction and two waiting.
-    sess: session mode, pool_size 1, one client owning the server and two waiting."""
-    b = PgBouncerServer(_pg(), databases={"busy": "pool_size=1", "sess": "pool_size=1 pool_mode=session"},
+    sess: session mode, pool_size 1, one client owning the server and two waiting.
+    dead: a database line whose PostgreSQL port is closed, one client waiting at login."""
+    from servers import free_port
+    b = PgBouncerServer(_pg(), databases={"busy": "pool_size=1", "sess": "pool_size=1 pool_mode=session",
+                                          "dead": f"port={free_port()}"},  # the later port= wins
                         settings={"pool_mode": "transaction", "default_pool_size": 20})
     conns, threads = [], []
     try:
+        lost = threading.Thread(target=_connect_quietly, args=(b.db_url("dead"),), daemon=True)
+        lost.start()
         for db in ("busy", "sess"):
             holder = psycopg.connect(b.db_url(db))          # not autocommit: SELECT opens a transaction
             holder.execute("SELECT 1")
@@ -111,6 +123,8 @@ def test_waiting_clients_are_found_per_pool_with_their_cause(planted, run_cli):
     assert many["evidence"]["clients"] == 3 and "advisory" in many["recommendation"]
     assert "before PgBouncer 1.21" in many["recommendation"]  # Debian's 1.18
     assert ("pgbouncer.pool_mode.session_many_clients", "busy/postgres") not in found  # transaction mode
+    stalled = {o for c, o in found if c == "pgbouncer.pools.server_login_stalled"}
+    assert stalled == {"dead/postgres"}, stalled  # busy and sess have a working server
     assert ("pgbouncer.versions.before_prepared_statements", "version") in found
     assert ("pgbouncer.sizing.no_db_connection_cap", "max_db_connections") in found
     assert ("pgbouncer.sizing.no_reserve_pool", "reserve_pool_size") in found
