@@ -58,6 +58,24 @@ def pool_size(ctx, pool: dict[str, Any]) -> int:
     return int(size) if isinstance(size, (int, float)) and size >= 0 else setting_int(ctx, "default_pool_size", 20)
 
 
+def pool_size_fix(ctx, pool: dict[str, Any], new: int) -> str:
+    """The line that gives the pool `new` servers: default_pool_size, or the database's own line in
+    [databases] when that line sets pool_size (raising the default would not reach it then)."""
+    db = database_row(ctx, pool.get("database"))
+    own = db.get("pool_size")
+    if db and own is not None and int(own) != setting_int(ctx, "default_pool_size", 20):
+        parts = [f"host={db['host']}" if db.get("host") else None,
+                 f"port={db['port']}" if db.get("port") else None,
+                 f"dbname={db['database']}" if db.get("database") else None,
+                 f"user={db['force_user']}" if db.get("force_user") else None,
+                 f"pool_size={new}"]
+        return ini_fix([f"{db['name']} = {' '.join(p for p in parts if p)}"], section="databases",
+                       note=f"this database's line sets pool_size={own}: change it there and keep the line's "
+                            "other options (password=, auth_user=, pool_mode=, ...)")
+    return ini_fix([f"default_pool_size = {new}"],
+                   note=f"or for this database only: pool_size={new} on its line in [databases]")
+
+
 def servers(pool: dict[str, Any]) -> int:
     return sum(int(pool.get(k) or 0) for k in ("sv_active", "sv_idle", "sv_used", "sv_tested", "sv_login"))
 

@@ -3,7 +3,8 @@
 from advisor.model import Severity
 from advisor.registry import Threshold, check
 
-from ._common import DOCS, clients, database_row, ini_fix, pool_name, pool_size, servers, setting, setting_int
+from ._common import (DOCS, clients, database_row, ini_fix, pool_name, pool_size, pool_size_fix, servers, setting,
+                      setting_int)
 
 
 def _mode(ctx, pool) -> str:
@@ -38,8 +39,7 @@ def _cause(ctx, pool, size: int) -> tuple[str, str, str]:
                 f"all {size} servers of the pool are busy: either transactions hold them too long (look for "
                 "idle in transaction sessions in pg_stat_activity on PostgreSQL, and set idle_transaction_timeout) "
                 "or the pool is too small for the load. Raise the pool only within PostgreSQL's max_connections.",
-                ini_fix([f"default_pool_size = {size + waiting}"],
-                        note=f"or for this database only: pool_size={size + waiting} on its line in [databases]"))
+                pool_size_fix(ctx, pool, size + waiting))
     return ("servers_not_ready",
             f"only {busy} of {size} servers are busy ({int(pool.get('sv_login') or 0)} logging in): PostgreSQL is "
             "slow to accept new connections or refuses them (see server login failures in PgBouncer's log), "

@@ -116,7 +116,9 @@ def test_waiting_clients_are_found_per_pool_with_their_cause(planted, run_cli):
     busy = found[("pgbouncer.pools.clients_waiting", "busy/postgres")]
     assert busy["evidence"]["cl_waiting"] == 2 and busy["evidence"]["maxwait_s"] >= 1
     assert busy["evidence"]["cause"] == "pool_size" and busy["evidence"]["pool_size"] == 1
-    assert "default_pool_size = 3" in busy["fix"] and "RELOAD" in busy["fix"] and "never sends it" in busy["fix"]
+    # busy's own [databases] line sets pool_size=1: the fix changes that line, not default_pool_size
+    assert "[databases]\nbusy = host=127.0.0.1 port=5432 dbname=postgres pool_size=3" in busy["fix"], busy["fix"]
+    assert "RELOAD" in busy["fix"] and "never sends it" in busy["fix"]
     sess = found[("pgbouncer.pools.clients_waiting", "sess/postgres")]
     assert sess["evidence"]["cause"] == "session_mode" and "pool_mode = transaction" in sess["fix"]
     many = found[("pgbouncer.pool_mode.session_many_clients", "sess/postgres")]

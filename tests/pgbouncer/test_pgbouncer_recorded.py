@@ -67,6 +67,13 @@ def test_max_db_connections_reached_is_named_as_the_cause():
     assert x.evidence["cause"] == "max_db_connections" and "max_db_connections = 3" in x.fix
 
 
+def test_a_pool_on_the_default_size_is_fixed_with_default_pool_size():
+    f = facts("1.18.0", lambda r: (_set(r, "DATABASES", {"name": "busy"}, pool_size=20),
+                                   _set(r, "POOLS", {"database": "busy"}, sv_active=20, cl_waiting=5)))
+    x = next(x for x in judge("pgbouncer.pools.clients_waiting", f).findings if x.object == "busy/postgres")
+    assert x.evidence["cause"] == "pool_size" and "[pgbouncer]\ndefault_pool_size = 25" in x.fix
+
+
 def test_waits_under_the_threshold_or_near_the_drop_point():
     f = facts("1.18.0")
     assert not judge("pgbouncer.pools.clients_waiting", f, thresholds={"maxwait_s": 5}).findings
