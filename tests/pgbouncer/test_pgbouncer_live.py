@@ -233,3 +233,16 @@ def test_a_console_lost_or_silent_mid_run_ends_within_the_timeout(healthy, stall
     assert "report is partial" in p.stderr
     assert ("no answer within 2s" in p.stderr) == stall
     assert elapsed < 10, elapsed
+
+
+def test_server_lifetime_zero_opens_a_backend_per_transaction(run_cli):
+    """The behaviour the check relies on, measured here, and the finding; the healthy twin (3600 s
+    by default) has no such finding (test_the_healthy_twin_stays_quiet)."""
+    with PgBouncerServer(_pg(), databases={"app": ""},
+                         settings={"pool_mode": "transaction", "server_lifetime": 0}) as b:
+        with psycopg.connect(b.db_url("app"), autocommit=True) as c:
+            pids = {c.execute("SELECT pg_backend_pid()").fetchone()[0] for _ in range(3)}
+        assert len(pids) == 3
+        _, found = _run(run_cli, b.url)
+    x = found[("pgbouncer.config.server_lifetime_zero", "server_lifetime")]
+    assert "server_lifetime = 3600" in x["fix"]
