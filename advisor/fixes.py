@@ -23,7 +23,7 @@ FIX_KINDS = {
     "manual": "needs an external tool, an application change or a human decision: not applied mechanically",
 }
 
-DEFAULT_KIND = {"postgres": "sql", "mysql": "sql", "mongo": "command", "redis": "command"}
+DEFAULT_KIND = {"postgres": "sql", "mysql": "sql", "mongo": "command", "redis": "command", "pgbouncer": "config"}
 
 PLACEHOLDER = re.compile(r"\{\{([a-z][a-z0-9_]*)\}\}")
 

@@ -206,7 +206,7 @@ def _prepare(facts: LiveFacts, topts: TargetOptions, result: TargetResult, on_ev
                                   for c in topts.checks)
             return False
         result.sample_s = topts.sample_s
-    if topts.history:
+    if topts.history and facts.engine in HISTORY_FACT:  # engines without forecasts (pgbouncer) have none
         facts.values[HISTORY_FACT[facts.engine]] = {**topts.history, "now": time.time()}
     return True
 
@@ -230,7 +230,8 @@ def _inspect_snapshot(entry: dict[str, Any], topts: TargetOptions, on_event: OnE
     facts = SnapshotFacts(entry.get("facts", {}), entry.get("unavailable", {}), topts.session_options(),
                           engine=entry["engine"], window=window)
     result.sample_s = (window or {}).get("sample_s")
-    facts.unavailable.setdefault(HISTORY_FACT[entry["engine"]], {"reason": NO_HISTORY[0], "enable": NO_HISTORY[1]})
+    if entry["engine"] in HISTORY_FACT:
+        facts.unavailable.setdefault(HISTORY_FACT[entry["engine"]], {"reason": NO_HISTORY[0], "enable": NO_HISTORY[1]})
     result.errors.extend(TargetError(result.id, m) for m in entry.get("errors", []))
     result.complete = not entry.get("errors")  # a snapshot cut short by a lost connection
     run_checks(result, topts.checks, facts, topts, on_event)

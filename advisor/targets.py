@@ -120,6 +120,10 @@ def _problem(scheme: str, p: SplitResult) -> str | None:
     if SCHEMES[scheme] == "redis" and p.path.strip("/") and not p.path.strip("/").isdigit():
         db = unquote(p.path.strip("/"))
         return f"the path names database {db!r}: Redis databases are numbers (redis://host:6379/0)"
+    if SCHEMES[scheme] == "pgbouncer" and unquote(p.path.strip("/")) not in ("", "pgbouncer"):
+        db = unquote(p.path.strip("/"))
+        return (f"the path names database {db!r}: PgBouncer's admin console is the database pgbouncer "
+                "(pgbouncer://user@host:6432/pgbouncer); to judge the PostgreSQL behind it use postgresql://")
     if SCHEMES[scheme] == "redis" and p.query:  # redis-py is imported (~75 ms) only to check options
         unknown = sorted(set(dict(parse_qsl(p.query))) - _redis_url_options())
         if unknown:

@@ -13,9 +13,11 @@ import functools
 import glob
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
+import time
 
 from advisor.demo import RedisDemoServer, free_port  # noqa: F401 (tests import free_port from here)
 
@@ -327,3 +329,86 @@ def private_cluster():
         yield c
     finally:
         c.stop()
+
+
+class PgBouncerServer:
+    """A private pgbouncer (Debian's package) on a free loopback port in front of a PostgreSQL,
+    in a temp dir of its own; auth_type = trust with an auth_file listing `users`.
+
+        with PgBouncerServer(databases={"app": "pool_size=1"}, settings={"pool_mode": "transaction"}) as b:
+            b.url            # pgbouncer://postgres@127.0.0.1:PORT/pgbouncer (postgres is in admin_users)
+            b.db_url("app")  # postgresql://postgres@127.0.0.1:PORT/app (a pooled database)
+
+    `databases` maps a name to extra options of its [databases] line (host/port/dbname of the
+    PostgreSQL are filled in); `settings` are more [pgbouncer] lines. As root it runs as the
+    postgres OS user (`pgbouncer -u postgres`: PgBouncer refuses to run as root)."""
+
+    def __init__(self, pg_url: str = "postgresql://postgres@127.0.0.1:5432/postgres",
+                 databases: dict[str, str] | None = None, settings: dict[str, object] | None = None,
+                 users: tuple[str, ...] = ("postgres", "stats", "nobody")):
+        from urllib.parse import urlsplit
+        exe = shutil.which("pgbouncer") or ("/usr/sbin/pgbouncer" if os.path.exists("/usr/sbin/pgbouncer") else None)
+        if exe is None:
+            raise RuntimeError("pgbouncer is not installed (scripts/prepare-local-servers installs it)")
+        pg = urlsplit(pg_url)
+        self.dir = tempfile.mkdtemp(prefix="advisor-pgbouncer-")
+        self.port = free_port()
+        lines = ["[databases]"]
+        for name, extra in (databases or {"postgres": ""}).items():
+            lines.append(f"{name} = host={pg.hostname} port={pg.port or 5432} dbname={pg.path.strip('/') or 'postgres'} "
+                         f"{extra}".rstrip())
+        conf = {"listen_addr": "127.0.0.1", "listen_port": self.port, "unix_socket_dir": "", "auth_type": "trust",
+                "auth_file": f"{self.dir}/users.txt", "admin_users": "postgres", "stats_users": "stats",
+                "logfile": f"{self.dir}/pgbouncer.log", "pidfile": f"{self.dir}/pgbouncer.pid",
+                **(settings or {})}
+        lines += ["", "[pgbouncer]", *(f"{k} = {v}" for k, v in conf.items())]
+        with open(f"{self.dir}/pgbouncer.ini", "w") as f:
+            f.write("\n".join(lines) + "\n")
+        with open(f"{self.dir}/users.txt", "w") as f:
+            f.writelines(f'"{u}" ""\n' for u in users)
+        as_user = []
+        if os.geteuid() == 0:
+            shutil.chown(self.dir, "postgres")
+            for name in os.listdir(self.dir):
+                shutil.chown(f"{self.dir}/{name}", "postgres")
+            as_user = ["-u", "postgres"]  # pgbouncer's own switch: the signals reach pgbouncer itself
+        self.proc = subprocess.Popen([exe, *as_user, f"{self.dir}/pgbouncer.ini"],
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
+                    return
+            except OSError:
+                time.sleep(0.05)
+        self.stop()
+        raise RuntimeError(f"pgbouncer did not start: {self.log()[-500:]}")
+
+    @property
+    def url(self) -> str:
+        return f"pgbouncer://postgres@127.0.0.1:{self.port}/pgbouncer"
+
+    def db_url(self, name: str, user: str = "postgres") -> str:
+        return f"postgresql://{user}@127.0.0.1:{self.port}/{name}"
+
+    def log(self) -> str:
+        try:
+            with open(f"{self.dir}/pgbouncer.log") as f:
+                return f.read()
+        except OSError:
+            return ""
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGQUIT)  # immediate shutdown (SIGTERM waits for clients)
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def __enter__(self) -> "PgBouncerServer":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop()

@@ -29,6 +29,7 @@ ENGINES: dict[str, Engine] = {e.name: e for e in (
     Engine("mysql", "mysql", "MySQL/MariaDB", ("mysql", "mariadb")),
     Engine("mongo", "mongo", "MongoDB", ("mongodb", "mongodb+srv")),
     Engine("redis", "redis", "Redis", ("redis", "rediss")),
+    Engine("pgbouncer", "pgbouncer", "PgBouncer", ("pgbouncer",)),
 )}
 NAMES = {e.name: e.label for e in ENGINES.values()}
 SCHEMES = {s: e.name for e in ENGINES.values() for s in e.schemes}

@@ -100,6 +100,10 @@ OPTIONS: dict[str, dict[str, Option]] = {
         Option("slowlog_entries", int, 128, "SLOWLOG GET n"),
         Option("client_list_max", int, 10_000, "CLIENT LIST is skipped above this many clients"),
     ),
+    "pgbouncer": _table(
+        Option("client_limit", int, 10_000, "rows read from SHOW CLIENTS (the rest are counted, not kept)"),
+        Option("server_limit", int, 10_000, "rows read from SHOW SERVERS (the rest are counted, not kept)"),
+    ),
 }
 
 

@@ -16,7 +16,7 @@ from ..report import SEVERITY_ORDER, Report
 
 MAX_CHARS = 60000  # GitHub refuses comments above 65536 characters
 _ICON = {Severity.CRITICAL: "🔴", Severity.WARNING: "🟠", Severity.INFO: "🔵"}
-_FENCE_LANG = {"postgres": "sql", "mysql": "sql", "mongo": "js", "redis": "text"}
+_FENCE_LANG = {"postgres": "sql", "mysql": "sql", "mongo": "js", "redis": "text", "pgbouncer": "ini"}
 _SPECIAL = re.compile(r"([\\`*_\[\]<>|])")
 _LINE_START = re.compile(r"^([#>+-])")
 _NUMBERED = re.compile(r"^(\d+)\.(?=\s)")

@@ -4,14 +4,17 @@ collects the declared facts only, so an undeclared read makes `analyze` differ f
 
 Fact sets per engine: MongoDB from the recorded replies (tests/mongo: a mockupdb replica set
 through the real collector), MySQL 8.0/8.4/MariaDB from tests/mysql/recorded_facts.py,
-Redis from the recorded INFO replies of a master and a replica (tests/redis/replies), and
-PostgreSQL, MariaDB and Redis collected live from the local servers where they run.
+Redis from the recorded INFO replies of a master and a replica (tests/redis/replies), PgBouncer
+from the recorded SHOW replies of 1.17-1.23 (tests/pgbouncer/recorded.py), and PostgreSQL,
+MariaDB, Redis and a private PgBouncer collected live from the local servers where they run.
 Engine option declarations are held against the providers' `options.get(name, default)`.
 """
 
 from __future__ import annotations
 
+import os
 import re
+import shutil
 import sys
 from pathlib import Path
 
@@ -90,7 +93,20 @@ def _postgres() -> list[dict]:
         db.drop()
 
 
-FACT_SETS = {"mongo": _mongo, "mysql": _mysql, "redis": _redis, "postgres": _postgres}
+def _pgbouncer() -> list[dict]:
+    """Recorded SHOW replies of 1.17-1.23 (tests/pgbouncer/recorded.py) and a live private pgbouncer."""
+    _with_path("pgbouncer")
+    import recorded
+    sets = [recorded.facts(v) for v in recorded.VERSIONS]
+    url = server_url("postgres")
+    if url and (shutil.which("pgbouncer") or os.path.exists("/usr/sbin/pgbouncer")):
+        from servers import PgBouncerServer
+        with PgBouncerServer(url, databases={"app": "pool_size=2"}) as b:
+            sets += _live(b.url, "pgbouncer")
+    return sets
+
+
+FACT_SETS = {"mongo": _mongo, "mysql": _mysql, "redis": _redis, "postgres": _postgres, "pgbouncer": _pgbouncer}
 
 
 @pytest.mark.parametrize("engine", sorted(FACT_SETS))

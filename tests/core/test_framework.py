@@ -21,7 +21,7 @@ def test_every_builtin_check_is_well_formed():
     assert not [m for m in registry.plugin_errors if m.startswith("check module")]
     for c in checks:
         assert registry.validate(c) == [], c.id
-        assert c.id.split(".")[0] in ("pg", "mysql", "mongo", "redis")
+        assert c.id.split(".")[0] in ("pg", "mysql", "mongo", "redis", "pgbouncer")
 
 
 def test_malformed_check_is_rejected():

@@ -67,11 +67,13 @@ class SilentServer:
 
 class CuttingProxy:
     """Forwards a loopback port to a real server and cuts every connection once the server
-    has sent `cut_after` bytes: a server that goes away in the middle of a run."""
+    has sent `cut_after` bytes: a server that goes away in the middle of a run. With `stall`,
+    the connection stays open and silent instead: a server that stops answering mid-run."""
 
-    def __init__(self, upstream_port: int, cut_after: int) -> None:
+    def __init__(self, upstream_port: int, cut_after: int, stall: bool = False) -> None:
         self.upstream = upstream_port
         self.cut_after = cut_after
+        self.stall = stall
         self.sock = socket.socket()
         self.sock.bind(("127.0.0.1", 0))
         self.sock.listen(16)
@@ -103,6 +105,8 @@ class CuttingProxy:
                 if budget is not None and sent + len(data) > budget:
                     dst.sendall(data[:budget - sent])
                     self.cuts += 1
+                    if self.stall:
+                        self.stop.wait()  # hold both sockets open, say nothing more
                     break
                 dst.sendall(data)
                 sent += len(data)

@@ -11,11 +11,12 @@ import pytest
 from qa_helpers import SECRET, SilentServer, assert_contract, closed_port
 from support import subprocess_cli
 
-SCHEMES = ["postgresql", "mysql", "redis", "mongodb"]
+SCHEMES = ["postgresql", "mysql", "redis", "mongodb", "pgbouncer"]
+DB = {"redis": "0", "pgbouncer": "pgbouncer"}  # the path each scheme accepts (PgBouncer: its admin console)
 
 
 def url(scheme: str, port: int, host: str = "127.0.0.1") -> str:
-    return f"{scheme}://u:{SECRET}@{host}:{port}/" + ("0" if scheme == "redis" else "db")
+    return f"{scheme}://u:{SECRET}@{host}:{port}/" + DB.get(scheme, "db")
 
 
 @pytest.mark.parametrize("scheme", SCHEMES)
@@ -39,6 +40,7 @@ def test_malformed_url_exits_2(scheme, url, fragment):
     ("redis://:{pw}@127.0.0.1:1/zero", "Redis databases are numbers"),
     ("mysql://u:{pw}@h1,h2/db", "several hosts"),
     ("redis://:{pw}@127.0.0.1:1/0?socket_timout=3", "unknown option 'socket_timout'"),
+    ("pgbouncer://u:{pw}@127.0.0.1:1/app", "admin console is the database pgbouncer"),
 ])
 def test_engine_specific_url_mistakes_exit_2(url, fragment):
     assert_contract(subprocess_cli("run", url.format(pw=SECRET)), 2, fragment)
@@ -48,7 +50,7 @@ def test_engine_specific_url_mistakes_exit_2(url, fragment):
 @pytest.mark.parametrize("host", ["127.0.0.1", "127.255.255.254"])  # the second: an odd, still local address
 def test_closed_port_exits_3(scheme, host):
     port = closed_port("127.0.0.1")
-    db = "0" if scheme == "redis" else "dé"
+    db = DB.get(scheme, "dé")
     t0 = time.monotonic()
     p = subprocess_cli("run", "--timeout", "30", f"{scheme}://ü-user:{SECRET}@{host}:{port}/{db}")
     line = assert_contract(p, 3, "cannot connect to", ":***@")
@@ -82,5 +84,5 @@ def test_fleet_of_dead_targets_names_each_once():
     p = subprocess_cli("run", "--timeout", "2", *urls)
     assert p.returncode == 3
     lines = [ln for ln in p.stderr.splitlines() if ln.strip()]
-    assert len(lines) == 4 and all("cannot connect to" in ln for ln in lines)
+    assert len(lines) == len(SCHEMES) and all("cannot connect to" in ln for ln in lines)
     assert "Traceback" not in p.stderr and SECRET not in p.stdout + p.stderr

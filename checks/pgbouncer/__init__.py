@@ -1,0 +1,1 @@
+"""PgBouncer checks: pools and queues, sizing, pool mode, traffic, TLS, version."""
