@@ -37,6 +37,7 @@ class Sizing:
     settings: dict[str, Any]       # the engine's settings, as the guide's examples spell them
     helm_key: str                  # top-level key of the engine's settings in values.yaml
     notes: list[str] = field(default_factory=list)
+    companions: dict[str, dict[str, Any]] = field(default_factory=dict)  # e.g. the guide's PgBouncer
 
     @property
     def resources(self) -> dict[str, dict[str, str]]:
@@ -54,6 +55,7 @@ class Sizing:
                     "connections": r.connections, "use_case": r.use_case, **r.extra},
             "memory_bytes": self.memory, "cpus": self.cpus,
             "resources": self.resources, "settings": self.settings, "notes": self.notes,
+            **({"companions": self.companions} if self.companions else {}),
         }
 
     def helm_values(self) -> dict[str, Any]:
@@ -290,5 +292,7 @@ def size(chart: str, tier: str | None = None, *, memory: int | None = None, cpus
     exact_tier = tier if tier else (row_tier if mem == row.memory_bytes else None)
     if memory and not tier:
         notes.insert(0, f"Tier row shown: {row_tier} (the smallest tier with at least this memory).")
+    companions = {"pgbouncer": F.pgbouncer_settings(settings["max_connections"], notes)} \
+        if name == "postgresql" else {}
     return Sizing(chart=name, tier=exact_tier, row=row, memory=mem, cpus=cpu, settings=settings,
-                  helm_key=key, notes=notes)
+                  helm_key=key, notes=notes, companions=companions)

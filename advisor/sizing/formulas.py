@@ -131,3 +131,27 @@ def loki_storage(log_rate_mb_s: float, retention_seconds: float, compression: fl
 def loki_memory(active_streams: int, chunk_cache: int, index_cache: int) -> int:
     """Guide: Memory (GB) = Active streams * 5 KB + Chunk cache + Index cache -> bytes."""
     return active_streams * 5 * 1024 + chunk_cache + index_cache
+
+
+# PgBouncer in front of PostgreSQL: guide, Database Performance > PostgreSQL > 2. Connection Pooling
+PGBOUNCER_GUIDE = {"pool_mode": "transaction", "max_client_conn": 10000, "default_pool_size": 25,
+                   "min_pool_size": 10, "reserve_pool_size": 10, "max_db_connections": 100}
+PG_ADMIN_HEADROOM = 10   # PostgreSQL connections kept out of the pool: superuser_reserved (3), admin, replication
+
+
+def pgbouncer_settings(max_connections: int, notes: list[str] | None = None) -> dict[str, int | str]:
+    """The guide's pgbouncer.ini values, with max_db_connections held below PostgreSQL's own
+    max_connections: the guide's 100 equals the Small tier's max_connections, which would leave
+    no connection for superusers, maintenance or replication."""
+    out = dict(PGBOUNCER_GUIDE)
+    cap = max(1, max_connections - PG_ADMIN_HEADROOM)
+    if out["max_db_connections"] > cap:
+        out["max_db_connections"] = cap
+        if notes is not None:
+            notes.append(f"PgBouncer: max_db_connections {cap}, not the guide's 100: PostgreSQL's max_connections "
+                         f"is {max_connections} and {PG_ADMIN_HEADROOM} stay outside the pool (superuser_reserved_"
+                         "connections, admin sessions, replication).")
+    out["default_pool_size"] = min(out["default_pool_size"], out["max_db_connections"])
+    out["min_pool_size"] = min(out["min_pool_size"], out["default_pool_size"])
+    return out
+

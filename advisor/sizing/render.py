@@ -64,6 +64,9 @@ def render_helm(s: Sizing) -> str:
     values, estimates = _chart_settings(s.helm_values())
     notes = "".join(f"# note: {n}\n" for n in s.notes)
     notes += "".join(f"# estimate, not a chart setting: {e}\n" for e in estimates)
+    for name, values_ in s.companions.items():   # a Deployment of its own, not this chart's values
+        notes += f"# {name} (its own Deployment, pgbouncer.ini [pgbouncer] section; guide: Connection Pooling):\n"
+        notes += "".join(f"#   {k} = {v}\n" for k, v in values_.items())
     return head + notes + to_yaml(values)
 
 
@@ -81,6 +84,9 @@ def render_text(s: Sizing) -> str:
                  "limits cpu {limits[cpu]} memory {limits[memory]}".format(**s.resources))
     lines.append("settings:")
     lines += ["  " + ln for ln in to_yaml(s.settings).splitlines()]
+    for name, values in s.companions.items():
+        lines.append(f"{name} (pgbouncer.ini [pgbouncer], guide: Connection Pooling):")
+        lines += [f"  {k} = {v}" for k, v in values.items()]
     if s.notes:
         lines.append("notes:")
         lines += [f"  - {n}" for n in s.notes]

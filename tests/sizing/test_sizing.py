@@ -209,3 +209,16 @@ def test_size_and_the_redo_check_agree():
     assert small[0].evidence["target_redo_bytes"] == log
     # the notes name the same total for MySQL 8.0.30+ (not twice it)
     assert any(f"innodb_redo_log_capacity = {s['innodb_log_file_size']} instead" in n for n in size("mysql", "large").notes)
+
+
+def test_postgresql_sizing_includes_the_guides_pgbouncer_within_max_connections():
+    """The guide's PgBouncer values (Connection Pooling) come with the PostgreSQL chart, but
+    max_db_connections never takes every PostgreSQL connection (the guide's 100 equals the
+    Small tier's max_connections)."""
+    from advisor.sizing.formulas import PGBOUNCER_GUIDE
+    small = size("postgresql", "small").companions["pgbouncer"]
+    large = size("postgresql", "large").companions["pgbouncer"]
+    assert large == PGBOUNCER_GUIDE
+    assert small["max_db_connections"] < size("postgresql", "small").settings["max_connections"]
+    assert small["pool_mode"] == "transaction" and small["default_pool_size"] <= small["max_db_connections"]
+    assert "companions" not in size("mysql", "small").to_dict()
