@@ -33,6 +33,10 @@ def _pg(values: dict[str, Any]) -> dict[str, float]:
         out[f"table_bytes:{name}"] = size
     if sized:
         out["tables_bytes"] = sum(s for s, _ in sized)
+    act = values.get("pg.activity") or {}   # connection limits: also what a PgBouncer of the run is judged on
+    for key in ("max_connections", "superuser_reserved", "reserved", "client_backends"):
+        if _num(act.get(key)) is not None:
+            out[key] = float(act[key])
     return out
 
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Callable, Union
 
 from . import engines, registry, scoring
@@ -50,6 +50,7 @@ class RunOptions:
     sample_s: float | None = None  # --sample: judge counters on their increase over this window
     history: bool = False          # a history file is in use (--history): forecasts are wanted
     history_samples: dict[str, dict[str, Any]] = field(default_factory=dict)  # target id -> earlier run
+    postgres_peers: list[dict[str, Any]] = field(default_factory=list)  # PostgreSQL targets of this run, for PgBouncer
 
     def checks_for(self, engine: str) -> list[Check]:
         """The selected checks; the forecast checks only with a history (or when --checks names them),
@@ -77,6 +78,7 @@ class RunOptions:
             thresholds=self.thresholds,
             sample_s=own.get("sample", self.sample_s),
             history=self.history_samples.get(source_id(source)),
+            peers=tuple(self.postgres_peers) if engine == "pgbouncer" else (),
         )
 
 
@@ -92,6 +94,7 @@ class TargetOptions:
     thresholds: dict[str, dict[str, Any]]
     sample_s: float | None = None    # a sampling window, live targets only
     history: dict[str, Any] | None = None  # the earlier run's figures (advisor.history.Sample.to_fact)
+    peers: tuple[dict[str, Any], ...] = ()  # PgBouncer: the run's PostgreSQL targets and their limits
 
     def session_options(self) -> dict[str, Any]:
         """What an engine's connect() and the fact providers read."""
@@ -208,6 +211,8 @@ def _prepare(facts: LiveFacts, topts: TargetOptions, result: TargetResult, on_ev
         result.sample_s = topts.sample_s
     if topts.history and facts.engine in HISTORY_FACT:  # engines without forecasts (pgbouncer) have none
         facts.values[HISTORY_FACT[facts.engine]] = {**topts.history, "now": time.time()}
+    if facts.engine == "pgbouncer":   # none when no PostgreSQL target shares the run
+        facts.values["pgbouncer.postgres_peers"] = list(topts.peers)
     return True
 
 
@@ -282,15 +287,43 @@ def inspect(sources: list[Source], opts: RunOptions, on_event: OnEvent | None = 
     dead target never stops the others), mutes applied. `on_event` may be called from several
     threads at once."""
     on_event = on_event or _quiet
-    workers = max(1, min(opts.max_parallel, len(sources)))
-    if workers == 1:
-        results = [inspect_one(s, opts, on_event) for s in sources]
-    else:
-        results = _parallel_map(lambda s: inspect_one(s, opts, on_event), sources, workers)
+    # a PgBouncer is judged against the PostgreSQL behind it when that is a target of the same
+    # run: the PostgreSQL targets go first, and their connection limits reach the PgBouncer ones
+    bouncers = [i for i, s in enumerate(sources) if isinstance(s, Target) and s.engine == "pgbouncer"]
+    postgres = [s for s in sources if isinstance(s, Target) and s.engine == "postgres"]
+    first = [s for i, s in enumerate(sources) if i not in bouncers] if bouncers and postgres else list(sources)
+    results = _inspect_all(first, opts, on_event)
+    if bouncers and postgres:
+        by_id = {r.id: r for r in results}
+        peers = [_peer(t, by_id[t.id]) for t in postgres if t.id in by_id and by_id[t.id].figures]
+        later = iter(_inspect_all([sources[i] for i in bouncers], replace(opts, postgres_peers=peers), on_event))
+        done = iter(results)
+        results = [next(later) if i in bouncers else next(done) for i in range(len(sources))]
     report = Report(targets=results)
     report.extra_errors.extend(TargetError("plugins", m) for m in registry.plugin_errors)
     apply_mutes(report, opts.mutes)
     return report
+
+
+def _inspect_all(sources: list[Source], opts: RunOptions, on_event: OnEvent) -> list[TargetResult]:
+    workers = max(1, min(opts.max_parallel, len(sources)))
+    if workers == 1:
+        return [inspect_one(s, opts, on_event) for s in sources]
+    return _parallel_map(lambda s: inspect_one(s, opts, on_event), sources, workers)
+
+
+def _peer(target: Target, result: TargetResult) -> dict[str, Any]:
+    """What a PgBouncer of the run needs to know about a PostgreSQL target: where it is and its
+    connection limits (from the facts its own checks read)."""
+    p = target.parts
+    f = result.figures
+    try:
+        port = p.port or 5432
+    except ValueError:
+        port = 5432
+    return {"target": result.id, "host": p.hostname or "localhost", "port": port,
+            **{k: int(f[k]) for k in ("max_connections", "superuser_reserved", "reserved", "client_backends")
+               if k in f}}
 
 
 def apply_mutes(report: Report, mutes: list[Any]) -> None:

@@ -1,5 +1,7 @@
 """Pool sizing: server connection caps, the reserve pool, client limits and file descriptors."""
 
+from typing import Any
+
 from advisor.model import Severity
 from advisor.registry import Threshold, check
 
@@ -101,3 +103,78 @@ def fd_limit(ctx):
                        "container's entrypoint), then restart PgBouncer.",
         fix=f"# /etc/systemd/system/pgbouncer.service.d/limits.conf\n[Service]\nLimitNOFILE={max(need * 2, 4096)}\n"
             "# then: systemctl daemon-reload && systemctl restart pgbouncer (a restart drops the clients)")
+
+
+_LOCAL = {"", "localhost", "127.0.0.1", "::1", None}
+
+
+def _where(host: Any, port: Any) -> tuple[str, int]:
+    """A backend address as PgBouncer and the advisor may spell it (a Unix socket is local)."""
+    h = str(host or "")
+    return ("local" if h in _LOCAL or h.startswith("/") else h.lower(), int(port or 5432))
+
+
+@check(id="pgbouncer.sizing.postgres_max_connections",
+       title="Server connections PgBouncer may open vs PostgreSQL's max_connections", category="connections",
+       severity=Severity.WARNING,
+       reference=GUIDE + "; PostgreSQL docs 20.3 max_connections, superuser_reserved_connections; "
+                 + DOCS + " max_db_connections",
+       facts=["pgbouncer.postgres_peers", "pgbouncer.databases", "pgbouncer.config", "pgbouncer.pools"])
+def postgres_max_connections(ctx):
+    """When the PostgreSQL behind this PgBouncer is a target of the same run (or inventory), its
+    real limits are known: max_connections minus superuser_reserved_connections (and
+    reserved_connections, PG16+), minus the connections that do not come through PgBouncer.
+    PgBouncer may open, per database, max_db_connections servers when set, else pool_size
+    (default_pool_size) plus reserve_pool_size for every user that has a pool. When that sum
+    is more than PostgreSQL accepts, clients get "too many clients" errors from PostgreSQL at
+    peak instead of waiting in PgBouncer's queue. A backend is matched to a target by host and
+    port; with one PostgreSQL target in the run it is assumed to be the one (kubectl
+    port-forward hides the real address). Without a PostgreSQL target in the run there is
+    nothing to compare with and the check stays silent. Fix: a max_db_connections that fits."""
+    peers = ctx.fact("pgbouncer.postgres_peers")
+    dbs = ctx.fact("pgbouncer.databases")
+    pools = ctx.optional("pgbouncer.pools", [])
+    default_size, reserve = setting_int(ctx, "default_pool_size", 20), setting_int(ctx, "reserve_pool_size", 0)
+    global_cap = setting_int(ctx, "max_db_connections", 0)
+    users: dict[str, set] = {}
+    open_servers: dict[str, int] = {}
+    for p in pools:
+        users.setdefault(p["database"], set()).add(p.get("user"))
+        open_servers[p["database"]] = open_servers.get(p["database"], 0) + sum(
+            int(p.get(k) or 0) for k in ("sv_active", "sv_idle", "sv_used", "sv_tested", "sv_login"))
+    groups: dict[tuple, list] = {}
+    for d in dbs:
+        groups.setdefault(_where(d.get("host"), d.get("port")), []).append(d)
+    by_where = {_where(p["host"], p["port"]): p for p in peers}
+    for where, members in sorted(groups.items()):
+        peer, how = by_where.get(where), "host and port"
+        if peer is None and len(peers) == 1:
+            peer, how = peers[0], "the only PostgreSQL target of the run"
+        if peer is None or "max_connections" not in peer:
+            continue
+        possible = 0
+        for d in members:
+            own_cap = int(d.get("max_connections") or d.get("max_db_connections") or 0) or global_cap
+            pool = int(d.get("pool_size") or default_size) + int(d.get("reserve_pool_size") or reserve)
+            possible += own_cap or pool * max(1, len(users.get(d["name"], ())))
+        accepted = peer["max_connections"] - peer.get("superuser_reserved", 3) - peer.get("reserved", 0)
+        via_bouncer = sum(open_servers.get(d["name"], 0) for d in members)
+        direct = max(0, peer.get("client_backends", 0) - via_bouncer)
+        room = accepted - direct
+        if possible <= room:
+            continue
+        per_db = max(1, room // len(members))
+        yield ctx.finding(
+            object=f"{where[0]}:{where[1]}",
+            summary=f"PgBouncer may open {possible} server connections to {peer['target']}, which accepts "
+                    f"{room} more ({accepted} allowed, {direct} used by direct clients)",
+            evidence={"postgres_target": peer["target"], "matched_by": how, "possible_server_connections": possible,
+                      "postgres_max_connections": peer["max_connections"],
+                      "postgres_accepts": accepted, "direct_connections": direct, "databases": [d["name"] for d in members],
+                      "max_db_connections": global_cap, "default_pool_size": default_size,
+                      "reserve_pool_size": reserve},
+            recommendation="Cap PgBouncer's server connections below what PostgreSQL accepts (count every "
+                           "PgBouncer process), or raise PostgreSQL's max_connections (a restart, and more "
+                           "memory per connection).",
+            fix=ini_fix([f"max_db_connections = {per_db}"],
+                        note=f"{room} connections left on {peer['target']} for {len(members)} database(s)"))
