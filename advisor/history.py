@@ -94,7 +94,6 @@ class History:
     def record(self, report: Any, figures: dict[str, dict[str, float]] | None = None,
                retention_days: float = DEFAULT_RETENTION_DAYS, sample_s: float | None = None) -> int:
         """Store every inspected target of a report; prune runs past the retention. Returns runs added."""
-        from .baseline import fingerprint
         taken_at = _unix(report.generated_at)
         added = 0
         with self._write():
@@ -108,7 +107,7 @@ class History:
                 run_id = cur.lastrowid   # the reported findings; muted ones stay out, as in the report
                 self.conn.executemany(
                     "INSERT INTO findings VALUES (?, ?, ?, ?, ?, ?)",
-                    [(run_id, fingerprint(f), f.check, f.object, str(f.severity), f.summary) for f in t.findings])
+                    [(run_id, k, *v) for k, v in keyed(t.findings).items()])
                 self.conn.executemany(
                     "INSERT INTO figures VALUES (?, ?, ?)",
                     [(run_id, k, float(v)) for k, v in sorted((figures or {}).get(t.id, {}).items())])
@@ -207,6 +206,20 @@ def _unix(iso: str) -> float:
     return dt.datetime.fromisoformat(iso.replace("Z", "+00:00")).timestamp()
 
 
+def keyed(findings: list[Any]) -> dict[str, tuple[str, str | None, str, str]]:
+    """fingerprint -> (check, object, severity, summary): what the history keeps of findings."""
+    from .baseline import fingerprint
+    return {fingerprint(f): (f.check, f.object, str(f.severity), f.summary) for f in findings}
+
+
+def changes(before: dict[str, tuple], now: dict[str, tuple]) -> dict[str, list[dict[str, Any]]]:
+    """Findings new in `now` and resolved since `before` (both as `keyed` gives them)."""
+    def rows(side: dict[str, tuple], other: dict[str, tuple]) -> list[dict[str, Any]]:
+        return [{"check": c, "object": o, "severity": sev, "summary": m}
+                for k, (c, o, sev, m) in side.items() if k not in other]
+    return {"new": rows(now, before), "resolved": rows(before, now)}
+
+
 SPARKS = "▁▂▃▄▅▆▇█"
 
 
@@ -234,15 +247,11 @@ def summary(hist: History, target: str | None = None, last: int = 30) -> dict[st
         runs = hist.runs(t, limit=last)
         if not runs:
             continue
-        changes, before = [], None
+        steps, before = [], None
         for r in runs:
             now = hist.findings(r.id)
             if before is not None:
-                changes.append({"run_at": r.when,
-                                "new": [{"check": c, "object": o, "severity": s, "summary": m}
-                                        for k, (c, o, s, m) in now.items() if k not in before],
-                                "resolved": [{"check": c, "object": o, "severity": s, "summary": m}
-                                             for k, (c, o, s, m) in before.items() if k not in now]})
+                steps.append({"run_at": r.when, **changes(before, now)})
             before = now
         ids = [r.id for r in runs]
         trends = {"score": [r.score for r in runs]}
@@ -254,25 +263,29 @@ def summary(hist: History, target: str | None = None, last: int = 30) -> dict[st
             "target": t, "engine": runs[-1].engine,
             "runs": [{"at": r.when, "score": r.score, "duration_ms": r.duration_ms, "complete": r.complete,
                       "findings": len(hist.findings(r.id))} for r in runs],
-            "changes": changes, "trends": trends})
+            "changes": steps, "trends": trends})
     return out
 
 
-def render_summary(s: dict[str, Any]) -> str:
+def trend_line(name: str, values: list[float | None]) -> str | None:
+    """`score           ▁▃▅█  61 -> 72`: a sparkline with the first and last values."""
     from .units import human_bytes
+    known = [v for v in values if v is not None]
+    if not known:
+        return None
+    show = (lambda v: f"{v:.0f}") if name == "score" else (
+        (lambda v: f"{v / 3600:.1f} h") if name.endswith("_s") else human_bytes)
+    return f"{name:<15} {sparkline(values)}  {show(known[0])} -> {show(known[-1])}"
+
+
+def render_summary(s: dict[str, Any]) -> str:
     if not s["targets"]:
         return f"{s['history']}: no runs recorded\n"
     lines = []
     for t in s["targets"]:
         runs = t["runs"]
         lines.append(f"{t['target']} ({t['engine']}): {len(runs)} run(s), {runs[0]['at']} .. {runs[-1]['at']} UTC")
-        for name, values in t["trends"].items():
-            known = [v for v in values if v is not None]
-            if not known:
-                continue
-            show = (lambda v: f"{v:.0f}") if name in ("score",) else (
-                (lambda v: f"{v / 3600:.1f} h") if name.endswith("_s") else human_bytes)
-            lines.append(f"  {name:<15} {sparkline(values)}  {show(known[0])} -> {show(known[-1])}")
+        lines += [f"  {line}" for name, values in t["trends"].items() if (line := trend_line(name, values))]
         for c in t["changes"]:
             if c["new"] or c["resolved"]:
                 lines.append(f"  {c['run_at']}: "
