@@ -1,5 +1,6 @@
-"""--sample without --history: the forecast checks take their rate from the window (a sequence
-consumed while the run waits is forecast to run out), the evidence says so; a snapshot taken with
+"""--sample without --history: the forecast checks take their rate from the window (a sequence,
+or a MariaDB AUTO_INCREMENT, consumed while the run waits is forecast to run out), the evidence
+says so; a snapshot taken with
 --sample keeps the window's start figures, so analyze forecasts the same; sizes and memory are
 never extrapolated from seconds."""
 
@@ -7,6 +8,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 
 from support import subprocess_cli, wait_for_advisor_session
 
@@ -81,3 +83,34 @@ def test_the_history_wins_over_the_window(pg_db, tmp_path):
                         "--history", hist, "--sample", "3", pg_db.url)
     ev = sequence_forecast(json.loads(p.stdout))["evidence"]
     assert ev["rate_from"] == "history" and "previous_run_at" in ev and ev["previous_value"] == 1000000
+
+
+def wait_for_mysql_advisor(mysql_db, timeout: float = 20) -> None:
+    """Until another session on the scratch schema is connected and idle (waiting out the window)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        rows = mysql_db.sql("SELECT COMMAND FROM information_schema.PROCESSLIST WHERE DB = %s "
+                            "AND ID <> CONNECTION_ID()", (mysql_db.name,))
+        if rows and rows[0][0] == "Sleep":
+            time.sleep(0.3)
+            return
+        time.sleep(0.05)
+    raise AssertionError("the advisor never connected")
+
+
+def test_mysql_auto_increment_consumed_in_the_window_is_forecast(mysql_db):
+    mysql_db.sql("CREATE TABLE orders (id int PRIMARY KEY AUTO_INCREMENT, v int) AUTO_INCREMENT = 1000000")
+    mysql_db.sql("INSERT INTO orders (v) VALUES (1)")
+    box: dict = {}
+    t = threading.Thread(target=lambda: box.setdefault("p", subprocess_cli(
+        "run", "--json", "--fail-on", "never", "--sample", "3", mysql_db.url)))
+    t.start()
+    wait_for_mysql_advisor(mysql_db)
+    mysql_db.sql("INSERT INTO orders (id, v) VALUES (21000000, 2)")   # 20 M ids taken in the window
+    t.join()
+    p = box["p"]
+    assert p.returncode == 0, p.stderr
+    [f] = [f for f in json.loads(p.stdout)["findings"] if f["check"] == "mysql.forecast.auto_increment"]
+    ev = f["evidence"]
+    assert f["severity"] == "critical" and ev["rate_from"] == "sample window"
+    assert ev["previous_value"] == 1000001 and ev["current_value"] == 21000001
