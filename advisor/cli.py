@@ -222,6 +222,8 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("urls", nargs="*", metavar="URL", help="database URLs to open (else the connect screen)")
     t.add_argument("--snapshot", metavar="FILE", help="a snapshot file, or a saved JSON report")
     t.add_argument("--inventory", metavar="FILE", help="TOML file naming the targets of a fleet")
+    t.add_argument("--history", metavar="FILE",
+                   help="a history file `advisor run --history` wrote: a History tab, and forecasts (read only)")
     _add_selection(t)
     _add_timeout(t)
     _add_sample(t)
@@ -541,8 +543,13 @@ def cmd_tui(args: argparse.Namespace) -> int:
     inv = _inventory(args)
     opts = _options(args, cfg)
     _check_selection(args, cfg)
+    hist, path = None, args.history or cfg.history
+    # read only (the TUI's runs are not recorded); the config's file may not exist on this machine
+    if path and (args.history or os.path.exists(path)):
+        from . import history
+        hist = history.open_history(path, create=False)
     from .tui import run_app  # textual is imported only here
-    return run_app(args.urls, opts, snapshot=args.snapshot, inventory=inv)
+    return run_app(args.urls, opts, snapshot=args.snapshot, inventory=inv, history=hist)
 
 
 def cmd_size(args: argparse.Namespace) -> int:

@@ -192,28 +192,33 @@ class LiveFacts(FactStore):
         return value
 
 
-    def open_window(self, names: list[str], sample_s: float, wait: Callable[[float], None] = time.sleep) -> None:
+    def open_window(self, names: list[str], sample_s: float, wait: Callable[[float], None] = time.sleep,
+                    gauges: tuple[str, ...] | list[str] = ()) -> dict[str, Any]:
         """Start a sampling window: read the cumulative facts among `names` now (in a store of
         their own, so that nothing read on the way is mistaken for an end value), then wait.
-        The reads after the wait are the window's end."""
+        The reads after the wait are the window's end. `gauges` are facts that are not
+        cumulative but whose change over the window gives a rate (sequence values, sizes):
+        they are read at both ends as well, and still judged on their end value. Returns the
+        start reads (cumulative facts and gauges, raw)."""
         start = LiveFacts(self.engine, self.session, self.options)
         cumulative = counters(self.engine)
-        values: dict[str, Any] = {}
-        for name in names:
-            if name in cumulative:
-                try:
-                    values[name] = start.get(name)
-                except FactUnavailable:
-                    pass   # unavailable at the end too; the checks say why
+        read = [n for n in names if n in cumulative] + [g for g in gauges if g not in cumulative]
+        for name in read:
+            try:
+                start.get(name)
+            except FactUnavailable:
+                pass   # unavailable at the end too; the checks say why
         self.queries += start.queries
+        values = {n: start.values[n] for n in names if n in cumulative and n in start.values}
         self.window = {"sample_s": float(sample_s), "start": values, "started_at": time.time()}
         wait(sample_s)
-        for name in values:   # the end reads together, right after the wait: one window for all
+        for name in read:   # the end reads together, right after the wait: one window for all
             try:
                 self._raw(name)
             except FactUnavailable:
                 pass
         self.window["ended_at"] = time.time()
+        return start.values
 
 
 class SnapshotFacts(FactStore):

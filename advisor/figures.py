@@ -74,7 +74,31 @@ _BY_ENGINE: dict[str, Callable[[dict[str, Any]], dict[str, float]]] = {
     "postgres": _pg, "mysql": _mysql, "redis": _redis, "mongo": _mongo,
 }
 
+# the facts each engine's figures are read from
+FACTS: dict[str, tuple[str, ...]] = {
+    "postgres": ("pg.sequences", "pg.databases", "pg.tables"),
+    "mysql": ("mysql.tables",),
+    "redis": ("redis.info",),
+    "mongo": ("mongo.oplog",),
+}
+
+# What a sampling window (`--sample`) gives a rate for when no earlier run is known: counters
+# consumed one by one (sequence and AUTO_INCREMENT values, XID and MultiXact ages), read at
+# both ends of the window from these facts. Sizes, memory use and the oplog window move in
+# steps (extents, the allocator, oplog truncation): extrapolated from seconds to days they
+# would raise false alarms, so their rate comes from the history only.
+WINDOW_FACTS: dict[str, tuple[str, ...]] = {
+    "postgres": ("pg.sequences", "pg.databases"),
+    "mysql": ("mysql.tables",),
+}
+WINDOW_FIGURES = ("seq:", "autoinc:", "xid_age:", "mxid_age:")
+
 
 def figures(engine: str, values: dict[str, Any]) -> dict[str, float]:
     fn = _BY_ENGINE.get(engine)
     return fn(values) if fn else {}
+
+
+def window_figures(engine: str, values: dict[str, Any]) -> dict[str, float]:
+    """The figures a sampling window's two reads give a rate for (WINDOW_FIGURES)."""
+    return {k: v for k, v in figures(engine, values).items() if k.startswith(WINDOW_FIGURES)}

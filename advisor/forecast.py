@@ -1,8 +1,10 @@
 """Rates and time left, for the forecast checks: when does a counter reach its limit?
 
 A rate needs two samples of the same figure: the previous run in the history (`--history`)
-and this run's facts. The history fact every engine offers (`<prefix>.history`) holds the
-earlier sample's figures and times; checks combine it with the current facts here. Severity
+and this run's facts, or, with no earlier run, the start and the end of this run's sampling
+window (`--sample`). The history fact every engine offers (`<prefix>.history`) holds the
+earlier sample's figures and times (and `rate_from`: "history" or "sample window"); checks
+combine it with the current facts here. Severity
 rises as the time left falls: critical below `critical_days`, warning below `warning_days`.
 """
 
@@ -18,8 +20,9 @@ from .units import human_duration
 
 HISTORY_FACT = {"postgres": "pg.history", "mysql": "mysql.history", "redis": "redis.history",
                 "mongo": "mongo.history"}
-NO_HISTORY = ("no earlier run of this target in a history file",
-              "pass --history FILE to every run (e.g. from cron): the next run forecasts from the rate")
+NO_HISTORY = ("no earlier run of this target in a history file, and no sampling window",
+              "pass --history FILE to every run (e.g. from cron): the next run forecasts from the rate; "
+              "or --sample SECONDS for the rate within one run")
 
 SOURCE = "db-advisor: time left at the observed rate (PgHero and check_postgres judge only today's percentage)"
 THRESHOLDS = {
@@ -83,5 +86,7 @@ def left_text(seconds_left: float) -> str:
 
 
 def history_evidence(history: dict[str, Any], left_s: float, **more: Any) -> dict[str, Any]:
+    since = "window_started_at" if history.get("rate_from") == "sample window" else "previous_run_at"
     return {**more, "time_left_s": round(left_s), "time_left_days": round(left_s / 86400, 1),
-            "previous_run_at": history.get("taken_at"), "judged_at": history.get("now")}
+            "rate_from": history.get("rate_from", "history"), since: history.get("taken_at"),
+            "judged_at": history.get("now")}

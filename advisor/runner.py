@@ -27,7 +27,7 @@ from .context import CheckContext
 from .engines.options import DEFAULT_TIMEOUT
 from .errors import AdvisorError, FactUnavailable, TargetLost, TargetUnreachable
 from .facts import FactStore, LiveFacts, SnapshotFacts
-from .figures import figures
+from .figures import FACTS as FIGURE_FACTS, WINDOW_FACTS, figures, window_figures
 from .forecast import HISTORY_FACT, NO_HISTORY
 from .model import Host, Skipped, TargetError, TargetResult
 from .registry import Check
@@ -52,31 +52,36 @@ class RunOptions:
     history_samples: dict[str, dict[str, Any]] = field(default_factory=dict)  # target id -> earlier run
     postgres_peers: list[dict[str, Any]] = field(default_factory=list)  # PostgreSQL targets of this run, for PgBouncer
 
-    def checks_for(self, engine: str) -> list[Check]:
-        """The selected checks; the forecast checks only with a history (or when --checks names them),
-        so that a run without one does not list them all as skipped."""
+    def checks_for(self, engine: str, sample_s: float | None = None) -> list[Check]:
+        """The selected checks; the forecast checks only with a history (or when --checks names
+        them), so that a run without one does not list them all as skipped; with a sampling
+        window, those the window gives a rate for (figures.WINDOW_FACTS) too."""
         checks = registry.select(engine, self.include, self.exclude)
         if self.history or any("forecast" in p for p in self.include):
             return checks
-        return [c for c in checks if HISTORY_FACT.get(engine) not in c.facts]
+        windowed = set(WINDOW_FACTS.get(engine, ())) if sample_s else set()
+        return [c for c in checks if HISTORY_FACT.get(engine) not in c.facts or windowed.intersection(c.facts)]
 
     def for_target(self, source: "Source") -> "TargetOptions":
         """The options of one target, resolved once (see the module docstring for precedence)."""
+        window_s = None   # a snapshot's recorded window: its checks are chosen as the live run's were
         if isinstance(source, Target):
             engine, own, recorded_options, recorded_host = source.engine, source.options or {}, {}, {}
         else:
             entry, recorded_host = (source.entry, source.host) if isinstance(source, SnapshotEntry) else (source, {})
             engine, own, recorded_options = entry["engine"], {}, entry.get("options", {})
+            window_s = (entry.get("window") or {}).get("sample_s")
         recorded_options = {k: v for k, v in recorded_options.items() if k != "timeout"}
+        sample_s = own.get("sample", self.sample_s)
         return TargetOptions(
             engine=engine,
             timeout=own.get("timeout", self.timeout),
             host=Host(memory_bytes=own.get("memory_bytes", self.host.memory_bytes or recorded_host.get("memory_bytes")),
                       cpus=own.get("cpus", self.host.cpus or recorded_host.get("cpus"))),
             options={**recorded_options, **self.engine_options.get(engine, {}), **own.get("options", {})},
-            checks=tuple(self.checks_for(engine)),
+            checks=tuple(self.checks_for(engine, sample_s or window_s)),
             thresholds=self.thresholds,
-            sample_s=own.get("sample", self.sample_s),
+            sample_s=sample_s,
             history=self.history_samples.get(source_id(source)),
             peers=tuple(self.postgres_peers) if engine == "pgbouncer" else (),
         )
@@ -184,6 +189,7 @@ def _inspect_live(target: Target, topts: TargetOptions, on_event: OnEvent) -> Ta
             pass
         if _prepare(facts, topts, result, on_event):
             run_checks(result, topts.checks, facts, topts, on_event)
+            _read_figure_facts(facts, topts)
         result.figures = figures(target.engine, facts.values)
         for e in result.errors:
             e.message = scrub(e.message, secrets)
@@ -196,11 +202,12 @@ def _inspect_live(target: Target, topts: TargetOptions, on_event: OnEvent) -> Ta
 
 def _prepare(facts: LiveFacts, topts: TargetOptions, result: TargetResult, on_event: OnEvent) -> bool:
     """Before the checks: the sampling window (counters read now, and again after the wait)
-    and the earlier run from the history. False when the connection was lost meanwhile."""
+    and the sample forecasts take their rate from: the earlier run from the history, else the
+    window's start. False when the connection was lost meanwhile."""
     if topts.sample_s:
         needed = sorted({f for c in topts.checks for f in c.facts})
         try:
-            facts.open_window(needed, topts.sample_s, wait=lambda s: _wait(s, result.id, on_event))
+            _open_window(facts, topts, needed, wait=lambda s: _wait(s, result.id, on_event))
         except TargetLost as e:
             result.complete = False
             result.errors.append(TargetError(result.id, f"connection lost during the sampling window: {e}; "
@@ -209,11 +216,48 @@ def _prepare(facts: LiveFacts, topts: TargetOptions, result: TargetResult, on_ev
                                   for c in topts.checks)
             return False
         result.sample_s = topts.sample_s
-    if topts.history and facts.engine in HISTORY_FACT:  # engines without forecasts (pgbouncer) have none
-        facts.values[HISTORY_FACT[facts.engine]] = {**topts.history, "now": time.time()}
+    if facts.engine in HISTORY_FACT:   # engines without forecasts (pgbouncer) have none
+        if topts.history:
+            facts.values[HISTORY_FACT[facts.engine]] = {**topts.history, "now": time.time(), "rate_from": "history"}
+        elif (sample := window_sample(facts.window)) is not None:
+            facts.values[HISTORY_FACT[facts.engine]] = sample
     if facts.engine == "pgbouncer":   # none when no PostgreSQL target shares the run
         facts.values["pgbouncer.postgres_peers"] = list(topts.peers)
     return True
+
+
+def _read_figure_facts(facts: LiveFacts, topts: TargetOptions) -> None:
+    """Read what the selected forecast checks take their figures from, when they were skipped
+    before reading it (no earlier run yet): this run is the next run's earlier sample."""
+    hist = HISTORY_FACT.get(topts.engine)
+    wanted = {f for c in topts.checks if hist in c.facts for f in c.facts}
+    for name in FIGURE_FACTS.get(topts.engine, ()):
+        if name in wanted and name not in facts.values and name not in facts.unavailable:
+            try:
+                facts.get(name)
+            except (FactUnavailable, TargetLost):
+                return
+
+
+def _open_window(facts: LiveFacts, topts: TargetOptions, needed: list[str], wait: Callable[[float], None]) -> None:
+    """Open the sampling window. Without an earlier run, the facts the selected forecast checks
+    read consumed counters from (figures.WINDOW_FACTS) are read at both ends too, and the
+    figures of the start kept in the window (a snapshot stores them): the rate within the
+    window stands in for the history's."""
+    hist = HISTORY_FACT.get(topts.engine)
+    wanted = set() if topts.history else {f for c in topts.checks if hist in c.facts for f in c.facts}
+    gauges = tuple(f for f in WINDOW_FACTS.get(topts.engine, ()) if f in wanted)
+    start = facts.open_window(needed, topts.sample_s, wait=wait, gauges=gauges)
+    if gauges:
+        facts.window["start_figures"] = window_figures(topts.engine, start)
+
+
+def window_sample(window: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The history fact's shape built from a sampling window's start figures, or None."""
+    if not window or not window.get("start_figures"):
+        return None
+    return {"taken_at": window["started_at"], "figures": window["start_figures"],
+            "now": window["ended_at"], "rate_from": "sample window"}
 
 
 def _wait(seconds: float, target: str, on_event: OnEvent) -> None:
@@ -235,8 +279,15 @@ def _inspect_snapshot(entry: dict[str, Any], topts: TargetOptions, on_event: OnE
     facts = SnapshotFacts(entry.get("facts", {}), entry.get("unavailable", {}), topts.session_options(),
                           engine=entry["engine"], window=window)
     result.sample_s = (window or {}).get("sample_s")
-    if entry["engine"] in HISTORY_FACT:
-        facts.unavailable.setdefault(HISTORY_FACT[entry["engine"]], {"reason": NO_HISTORY[0], "enable": NO_HISTORY[1]})
+    engine = entry["engine"]
+    if engine in HISTORY_FACT:
+        sample = window_sample(window)
+        if sample is not None:   # taken with --sample: the window's rate
+            facts.values[HISTORY_FACT[engine]] = sample
+        else:
+            facts.unavailable.setdefault(HISTORY_FACT[engine], {"reason": NO_HISTORY[0], "enable": NO_HISTORY[1]})
+    if engine == "pgbouncer":   # a snapshot judges one target: no PostgreSQL target beside it
+        facts.values.setdefault("pgbouncer.postgres_peers", [])
     result.errors.extend(TargetError(result.id, m) for m in entry.get("errors", []))
     result.complete = not entry.get("errors")  # a snapshot cut short by a lost connection
     run_checks(result, topts.checks, facts, topts, on_event)
@@ -405,10 +456,10 @@ def collect(target: Target, opts: RunOptions) -> dict[str, Any]:
             entry["server_version"] = engine.server_version(facts)
         except FactUnavailable:
             entry["server_version"] = None
-        # the server's facts; the run history is not the server's (analyze says so)
+        # the server's facts; the run history is not the server's (a window's start figures are kept)
         needed = sorted({f for c in topts.checks for f in c.facts} - set(HISTORY_FACT.values()))
         if topts.sample_s:   # both reads go into the snapshot: analyze judges the same window
-            facts.open_window(needed, topts.sample_s, wait=lambda s: _wait(s, target.id, _quiet))
+            _open_window(facts, topts, needed, wait=lambda s: _wait(s, target.id, _quiet))
             entry["window"] = facts.window
         for name in needed:
             try:

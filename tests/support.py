@@ -11,6 +11,7 @@ import socket
 import subprocess
 import sys
 import threading
+import time
 import uuid
 from urllib.parse import urlsplit, urlunsplit
 
@@ -19,6 +20,20 @@ def subprocess_cli(*args: str, timeout: float = 120, env: dict | None = None) ->
     """Run the real `python -m advisor` (tests that need a separate process)."""
     return subprocess.run([sys.executable, "-m", "advisor", *map(str, args)], capture_output=True,
                           text=True, timeout=timeout, env=env)
+
+
+def wait_for_advisor_session(pg_db, timeout: float = 20) -> None:
+    """Until the advisor's session is connected to the database and idle (waiting out a --sample
+    window: its first reads are done)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        rows = pg_db.sql("SELECT state FROM pg_stat_activity WHERE application_name = 'db-advisor' "
+                         "AND datname = current_database()")
+        if rows and rows[0][0] == "idle":
+            time.sleep(0.3)
+            return
+        time.sleep(0.05)
+    raise AssertionError("the advisor never connected")
 
 
 def one_error_line(err: str) -> str:

@@ -50,11 +50,13 @@ def build_sources(urls: list[str], opts: RunOptions, snapshot: str | None = None
     return sources
 
 
-def run_app(urls: list[str], opts: RunOptions, snapshot: str | None = None, inventory: Any = None) -> int:
+def run_app(urls: list[str], opts: RunOptions, snapshot: str | None = None, inventory: Any = None,
+            history: Any = None) -> int:
     """`advisor tui`: targets run through the same pipeline as `advisor run` (inventory
-    settings per target, opts.mutes from advisor.toml)."""
+    settings per target, opts.mutes from advisor.toml); `history` (advisor.history.History)
+    adds the History tab and the forecasts from its runs."""
     sources = build_sources(urls, opts, snapshot, inventory)
     from .app import AdvisorApp
 
-    app = AdvisorApp(sources, opts)
+    app = AdvisorApp(sources, opts, history=history)
     return app.run() or 0

@@ -12,13 +12,13 @@ import time
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable
 
 from rich.text import Text
 from textual import on
 from textual.app import App, ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical
+from textual.containers import Vertical, VerticalScroll
 from textual.message import Message
 from textual.widgets import DataTable, Footer, Header, Input, Static, TabbedContent, TabPane
 from textual.worker import Worker, get_current_worker
@@ -102,9 +102,13 @@ class AdvisorApp(App[int]):
     ]
 
     def __init__(self, sources: list[Source], opts: RunOptions, *,
-                 describe: Callable[[str], str | None] = check_doc, remember: bool = True) -> None:
+                 describe: Callable[[str], str | None] = check_doc, remember: bool = True,
+                 history: Any = None) -> None:
         super().__init__()
         self.opts = opts
+        self.history = history   # advisor.history.History (--history): read only, runs feed forecasts
+        if history is not None:
+            opts.history = True
         self.describe = describe
         self.remember = remember
         self.muted: dict[str, int] = {}  # per target key: findings muted in advisor.toml (opts.mutes)
@@ -129,6 +133,9 @@ class AdvisorApp(App[int]):
                 yield DataTable(id="skipped", cursor_type="row", zebra_stripes=True)
             with TabPane("Errors", id="errors-tab"):
                 yield DataTable(id="errors", cursor_type="row", zebra_stripes=True)
+            if self.history is not None:
+                with TabPane("History", id="history-tab"), VerticalScroll(id="history-box"):
+                    yield Static(id="history")
         yield Input(placeholder="/ search target, check, object, summary — Enter keeps, Esc clears",
                     id="search")
         yield Footer()
@@ -136,9 +143,10 @@ class AdvisorApp(App[int]):
     def on_mount(self) -> None:
         self.sub_title = "offline" if self.states and not any(
             s.source.live for s in self.states.values()) else ""
-        self.theme_changed_signal.subscribe(self, lambda _theme: self.refresh_tables())
+        self.theme_changed_signal.subscribe(self, lambda _theme: (self.refresh_tables(), self.show_history()))
         self.set_interval(0.25, self._show_slow_facts)
         self.refresh_tables()
+        self.show_history()
         self.query_one("#findings", DataTable).focus()
         if self.states:  # after the first frame: the user sees the screen before any work starts
             self.call_after_refresh(self.start_all)
@@ -150,6 +158,10 @@ class AdvisorApp(App[int]):
     def _add_state(self, src: Source) -> TargetState:
         key = f"t{len(self.states)}"
         state = TargetState(key, src)
+        if self.history is not None and src.live:   # the earlier run the forecast checks take a rate from
+            sample = self.history.previous(src.target.id)
+            if sample is not None:
+                self.opts.history_samples[src.target.id] = sample.to_fact()
         if src.fixed is not None:
             state.result, state.status = src.fixed, _final_status(src.fixed)
         self.states[key] = state
@@ -262,6 +274,29 @@ class AdvisorApp(App[int]):
             self.muted[msg.key] = msg.muted
         state.result, state.status = msg.result, _final_status(msg.result)
         self._launch_queued()
+        self.show_history()
+
+    # --- history ----------------------------------------------------------------
+
+    def selected_state(self) -> TargetState | None:
+        """The target under the cursor of the targets table."""
+        table = self.query_one("#targets", DataTable)
+        if not self.states or table.row_count == 0:
+            return None
+        return self.states.get(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value)
+
+    @on(DataTable.RowHighlighted, "#targets")
+    def show_history(self) -> None:
+        """The History tab follows the selected target."""
+        state = self.selected_state() if self.history is not None else None
+        if state is None:
+            return
+        from .trends import history_text
+        target = state.result.id if state.result else (state.source.target.id if state.source.live
+                                                        else state.source.label)
+        theme = self.current_theme
+        self.query_one("#history", Static).update(
+            history_text(self.history, target, state.result, theme.error or "", theme.success or ""))
 
     # --- tables -----------------------------------------------------------------
 

@@ -21,7 +21,8 @@ def auto_increment(ctx):
     """An AUTO_INCREMENT counter far from its type's maximum can still run out within days
     when ids are consumed fast (bulk loads, INSERT ... ON DUPLICATE KEY UPDATE and INSERT
     IGNORE burn ids, and so do rolled-back inserts). This check compares the counter with
-    the previous run in the history and reports the time left at that rate. Fix: widen the
+    the previous run in the history (with none, with the start of a `--sample` window) and
+    reports the time left at that rate. Fix: widen the
     column to BIGINT (ALGORITHM=COPY: the table is rebuilt and writes block for the whole
     copy; use pt-online-schema-change or gh-ost on a busy table)."""
     history = ctx.fact("mysql.history")

@@ -22,8 +22,8 @@ STOP_MARGIN = 3_000_000   # PostgreSQL refuses new XIDs this close to wraparound
 def sequences(ctx):
     """A sequence far from its maximum can still run out within days when it is consumed
     fast (a bulk import, a retry loop, a batch job that burns ids). This check compares the
-    sequence's value with the previous run in the history and reports the time left at that
-    rate, whatever today's used share is. Fix: widen the column to bigint (a table rewrite
+    sequence's value with the previous run in the history (with none, with the start of a
+    `--sample` window) and reports the time left at that rate, whatever today's used share is. Fix: widen the column to bigint (a table rewrite
     under ACCESS EXCLUSIVE lock: plan it before the time left runs out) and the sequence
     with it; find what consumes the values if the rate is unexpected."""
     history = ctx.fact("pg.history")
@@ -70,7 +70,8 @@ def wraparound(ctx):
     freezes rows to hold the age down; when it cannot keep up (a long transaction or an
     old replication slot holds the horizon, or autovacuum is too slow), the age rises
     toward 2^31, where PostgreSQL stops accepting writes. This check takes the rate at
-    which the age rose since the previous run and reports the time until
+    which the age rose since the previous run (or during a `--sample` window, when there is
+    no history) and reports the time until
     autovacuum_freeze_max_age (anti-wraparound vacuums start) and until the hard stop.
     Fix: VACUUM (FREEZE) the oldest tables of that database, and remove what holds the
     xmin horizon back (see pg.maintenance.wraparound)."""

@@ -83,10 +83,45 @@ def test_foreign_sqlite_file_is_refused(tmp_path):
 
 def test_retention_prunes_old_runs(tmp_path):
     h = history.open_history(str(tmp_path / "h.sqlite"))
-    h.record(report("2026-01-01T00:00:00Z"), {"pg://a": {"x": 1}})
+    h.record(report("2026-01-01T00:00:00Z", findings=2), {"pg://a": {"x": 1}})
     h.record(report("2026-06-01T00:00:00Z"), {"pg://a": {"x": 2}}, retention_days=30)
     assert [r.when[:10] for r in h.runs()] == ["2026-06-01"]
-    assert h.conn.execute("SELECT count(*) FROM figures").fetchone()[0] == 1   # cascaded
+    # the findings' texts go with the last run that had them
+    assert h.conn.execute("SELECT count(*) FROM finding_keys").fetchone()[0] == 1
+
+
+def test_a_run_of_unchanged_findings_adds_little(tmp_path):
+    """A finding's text is stored once: a night with the same 3,000 findings adds a few KiB."""
+    path = tmp_path / "h.sqlite"
+    h = history.open_history(str(path))
+    sizes = []
+    for day in range(1, 4):
+        h.record(report(f"2026-11-0{day}T00:00:00Z", findings=3000), {"pg://a": {"tables_bytes": day}})
+        h.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        sizes.append(path.stat().st_size)
+    assert sizes[0] > 200_000                     # the texts, once
+    assert sizes[2] - sizes[1] <= 16 * 1024       # then only ids and figures
+    assert len(h.findings(h.runs()[-1].id)) == 3000
+
+
+def test_severity_is_kept_per_run(tmp_path):
+    h = history.open_history(str(tmp_path / "h.sqlite"))
+    first, second = report("2026-11-01T00:00:00Z"), report("2026-11-02T00:00:00Z")
+    second.targets[0].findings[0].severity = Severity.CRITICAL
+    h.record(first), h.record(second)
+    assert [next(iter(h.findings(r.id).values()))[2] for r in h.runs()] == ["warning", "critical"]
+
+
+def test_a_development_file_is_refused_and_left_alone(tmp_path):
+    path = tmp_path / "h.sqlite"
+    with sqlite3.connect(path) as c:
+        c.execute("CREATE TABLE runs (id integer)")
+        c.execute(f"PRAGMA application_id = {history.APPLICATION_ID}")
+        c.execute("PRAGMA user_version = 1")
+    before = path.read_bytes()
+    with pytest.raises(UsageError, match="development version"):
+        history.open_history(str(path))
+    assert path.read_bytes() == before
 
 
 def test_sparkline():

@@ -14,7 +14,7 @@ import time
 import pytest
 import redis
 
-from support import one_error_line, subprocess_cli
+from support import one_error_line, subprocess_cli, wait_for_advisor_session
 
 SLOW_50MS = '[thresholds."pg.statements.slow"]\nmean_ms = 50\nmin_calls = 2\n'
 
@@ -32,19 +32,6 @@ def slow(pg_db, n: int, tag: str) -> None:
 
 def slow_objects(report: dict) -> dict[str, dict]:
     return {f["object"]: f for f in report["findings"] if f["check"] == "pg.statements.slow"}
-
-
-def wait_for_advisor_session(pg_db, timeout: float = 20) -> None:
-    """Until the advisor's session is connected to the database and idle (waiting out the window)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        rows = pg_db.sql("SELECT state FROM pg_stat_activity WHERE application_name = 'db-advisor' "
-                         "AND datname = current_database()")
-        if rows and rows[0][0] == "idle":
-            time.sleep(0.3)
-            return
-        time.sleep(0.05)
-    raise AssertionError("the advisor never connected")
 
 
 @pytest.fixture
