@@ -1,4 +1,4 @@
-"""Settings that undo pooling: server_lifetime = 0."""
+"""Settings that undo pooling (server_lifetime = 0) or keep idle servers forever (server_idle_timeout = 0)."""
 
 from advisor.model import Severity
 from advisor.registry import check
@@ -30,3 +30,27 @@ def server_lifetime_zero(ctx):
         recommendation="Give server connections a lifetime (the default is 3600 s); use server_idle_timeout "
                        "to close idle ones sooner.",
         fix=ini_fix(["server_lifetime = 3600"]))
+
+
+@check(id="pgbouncer.config.server_idle_timeout_zero", title="server_idle_timeout = 0: idle server connections "
+       "are never closed", category="connections", severity=Severity.INFO, reference=DOCS + " server_idle_timeout",
+       facts=["pgbouncer.config"])
+def server_idle_timeout_zero(ctx):
+    """server_idle_timeout = 0 disables closing idle server connections: after a burst, every
+    (database, user) pool keeps all the servers it opened, each a PostgreSQL backend with its
+    memory, until server_lifetime retires it. With many pools that keeps PostgreSQL near
+    max_connections for nothing. Fix: the default 600 s."""
+    raw = setting(ctx, "server_idle_timeout")
+    try:
+        value = float(raw)
+    except (TypeError, ValueError):
+        return
+    if value != 0:
+        return
+    yield ctx.finding(
+        object="server_idle_timeout",
+        summary="server_idle_timeout = 0: idle server connections stay open after a burst",
+        evidence={"server_idle_timeout": raw, "server_lifetime": setting(ctx, "server_lifetime")},
+        recommendation="Close idle server connections after a while (the default is 600 s) so PostgreSQL "
+                       "backends are released once a burst is over.",
+        fix=ini_fix(["server_idle_timeout = 600"]))

@@ -133,3 +133,9 @@ def test_tls_toward_remote_clients_and_servers():
 def test_the_check_ids_exist():
     require_checks("pgbouncer.pools.clients_waiting", "pgbouncer.pool_mode.session_many_clients",
                    "pgbouncer.stats.avg_wait", "pgbouncer.versions.before_prepared_statements")
+
+
+def test_server_idle_timeout_zero_keeps_idle_servers():
+    off = judge("pgbouncer.config.server_idle_timeout_zero", facts("1.18.0", _config(server_idle_timeout=0))).findings
+    assert [x.object for x in off] == ["server_idle_timeout"] and "server_idle_timeout = 600" in off[0].fix
+    assert not judge("pgbouncer.config.server_idle_timeout_zero", facts("1.18.0")).findings
