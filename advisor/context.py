@@ -113,6 +113,12 @@ class CheckContext:
             return int(fallback), fallback_source
         raise Skip("host memory unknown", "pass --memory SIZE (e.g. --memory 16GiB) to judge sizing")
 
+    @property
+    def window_s(self) -> float | None:
+        """The --sample window's length when the cumulative facts are judged on it, else None."""
+        w = self.facts._store.window
+        return float(w["sample_s"]) if w else None
+
     def thresholds_read(self) -> dict[str, Any]:
         values = self.thresholds._values  # type: ignore[attr-defined]
         return {k: values[k] for k in sorted(self.reads.thresholds) if k in values}

@@ -15,7 +15,8 @@ keyed by name (`key="*"`). Rules, each for a reason:
   the first read was cut short by a limit (`truncated`) or is a top-N (`bounded`): then the
   row is left out, since its starting value is unknown;
 - a counter that went down was reset during the window: its end value is the increase;
-- fields that are not counters (gauges, names, settings) keep their end value.
+- fields that are not counters (gauges, names, settings) keep their end value;
+- a field named `prefix*` stands for every field of that name (MySQL's Com_*, Handler_*).
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ class Counters:
     path: tuple[str, ...] = ()                 # where in the fact's value
     derive: Callable[[dict], dict] | None = None   # recompute per-row figures (a mean) from the increases
     bounded: bool = False   # the rows are a top-N: a row absent at the start may have been cut, not new
+    active: str | None = None   # rows whose this counter did not move are left out (not run in the window)
 
 
 # Cumulative counters younger than this (a restart, a statistics reset) are judged at most
@@ -66,7 +68,7 @@ def _num(v: Any) -> bool:
 def _sub(start: dict, end: dict, fields: tuple[str, ...], resets: list[str], where: str,
          derive: Callable[[dict], dict] | None = None) -> dict:
     out = dict(end)
-    for f in fields:
+    for f in _expand(fields, end):
         a, b = start.get(f), end.get(f)
         if _num(a) and _num(b):
             if b < a:
@@ -75,6 +77,14 @@ def _sub(start: dict, end: dict, fields: tuple[str, ...], resets: list[str], whe
             else:
                 out[f] = b - a if not (isinstance(a, float) or isinstance(b, float)) else round(b - a, 6)
     return derive(out) if derive else out
+
+
+def _expand(fields: tuple[str, ...], row: dict) -> list[str]:
+    if not any(f.endswith("*") for f in fields):
+        return list(fields)
+    out = [f for f in fields if not f.endswith("*")]
+    prefixes = tuple(f[:-1] for f in fields if f.endswith("*"))
+    return out + [k for k in row if k.startswith(prefixes) and k not in out]
 
 
 def _rowkey(row: dict, key: tuple[str, ...]) -> tuple:
@@ -92,7 +102,7 @@ def _apply(spec: Counters, start: Any, end: Any, truncated: bool, resets: list[s
                 out.append(_sub(before[k], r, spec.fields, resets, f"{k}.", spec.derive))
             elif not truncated:
                 out.append(r)      # new in the window: all of it happened in the window
-        return out
+        return [r for r in out if r.get(spec.active)] if spec.active else out
     if isinstance(end, dict) and spec.key == "*":
         out = {}
         for name, r in end.items():

@@ -12,7 +12,7 @@ TMP_REF = GUIDE + " (tmp_table_size = max_heap_table_size = 256M); " + MYSQLTUNE
 
 
 @check(
-    id="mysql.tmp.disk_ratio",
+    id="mysql.tmp.disk_ratio", counters=True,
     title="Share of internal temporary tables created on disk",
     category="memory",
     severity=Severity.WARNING,
@@ -111,7 +111,7 @@ def query_cache(ctx):
 
 
 @check(
-    id="mysql.cache.table_open",
+    id="mysql.cache.table_open", counters=True,
     title="Table open cache hit rate",
     category="cache",
     severity=Severity.WARNING,

@@ -38,7 +38,7 @@ def _served(row: dict[str, Any], c: dict[str, Any]) -> bool:
 
 
 @check(
-    id="mysql.index.suggested",
+    id="mysql.index.suggested", counters=True,
     title="Index that would serve expensive full-scan statements",
     category="indexes",
     severity=Severity.WARNING,
@@ -102,7 +102,7 @@ def suggested_index(ctx):
 
 
 @check(
-    id="mysql.query.unindexable",
+    id="mysql.query.unindexable", counters=True,
     title="Full-scan statement with a predicate no btree index can serve",
     category="queries",
     severity=Severity.INFO,

@@ -6,7 +6,7 @@ from advisor.sizing.formulas import mysql_buffer_pool, mysql_memory, mysql_redo_
 from advisor.units import config_size, human_bytes, human_duration
 
 from ._common import (GUIDE, MYSQLTUNER, UPTIME_FLOOR, config_fix, counters_age, mariadb, num, set_global,
-                      version, young_note, young_severity)
+                      since, span_s, version, young_note, young_severity)
 
 BP_REF = GUIDE + ", InnoDB Optimization (innodb_buffer_pool_size = 70-80% of memory)"
 BP_RESIZE = ("resized online in the background (MySQL 5.7.5+ / MariaDB 10.2+), rounded up to a multiple of "
@@ -103,7 +103,7 @@ def buffer_pool_data(ctx):
 
 
 @check(
-    id="mysql.innodb.buffer_pool_hit",
+    id="mysql.innodb.buffer_pool_hit", counters=True,
     title="InnoDB buffer pool hit rate and free-page waits",
     category="cache",
     severity=Severity.WARNING,
@@ -144,7 +144,7 @@ def buffer_pool_hit(ctx):
     if waits:
         yield ctx.finding(
             object="innodb_buffer_pool_wait_free", severity=young_severity(ctx),
-            summary=f"{waits:,} waits for a free buffer pool page since startup" + young_note(ctx),
+            summary=f"{waits:,} waits for a free buffer pool page {since(ctx)}" + young_note(ctx),
             evidence={"innodb_buffer_pool_wait_free": waits, "innodb_buffer_pool_size": bp,
                       "innodb_io_capacity": num(ctx.fact("mysql.variables"), "innodb_io_capacity"),
                       **counters_age(ctx)},
@@ -159,7 +159,7 @@ REDO_REF = (GUIDE + " (Log Files = 25% of the buffer pool, the total redo); MySQ
 
 
 @check(
-    id="mysql.innodb.redo_log",
+    id="mysql.innodb.redo_log", counters=True,
     title="Redo log size vs buffer pool and redo write rate",
     category="configuration",
     severity=Severity.WARNING,
@@ -191,9 +191,9 @@ def redo_log(ctx):
         size, setting = num(v, "innodb_redo_log_capacity", 0), "innodb_redo_log_capacity"
     else:
         size, setting = num(v, "innodb_log_file_size", 0) * files, "innodb_log_file_size"
-    uptime = num(st, "uptime", 0)
+    uptime = span_s(ctx)
     written = num(st, "innodb_os_log_written", 0)
-    per_hour = written / uptime * 3600 if uptime >= ctx.threshold("min_uptime_s") else None
+    per_hour = written / uptime * 3600 if uptime and (ctx.window_s or uptime >= ctx.threshold("min_uptime_s")) else None
     want_bp = mysql_redo_log(bp, ctx.threshold("bp_pct"))
     want_rate = per_hour * ctx.threshold("hours_of_redo") if per_hour else 0
     reasons = []

@@ -31,7 +31,7 @@ def _top(rows, key, limit):
 
 
 @check(
-    id="mysql.queries.slow_mean",
+    id="mysql.queries.slow_mean", counters=True,
     title="Statements slower than 1 s on average",
     category="queries",
     severity=Severity.WARNING,
@@ -62,7 +62,7 @@ def slow_mean(ctx):
 
 
 @check(
-    id="mysql.queries.top_total",
+    id="mysql.queries.top_total", counters=True,
     title="Statements taking the largest share of total statement time",
     category="queries",
     severity=Severity.INFO,
@@ -97,7 +97,7 @@ def top_total(ctx):
 
 
 @check(
-    id="mysql.queries.full_scans",
+    id="mysql.queries.full_scans", counters=True,
     title="Statements doing full table scans",
     category="queries",
     severity=Severity.WARNING,
@@ -133,7 +133,7 @@ def full_scans(ctx):
 
 
 @check(
-    id="mysql.queries.tmp_disk",
+    id="mysql.queries.tmp_disk", counters=True,
     title="Statements creating on-disk temporary tables",
     category="queries",
     severity=Severity.WARNING,
@@ -164,7 +164,7 @@ def tmp_disk(ctx):
 
 
 @check(
-    id="mysql.queries.sort_merge",
+    id="mysql.queries.sort_merge", counters=True,
     title="Statements sorting in several merge passes",
     category="queries",
     severity=Severity.INFO,

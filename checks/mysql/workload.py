@@ -4,11 +4,11 @@ They work without performance_schema, where the per-statement checks cannot."""
 from advisor.model import Severity
 from advisor.registry import Threshold, check
 
-from ._common import MYSQLTUNER, UPTIME_FLOOR, counters_age, num, young_note, young_severity
+from ._common import MYSQLTUNER, UPTIME_FLOOR, counters_age, num, since, young_note, young_severity
 
 
 @check(
-    id="mysql.queries.slow_ratio",
+    id="mysql.queries.slow_ratio", counters=True,
     title="Share of statements slower than long_query_time",
     category="queries",
     severity=Severity.WARNING,
@@ -41,7 +41,7 @@ def slow_ratio(ctx):
 
 
 @check(
-    id="mysql.queries.joins_without_index",
+    id="mysql.queries.joins_without_index", counters=True,
     title="Joins performed without indexes",
     category="queries",
     severity=Severity.WARNING,
@@ -58,12 +58,13 @@ def joins_without_index(ctx):
     join_buffer_size only hides the problem."""
     st = ctx.fact("mysql.status")
     joins = num(st, "select_full_join", 0) + num(st, "select_range_check", 0)
-    days = max(num(st, "uptime", 0) / 86400, 1.0)  # a young server is judged as if up one day
+    # a young server is judged as if up one day; a window on its own length
+    days = ctx.window_s / 86400 if ctx.window_s else max(num(st, "uptime", 0) / 86400, 1.0)
     per_day = joins / days
     if per_day > ctx.threshold("max_per_day"):
         yield ctx.finding(
             object="select_full_join", severity=young_severity(ctx),
-            summary=f"{joins:,} joins without a usable index since startup ({per_day:,.0f} per day)"
+            summary=f"{joins:,} joins without a usable index {since(ctx)} ({per_day:,.0f} per day)"
                     + young_note(ctx),
             evidence={"select_full_join": num(st, "select_full_join", 0),
                       "select_range_check": num(st, "select_range_check", 0),

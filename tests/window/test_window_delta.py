@@ -41,3 +41,16 @@ def test_named_rows_and_derived_mean():
     out, _ = delta(spec, start, end)
     assert out["commandstats"]["cmdstat_get"] == {"calls": 10, "usec": 500, "usec_per_call": 50.0}
     assert out["commandstats"]["cmdstat_set"]["calls"] == 2
+
+
+def test_prefix_fields_and_idle_rows():
+    """`com_*` stands for every Com_ counter (MySQL status); `active` leaves out rows that did
+    not run in the window (a digest whose calls did not move)."""
+    out, _ = delta([Counters(("com_*", "questions"))],
+                   {"com_select": 10, "com_insert": 5, "questions": 20, "threads_connected": 3},
+                   {"com_select": 14, "com_insert": 5, "com_new": 2, "questions": 30, "threads_connected": 9})
+    assert out == {"com_select": 4, "com_insert": 0, "com_new": 2, "questions": 10, "threads_connected": 9}
+    spec = [Counters(("calls",), key=("d",), path=("rows",), active="calls")]
+    out, _ = delta(spec, {"rows": [{"d": 1, "calls": 3}, {"d": 2, "calls": 5}]},
+                   {"rows": [{"d": 1, "calls": 3}, {"d": 2, "calls": 7}]})
+    assert out["rows"] == [{"d": 2, "calls": 2}]

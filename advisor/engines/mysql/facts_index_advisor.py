@@ -15,6 +15,7 @@ from sqlglot import exp
 
 from advisor.errors import FactUnavailable, TargetLost
 from advisor.facts import provides
+from advisor.window import Counters
 from advisor.indexadvisor.candidates import Policy, plan
 from advisor.indexadvisor.catalog import Catalog
 from advisor.indexadvisor.ddl import mysql_add_index, mysql_ident
@@ -28,7 +29,9 @@ PS = 1e12
 _MAX_TABLES = 2000
 
 
-@provides("mysql", "mysql.scan_digests")
+@provides("mysql", "mysql.scan_digests", counters=[Counters(
+    ("calls", "total_ms", "rows_examined", "rows_sent", "no_index_used", "no_good_index_used"),
+    key=("schema", "digest"), path=("rows",), active="calls")])
 def scan_digests(s, facts) -> dict[str, Any]:
     """Digests that used no index or no good index, by total latency (bounded by
     options.index_statement_limit, default 500), with the digest length limit."""
@@ -45,7 +48,8 @@ def scan_digests(s, facts) -> dict[str, Any]:
           AND SCHEMA_NAME {schema_scope(s, facts)}
         ORDER BY SUM_TIMER_WAIT DESC
         LIMIT %s
-    """, (limit,), enable=PS_GRANT)
+    """, (limit + 1,), enable=PS_GRANT)
+    truncated, rows = len(rows) > limit, rows[:limit]
     try:
         max_len = int(s.scalar("SELECT @@performance_schema_max_digest_length"))
     except FactUnavailable:
@@ -56,7 +60,7 @@ def scan_digests(s, facts) -> dict[str, Any]:
             "no_index_used": int(r["no_index_used"]), "no_good_index_used": int(r["no_good_index_used"])}
            for r in rows if r["schema"] not in SYSTEM_SCHEMAS and in_scope(s, facts, r["schema"])
            and not is_monitoring(r["digest_text"] or "")]
-    return {"rows": out, "max_digest_length": max_len, "limit": limit}
+    return {"rows": out, "max_digest_length": max_len, "limit": limit, "truncated": truncated}
 
 
 def _key(r: dict[str, Any]) -> str:

@@ -10,13 +10,27 @@ from __future__ import annotations
 from typing import Any
 
 from advisor.facts import provides
+from advisor.window import Counters
 
 from .facts_server import PS_GRANT, in_scope, is_monitoring, require_performance_schema, schema_scope
 
 PS = 1e12  # picoseconds per second
 
 
-@provides("mysql", "mysql.digests")
+def _window_mean(row: dict) -> dict:
+    """A digest's mean over the window: its time increase over its calls increase."""
+    return {**row, "mean_s": row["total_s"] / row["calls"] if row.get("calls") else 0.0}
+
+
+# a digest absent at the window's start ran first during it, unless the read was cut at its
+# limit ("truncated"); a digest whose calls did not move did not run in the window
+DIGEST_COUNTERS = Counters(("calls", "total_s", "lock_s", "rows_examined", "rows_sent", "rows_affected",
+                            "no_index_used", "no_good_index_used", "tmp_tables", "tmp_disk_tables",
+                            "sort_merge_passes"), key=("schema", "digest"), path=("rows",),
+                           derive=_window_mean, active="calls")
+
+
+@provides("mysql", "mysql.digests", counters=[DIGEST_COUNTERS])
 def digests(s, facts) -> dict[str, Any]:
     """Top statement digests by total latency, bounded by options.statement_limit (default 500)."""
     require_performance_schema(facts, "statement digests")

@@ -1,0 +1,54 @@
+"""--sample on the shared MariaDB: a digest that ran before the window is not judged in it, one
+that ran during it is, with its calls and rows counted over the window only."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+from test_window_live import run_json
+
+
+def wait_for_advisor_session(db, timeout: float = 20) -> None:
+    """Until the advisor's session sleeps in the scratch schema: the window's first reads are done."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        rows = db.sql("SELECT COMMAND FROM information_schema.PROCESSLIST "
+                      "WHERE DB = %s AND ID <> CONNECTION_ID()", (db.name,))
+        if rows and all(r[0] == "Sleep" for r in rows):
+            time.sleep(0.5)
+            return
+        time.sleep(0.05)
+    raise AssertionError("the advisor never connected")
+
+
+def full_scans(report: dict, schema: str) -> dict[str, dict]:
+    """This schema's full-scan findings by statement (other helpers' schema-less digests aside)."""
+    return {f["evidence"]["statement"]: f for f in report["findings"]
+            if f["check"] == "mysql.queries.full_scans" and f["evidence"]["schema"] == schema}
+
+
+def test_mysql_full_scan_before_the_window_is_not_judged_in_it(mysql_db):
+    mysql_db.sql("CREATE TABLE t (id INT PRIMARY KEY, a INT, b INT)")
+    mysql_db.sql("INSERT INTO t SELECT seq, seq % 97, seq % 89 FROM seq_1_to_3000")
+    mysql_db.sql("SELECT * FROM t WHERE a = 5")            # before the window
+    cumulative = run_json("--checks", "mysql.queries.full_scans", mysql_db.url)
+    texts = full_scans(cumulative, mysql_db.name)
+    assert any("`a`" in t for t in texts), texts
+    assert next(iter(texts.values()))["evidence"]["judged_on"] == "cumulative"
+
+    box: dict = {}
+    th = threading.Thread(target=lambda: box.setdefault("r", run_json(
+        "--checks", "mysql.queries.full_scans", "--sample", "3", mysql_db.url)))
+    th.start()
+    wait_for_advisor_session(mysql_db)
+    for _ in range(2):
+        mysql_db.sql("SELECT * FROM t WHERE b = 7")        # during the window
+    th.join()
+    windowed = box["r"]
+    assert windowed["targets"][0]["sample_s"] == 3
+    found = full_scans(windowed, mysql_db.name)
+    assert len(found) == 1 and "`b`" in next(iter(found)), found
+    ev = next(iter(found.values()))["evidence"]
+    assert ev["judged_on"] == "window" and ev["window_s"] == 3
+    assert ev["calls"] == 2 and ev["rows_examined"] == 6000
