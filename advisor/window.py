@@ -16,6 +16,8 @@ keyed by name (`key="*"`). Rules, each for a reason:
   row is left out, since its starting value is unknown;
 - a counter that went down was reset during the window: its end value is the increase;
 - fields that are not counters (gauges, names, settings) keep their end value;
+- rows that are events (profiler entries) rather than counters are kept when newer than
+  every row of the first read (`after`: their time field);
 - a field named `prefix*` stands for every field of that name (MySQL's Com_*, Handler_*).
 """
 
@@ -33,6 +35,7 @@ class Counters:
     derive: Callable[[dict], dict] | None = None   # recompute per-row figures (a mean) from the increases
     bounded: bool = False   # the rows are a top-N: a row absent at the start may have been cut, not new
     active: str | None = None   # rows whose this counter did not move are left out (not run in the window)
+    after: str | None = None    # rows are events (a log): keep those newer than the start read's newest
 
 
 # Cumulative counters younger than this (a restart, a statistics reset) are judged at most
@@ -92,6 +95,10 @@ def _rowkey(row: dict, key: tuple[str, ...]) -> tuple:
 
 
 def _apply(spec: Counters, start: Any, end: Any, truncated: bool, resets: list[str]) -> Any:
+    if isinstance(end, list) and spec.after:
+        seen = [r.get(spec.after) for r in start or [] if isinstance(r, dict) and r.get(spec.after) is not None]
+        cut = max(seen) if seen else None
+        return [r for r in end if cut is None or (r.get(spec.after) is not None and r[spec.after] > cut)]
     if isinstance(end, list):
         key = tuple(spec.key or ())
         before = {_rowkey(r, key): r for r in start or [] if isinstance(r, dict)}

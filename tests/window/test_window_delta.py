@@ -54,3 +54,14 @@ def test_prefix_fields_and_idle_rows():
     out, _ = delta(spec, {"rows": [{"d": 1, "calls": 3}, {"d": 2, "calls": 5}]},
                    {"rows": [{"d": 1, "calls": 3}, {"d": 2, "calls": 7}]})
     assert out["rows"] == [{"d": 2, "calls": 2}]
+
+
+def test_event_rows_newer_than_the_start_read():
+    """Profiler entries are events: those written after the start read's newest are the window's."""
+    spec = [Counters((), path=("rows",), after="ts")]
+    start = {"rows": [{"ts": "2024-05-20T10:00:00", "op": "query"}]}
+    end = {"rows": [{"ts": "2024-05-20T10:00:30", "op": "update"}, {"ts": "2024-05-20T10:00:00", "op": "query"}]}
+    out, _ = delta(spec, start, end)
+    assert out["rows"] == [{"ts": "2024-05-20T10:00:30", "op": "update"}]
+    out, _ = delta(spec, {"rows": []}, end)
+    assert out["rows"] == end["rows"]
