@@ -33,6 +33,7 @@ from . import recent
 from .style import severity_text
 from .jobs import Cancelled, Source, run_detached, run_source
 from .view import (FindingFilter, fact_label, fit_widths, middle_cut, progress_bar,
+from advisor.scope import shown_object
                    reachability_message, score_label, short_version, status_counts, tail_cut, visible_findings)
 
 
@@ -367,7 +368,7 @@ class AdvisorApp(App[int]):
         shares = [1.0, *([0.22] if with_target else []), 0.3, 0.2, None]
         cuts = [None, *([middle_cut] if with_target else []), tail_cut, tail_cut]
         rows = [[severity_text(self, f.severity), *([f.target] if with_target else []),
-                 f.check, f.object or "", f.summary] for f in self.shown]
+                 f.check, shown_object(f), f.summary] for f in self.shown]
         _set_columns(table, header, rows, shares)
         for i, cells in enumerate(rows):
             table.add_row(*_fit(cells, table, cuts), key=str(i))

@@ -22,6 +22,7 @@ from advisor.targets import parse_target, redact
 from .recent import needs_password
 from .style import severity_text
 from .view import FindingFilter, engine_label, evidence_rows
+from advisor.scope import shown_object
 
 
 class DetailScreen(Screen):
@@ -45,8 +46,8 @@ class DetailScreen(Screen):
         yield Header()
         with VerticalScroll(id="detail"):
             head = Text.assemble(severity_text(self.app, f.severity), " ", (f.check, "bold"))
-            if f.object:
-                head.append(f"  {f.object}")
+            if f.object or f.scope:
+                head.append(f"  {shown_object(f)}")
             yield Static(head, id="detail-head")
             yield Static(Text(f.summary, style="bold"), id="detail-summary")
             yield Static(Text(f"target {f.target} · category {f.category} · "
