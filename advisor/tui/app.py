@@ -28,12 +28,12 @@ from advisor.facts import collecting
 from advisor.model import Finding, TargetResult
 from advisor.report import Report
 from advisor.runner import Event, RunOptions
+from advisor.scope import shown_object
 
 from . import recent
 from .style import severity_text
 from .jobs import Cancelled, Source, run_detached, run_source
 from .view import (FindingFilter, fact_label, fit_widths, middle_cut, progress_bar,
-from advisor.scope import shown_object
                    reachability_message, score_label, short_version, status_counts, tail_cut, visible_findings)
 
 

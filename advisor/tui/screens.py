@@ -17,12 +17,12 @@ from textual.widgets.option_list import Option, OptionDoesNotExist
 
 from advisor.errors import UsageError
 from advisor.model import Finding, Severity
+from advisor.scope import shown_object
 from advisor.targets import parse_target, redact
 
 from .recent import needs_password
 from .style import severity_text
 from .view import FindingFilter, engine_label, evidence_rows
-from advisor.scope import shown_object
 
 
 class DetailScreen(Screen):

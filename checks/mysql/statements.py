@@ -19,7 +19,8 @@ def _evidence(r, **extra):
             "mean_s": round(r["mean_s"], 6), "total_s": round(r["total_s"], 6),
             "max_s": round(r["max_s"], 6), "rows_examined": r["rows_examined"],
             "rows_sent": r["rows_sent"], "first_seen": r["first_seen"], "last_seen": r["last_seen"],
-            "statement": short(r["digest_text"], 400), **extra}
+            "statement": short(r["digest_text"], 400),
+            **({"source": r["source"]} if r.get("source") else {}), **extra}
 
 
 def _object(r):
@@ -35,7 +36,7 @@ def _top(rows, key, limit):
     title="Statements slower than 1 s on average",
     category="queries",
     severity=Severity.WARNING,
-    facts=["mysql.digests"],
+    facts=["mysql.digests", "mysql.prepared_statements", "mysql.statement_history"],
     reference=GUIDE + " (statements with avg_timer_wait > 1 s); " + DIGEST_REF,
     thresholds={"mean_s": Threshold(1.0, "s", GUIDE + ": avg_timer_wait > 1 s"),
                 "max_findings": Threshold(20, "statements", "report size bound")},
@@ -66,7 +67,7 @@ def slow_mean(ctx):
     title="Statements taking the largest share of total statement time",
     category="queries",
     severity=Severity.INFO,
-    facts=["mysql.digests"],
+    facts=["mysql.digests", "mysql.prepared_statements", "mysql.statement_history"],
     reference="sys.statement_analysis (ordered by total latency); PgHero 'top queries by total time'",
     thresholds={"share_pct": Threshold(20.0, "%", "a statement above this share of all statement time "
                                                   "is the first place to look (PgHero-style ranking)"),
@@ -101,7 +102,7 @@ def top_total(ctx):
     title="Statements doing full table scans",
     category="queries",
     severity=Severity.WARNING,
-    facts=["mysql.digests"],
+    facts=["mysql.digests", "mysql.prepared_statements", "mysql.statement_history"],
     reference="sys.statements_with_full_table_scans (SUM_NO_INDEX_USED / SUM_NO_GOOD_INDEX_USED > 0)",
     thresholds={"min_rows_examined_per_call": Threshold(1000, "rows", "small lookup tables are fine to scan"),
                 "max_findings": Threshold(20, "statements", "report size bound")},
@@ -137,7 +138,7 @@ def full_scans(ctx):
     title="Statements creating on-disk temporary tables",
     category="queries",
     severity=Severity.WARNING,
-    facts=["mysql.digests"],
+    facts=["mysql.digests", "mysql.prepared_statements", "mysql.statement_history"],
     reference="sys.statements_with_temp_tables; " + MYSQLTUNER + " (temp tables on disk)",
     thresholds={"min_disk_tables": Threshold(1, "tables", "any on-disk temporary table costs disk I/O"),
                 "max_findings": Threshold(20, "statements", "report size bound")},
@@ -168,7 +169,7 @@ def tmp_disk(ctx):
     title="Statements sorting in several merge passes",
     category="queries",
     severity=Severity.INFO,
-    facts=["mysql.digests"],
+    facts=["mysql.digests", "mysql.prepared_statements", "mysql.statement_history"],
     reference="sys.statements_with_sorting (sort_merge_passes); " + MYSQLTUNER + " (sort merge passes > 10%)",
     thresholds={"min_passes": Threshold(1, "passes", "a sort that does not fit sort_buffer_size"),
                 "max_findings": Threshold(20, "statements", "report size bound")},
