@@ -3,7 +3,7 @@
 from advisor.model import Severity
 from advisor.registry import Threshold, check
 
-from ._common import GUIDE, config_fix, keep_lines, num, on, set_global
+from ._common import GUIDE, config_fix, keep_lines, num, on, set_global, short
 
 
 @check(
@@ -129,12 +129,7 @@ def prepared_statements(ctx):
             object="prepared_statements_instances",
             summary=f"{len(unknown)} prepared statement(s) ran but cannot be judged: their connections hold "
                     "several prepared statements and the server keeps no per-statement counters",
-            evidence={"statements": [one_line_text(p["sql_text"]) for p in unknown[:10]],
+            evidence={"statements": [short(p["sql_text"]) for p in unknown[:10]],
                       "history_tables": hist.get("tables"), "fix_kind": "manual"},
             recommendation="On MariaDB, prepared_statements_instances keeps no execution counters: judge these "
                            "statements from the slow log (long_query_time) or with their text in EXPLAIN.")
-
-
-def one_line_text(text: str) -> str:
-    from advisor.units import one_line
-    return one_line(text, 160)
