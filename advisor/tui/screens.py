@@ -50,7 +50,7 @@ class DetailScreen(Screen):
                 head.append(f"  {shown_object(f)}")
             yield Static(head, id="detail-head")
             yield Static(Text(f.summary, style="bold"), id="detail-summary")
-            yield Static(Text(f"target {f.target} · category {f.category} · "
+            yield Static(Text(f"target {f.target}{' · server-wide' if f.scope else ''} · category {f.category} · "
                               f"{self.index + 1} of {len(self.findings)} (n/p)"), classes="muted")
             yield Label("Evidence", classes="section")
             yield DataTable(id="evidence", cursor_type="row", show_cursor=False)
