@@ -57,3 +57,39 @@ def names_schema(text: str, schema: str, tables_of_schema: set[str] | None = Non
                 and table not in (other_tables or set()):
             return True
     return False
+
+
+# the per-execution sums a prepared statement's row carries, like a digest's
+PREPARED_SUMS = ("rows_examined", "rows_sent", "rows_affected", "no_index_used", "no_good_index_used",
+         "tmp_tables", "tmp_disk_tables", "sort_merge_passes")
+
+
+def prepared_digest_rows(ps: dict | None, hist: dict | None) -> list[dict]:
+    """Server-side prepared statements (facts mysql.prepared_statements, mysql.statement_history)
+    as digest-shaped rows, for the statement checks and the index advisor. Their counters come
+    from the instance (MySQL 8) or, where it keeps them at 0 (MariaDB), from the history's
+    execute events of the owning thread, when that thread holds just this one statement (else
+    which statement an event ran is unknown, and it is not attributed)."""
+    if not ps or not ps["rows"]:
+        return []
+    hist = hist or {"rows": []}
+    per_thread: dict[int, list[dict]] = {}
+    for p in ps["rows"]:
+        per_thread.setdefault(p["thread"], []).append(p)
+    events: dict[int, list[dict]] = {}
+    for e in hist["rows"]:
+        events.setdefault(e["thread"], []).append(e)
+    out = []
+    for p in ps["rows"]:
+        row = {k: p[k] for k in ("calls", "total_s", "max_s", "lock_s", *PREPARED_SUMS)}
+        own = events.get(p["thread"], []) if len(per_thread[p["thread"]]) == 1 else []
+        if not row["calls"] and own:
+            row.update(calls=len(own), total_s=sum(e["time_s"] for e in own),
+                       max_s=max(e["time_s"] for e in own), lock_s=sum(e["lock_s"] for e in own),
+                       **{k: sum(e[k] for e in own) for k in PREPARED_SUMS})
+        if not row["calls"]:
+            continue
+        out.append({**row, "schema": p["schema"], "digest": f"prepared:{p['thread']}:{p['statement_id']}",
+                    "digest_text": p["sql_text"], "mean_s": row["total_s"] / row["calls"],
+                    "first_seen": None, "last_seen": None, "source": "prepared statement"})
+    return out

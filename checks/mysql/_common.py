@@ -48,39 +48,10 @@ def statement_rows(ctx) -> list[dict[str, Any]]:
     return rows + prepared_rows(ctx)
 
 
-_SUMS = ("rows_examined", "rows_sent", "rows_affected", "no_index_used", "no_good_index_used",
-         "tmp_tables", "tmp_disk_tables", "sort_merge_passes")
-
-
 def prepared_rows(ctx) -> list[dict[str, Any]]:
-    """Prepared statements as digest-shaped rows. Their counters come from the instance (MySQL
-    8) or, where it keeps them at 0 (MariaDB), from the history's execute events of the owning
-    thread, when that thread holds just this one statement (else which statement an event ran
-    is unknown, and it is not attributed)."""
-    ps = ctx.optional("mysql.prepared_statements")
-    if not ps or not ps["rows"]:
-        return []
-    hist = ctx.optional("mysql.statement_history") or {"rows": []}
-    per_thread: dict[int, list[dict[str, Any]]] = {}
-    for p in ps["rows"]:
-        per_thread.setdefault(p["thread"], []).append(p)
-    events: dict[int, list[dict[str, Any]]] = {}
-    for e in hist["rows"]:
-        events.setdefault(e["thread"], []).append(e)
-    out = []
-    for p in ps["rows"]:
-        row = {k: p[k] for k in ("calls", "total_s", "max_s", "lock_s", *_SUMS)}
-        own = events.get(p["thread"], []) if len(per_thread[p["thread"]]) == 1 else []
-        if not row["calls"] and own:
-            row.update(calls=len(own), total_s=sum(e["time_s"] for e in own),
-                       max_s=max(e["time_s"] for e in own), lock_s=sum(e["lock_s"] for e in own),
-                       **{k: sum(e[k] for e in own) for k in _SUMS})
-        if not row["calls"]:
-            continue
-        out.append({**row, "schema": p["schema"], "digest": f"prepared:{p['thread']}:{p['statement_id']}",
-                    "digest_text": p["sql_text"], "mean_s": row["total_s"] / row["calls"],
-                    "first_seen": None, "last_seen": None, "source": "prepared statement"})
-    return out
+    """Prepared statements as digest-shaped rows (advisor.indexadvisor.digests.prepared_digest_rows)."""
+    from advisor.indexadvisor.digests import prepared_digest_rows
+    return prepared_digest_rows(ctx.optional("mysql.prepared_statements"), ctx.optional("mysql.statement_history"))
 
 
 # Ratios of counters since startup (hit rates, shares) start cold after a restart: the

@@ -13,8 +13,8 @@ from advisor.units import human_duration
 
 from ._common import online, vendor_version
 
-# scan_digests is read through index_candidates; declared so that a --sample window reads it at its start
-FACTS = ["mysql.index_candidates", "mysql.scan_digests"]
+# read through index_candidates; declared so that a --sample window reads them at its start
+FACTS = ["mysql.index_candidates", "mysql.scan_digests", "mysql.prepared_statements", "mysql.statement_history"]
 _SCAN = {"ALL", "index"}
 SHARE = Threshold(0.005, "ratio", "db-advisor: ignore statements under 0.5% of the time of the "
                                   "full-scan digests")

@@ -55,8 +55,11 @@ def test_binary_protocol_statements_are_judged_by_their_text(history_server):
         digests = history_server.sql("SELECT DIGEST_TEXT FROM performance_schema.events_statements_summary_by_digest "
                                      "WHERE SCHEMA_NAME = 'app' AND DIGEST_TEXT LIKE '%%`b`%%'")
         assert digests == [], "MariaDB's digest table has no text for binary-protocol executions"
-        found = prepared_findings(run_json("--checks", "mysql.queries.full_scans", url))
+        report = run_json("--checks", "mysql.queries.full_scans", "--checks", "mysql.index.suggested", url)
+        found = prepared_findings(report)
         assert len(found) == 1, found
+        suggested = [f for f in report["findings"] if f["check"] == "mysql.index.suggested"]
+        assert len(suggested) == 1 and "(`b`)" in suggested[0]["fix"], suggested
         ev = found[0]["evidence"]
         assert ev["statement"] == TEXT and ev["calls"] == 3 and ev["rows_examined"] == 9000
 

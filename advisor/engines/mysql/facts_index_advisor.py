@@ -60,7 +60,31 @@ def scan_digests(s, facts) -> dict[str, Any]:
             "no_index_used": int(r["no_index_used"]), "no_good_index_used": int(r["no_good_index_used"])}
            for r in rows if r["schema"] not in SYSTEM_SCHEMAS and in_scope(s, facts, r["schema"])
            and not is_monitoring(r["digest_text"] or "")]
-    return {"rows": out, "max_digest_length": max_len, "limit": limit, "truncated": truncated}
+    return {"rows": out, "max_digest_length": max_len, "limit": limit, "truncated": truncated,
+            "prepared": _prepared_scans(facts)}
+
+
+def _prepared_scans(facts) -> list[dict[str, Any]]:
+    """Server-side prepared statements that scanned (their text is not in the digest table).
+    Kept apart from `rows`: in a window they are computed from the windowed prepared-statement
+    and history facts, so they are already the window's, not subtracted again."""
+    from advisor.indexadvisor.digests import prepared_digest_rows
+    got = []
+    for name in ("mysql.prepared_statements", "mysql.statement_history"):
+        try:
+            got.append(facts.get(name))
+        except FactUnavailable:
+            got.append(None)
+    return [{"schema": r["schema"], "digest": r["digest"], "digest_text": r["digest_text"], "calls": r["calls"],
+             "total_ms": r["total_s"] * 1000, "rows_examined": r["rows_examined"], "rows_sent": r["rows_sent"],
+             "no_index_used": r["no_index_used"], "no_good_index_used": r["no_good_index_used"],
+             "source": r["source"]}
+            for r in prepared_digest_rows(*got) if r["no_index_used"] + r["no_good_index_used"] > 0]
+
+
+def scan_rows(d: dict[str, Any]) -> list[dict[str, Any]]:
+    """The scanning digests and the scanning prepared statements."""
+    return d["rows"] + d.get("prepared", [])
 
 
 def _key(r: dict[str, Any]) -> str:
@@ -71,7 +95,7 @@ def _key(r: dict[str, Any]) -> str:
 def _parsed(facts):
     d = facts.get("mysql.scan_digests")
     parsed, failures = {}, {}
-    for r in d["rows"]:
+    for r in scan_rows(d):
         sql = digest_sql(r["digest_text"], d["max_digest_length"])
         if sql is None:
             failures[_key(r)] = "digest text truncated (raise performance_schema_max_digest_length)"
@@ -244,7 +268,7 @@ def index_candidates(s, facts) -> dict[str, Any]:
             s.query(f"USE {mysql_ident(current)}")
     stmts = [{"queryid": _key(r), "digest": r["digest"], "schema": r["schema"], "calls": r["calls"], "total_ms": r["total_ms"],
               "rows_examined": r["rows_examined"], "rows_sent": r["rows_sent"], "query": r["digest_text"][:1000]}
-             for r in d["rows"]]
+             for r in scan_rows(d)]
     return {"statements": stmts, "candidates": cands, "rejected": [x.to_dict() for x in p.rejected],
             "covered": p.covered, "issues": issues_to_dicts(shapes), "explain": explains,
             "failed_statements": sorted(failures), "failure_reasons": failures, "sampled_tables": sampled}

@@ -18,14 +18,13 @@ from typing import Any
 
 from advisor.errors import FactUnavailable
 from advisor.facts import provides
+from advisor.indexadvisor.digests import PREPARED_SUMS as _SUMS
 from advisor.window import Counters
 
 from .facts_server import PS_GRANT, SYSTEM_SCHEMAS, _one_schema, require_performance_schema
 
 PS = 1e12
 EXECUTE_EVENTS = ("statement/com/Execute", "statement/sql/execute_sql", "statement/com/Bulk_execute")
-_SUMS = ("rows_examined", "rows_sent", "rows_affected", "no_index_used", "no_good_index_used",
-         "tmp_tables", "tmp_disk_tables", "sort_merge_passes")
 
 HISTORY_ENABLE = (
     "UPDATE performance_schema.setup_consumers SET ENABLED = 'YES' WHERE NAME IN "
