@@ -39,7 +39,7 @@ def _served(row: dict[str, Any], c: dict[str, Any]) -> bool:
 
 
 @check(
-    id="mysql.index.suggested", counters=True,
+    id="mysql.index.suggested",
     title="Index that would serve expensive full-scan statements",
     category="indexes",
     severity=Severity.WARNING,
@@ -103,7 +103,7 @@ def suggested_index(ctx):
 
 
 @check(
-    id="mysql.query.unindexable", counters=True,
+    id="mysql.query.unindexable",
     title="Full-scan statement with a predicate no btree index can serve",
     category="queries",
     severity=Severity.INFO,
