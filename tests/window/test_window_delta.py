@@ -65,3 +65,17 @@ def test_event_rows_newer_than_the_start_read():
     assert out["rows"] == [{"ts": "2024-05-20T10:00:30", "op": "update"}]
     out, _ = delta(spec, {"rows": []}, end)
     assert out["rows"] == end["rows"]
+
+
+def test_a_row_first_seen_after_a_cut_start_read_is_new():
+    """MySQL's digest read is cut at its limit on a busy server: a digest absent from it is
+    new all the same when the server first saw it after the read (FIRST_SEEN > the read's NOW())."""
+    spec = [Counters(("calls",), key=("d",), path=("rows",), born="first_seen")]
+    start = {"rows": [{"d": 1, "calls": 3, "first_seen": "2026-01-01T10:00:00"}], "truncated": True,
+             "now": "2026-01-01T12:00:00"}
+    end = {"rows": [{"d": 1, "calls": 5, "first_seen": "2026-01-01T10:00:00"},
+                    {"d": 2, "calls": 7, "first_seen": "2026-01-01T11:00:00"},    # cut from the start read
+                    {"d": 3, "calls": 2, "first_seen": "2026-01-01T12:00:03"}],   # first run in the window
+           "truncated": True, "now": "2026-01-01T12:01:00"}
+    out, _ = delta(spec, start, end)
+    assert [(r["d"], r["calls"]) for r in out["rows"]] == [(1, 2), (3, 2)]

@@ -31,7 +31,7 @@ _MAX_TABLES = 2000
 
 @provides("mysql", "mysql.scan_digests", counters=[Counters(
     ("calls", "total_ms", "rows_examined", "rows_sent", "no_index_used", "no_good_index_used"),
-    key=("schema", "digest"), path=("rows",), active="calls")])
+    key=("schema", "digest"), path=("rows",), active="calls", born="first_seen")])
 def scan_digests(s, facts) -> dict[str, Any]:
     """Digests that used no index or no good index, by total latency (bounded by
     options.index_statement_limit, default 500), with the digest length limit."""
@@ -42,7 +42,7 @@ def scan_digests(s, facts) -> dict[str, Any]:
         SELECT SCHEMA_NAME AS `schema`, DIGEST AS digest, DIGEST_TEXT AS digest_text,
                COUNT_STAR AS calls, SUM_TIMER_WAIT AS total, SUM_ROWS_EXAMINED AS rows_examined,
                SUM_ROWS_SENT AS rows_sent, SUM_NO_INDEX_USED AS no_index_used,
-               SUM_NO_GOOD_INDEX_USED AS no_good_index_used
+               SUM_NO_GOOD_INDEX_USED AS no_good_index_used, FIRST_SEEN AS first_seen, NOW() AS now
         FROM performance_schema.events_statements_summary_by_digest
         WHERE DIGEST IS NOT NULL AND (SUM_NO_INDEX_USED > 0 OR SUM_NO_GOOD_INDEX_USED > 0)
           AND SCHEMA_NAME {schema_scope(s, facts)}
@@ -57,10 +57,12 @@ def scan_digests(s, facts) -> dict[str, Any]:
     out = [{"schema": r["schema"], "digest": r["digest"], "digest_text": r["digest_text"] or "",
             "calls": int(r["calls"]), "total_ms": int(r["total"]) / PS * 1000,
             "rows_examined": int(r["rows_examined"]), "rows_sent": int(r["rows_sent"]),
-            "no_index_used": int(r["no_index_used"]), "no_good_index_used": int(r["no_good_index_used"])}
+            "no_index_used": int(r["no_index_used"]), "no_good_index_used": int(r["no_good_index_used"]),
+            "first_seen": r["first_seen"]}
            for r in rows if r["schema"] not in SYSTEM_SCHEMAS and in_scope(s, facts, r["schema"])
            and not is_monitoring(r["digest_text"] or "")]
     return {"rows": out, "max_digest_length": max_len, "limit": limit, "truncated": truncated,
+            "now": rows[0]["now"] if rows else None,
             "prepared": _prepared_scans(facts)}
 
 

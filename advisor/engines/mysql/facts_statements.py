@@ -24,11 +24,12 @@ def _window_mean(row: dict) -> dict:
 
 
 # a digest absent at the window's start ran first during it, unless the read was cut at its
-# limit ("truncated"); a digest whose calls did not move did not run in the window
+# limit ("truncated") and the server saw it first before the read ("now"); a digest whose
+# calls did not move did not run in the window
 DIGEST_COUNTERS = Counters(("calls", "total_s", "lock_s", "rows_examined", "rows_sent", "rows_affected",
                             "no_index_used", "no_good_index_used", "tmp_tables", "tmp_disk_tables",
                             "sort_merge_passes"), key=("schema", "digest"), path=("rows",),
-                           derive=_window_mean, active="calls")
+                           derive=_window_mean, active="calls", born="first_seen")
 
 
 @provides("mysql", "mysql.digests", counters=[DIGEST_COUNTERS])
@@ -68,7 +69,8 @@ def digests(s, facts) -> dict[str, Any]:
                                       "sort_merge_passes")},
             "first_seen": r["first_seen"], "last_seen": r["last_seen"],
         })
-    return {"rows": out, "truncated": len(rows) > limit, "limit": limit}
+    now = s.query("SELECT NOW() AS now")[0]["now"]   # the server's clock, as FIRST_SEEN is
+    return {"rows": out, "truncated": len(rows) > limit, "limit": limit, "now": now}
 
 
 def _schemaless_owner(s, facts, texts: list[str]):
