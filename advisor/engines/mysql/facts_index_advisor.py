@@ -62,7 +62,7 @@ def scan_digests(s, facts) -> dict[str, Any]:
            for r in rows if r["schema"] not in SYSTEM_SCHEMAS and in_scope(s, facts, r["schema"])
            and not is_monitoring(r["digest_text"] or "")]
     return {"rows": out, "max_digest_length": max_len, "limit": limit, "truncated": truncated,
-            "now": rows[0]["now"] if rows else None,
+            "now": rows[0].get("now") if rows else None,
             "prepared": _prepared_scans(facts)}
 
 

@@ -47,7 +47,7 @@ def digests(s, facts) -> dict[str, Any]:
                SUM_NO_INDEX_USED AS no_index_used, SUM_NO_GOOD_INDEX_USED AS no_good_index_used,
                SUM_CREATED_TMP_TABLES AS tmp_tables, SUM_CREATED_TMP_DISK_TABLES AS tmp_disk_tables,
                SUM_SORT_MERGE_PASSES AS sort_merge_passes, FIRST_SEEN AS first_seen,
-               LAST_SEEN AS last_seen
+               LAST_SEEN AS last_seen, NOW() AS now
         FROM performance_schema.events_statements_summary_by_digest
         WHERE DIGEST IS NOT NULL AND (SCHEMA_NAME IS NULL OR SCHEMA_NAME {schema_scope(s, facts)})
         ORDER BY SUM_TIMER_WAIT DESC
@@ -69,8 +69,8 @@ def digests(s, facts) -> dict[str, Any]:
                                       "sort_merge_passes")},
             "first_seen": r["first_seen"], "last_seen": r["last_seen"],
         })
-    now = s.query("SELECT NOW() AS now")[0]["now"]   # the server's clock, as FIRST_SEEN is
-    return {"rows": out, "truncated": len(rows) > limit, "limit": limit, "now": now}
+    return {"rows": out, "truncated": len(rows) > limit, "limit": limit,
+            "now": rows[0].get("now") if rows else None}   # the server's clock, as FIRST_SEEN is
 
 
 def _schemaless_owner(s, facts, texts: list[str]):
