@@ -19,6 +19,7 @@ from .facts import FactStore
 from .model import Finding, Host, Severity
 from .registry import Check
 from .units import human_duration
+from .scope import check_scope
 from .window import YOUNG_COUNTERS_S, counters_age
 
 class Reads:
@@ -157,4 +158,5 @@ class CheckContext:
             object=object, summary=summary, evidence=evidence,
             recommendation=recommendation, fix=fix,
             reference=reference or self.check.reference,
+            scope=check_scope(self.check.engine, self.check.facts),
         )

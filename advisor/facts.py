@@ -213,6 +213,8 @@ class LiveFacts(FactStore):
         self.window = {"sample_s": float(sample_s), "start": values, "started_at": time.time()}
         wait(sample_s)
         for name in read:   # the end reads together, right after the wait: one window for all
+            self.values.pop(name, None)   # read before the window (mysql.status by server_version)
+            self._deltas.pop(name, None)
             try:
                 self._raw(name)
             except FactUnavailable:

@@ -43,10 +43,13 @@ class Finding:
     recommendation: str
     fix: str | None
     reference: str
+    scope: str | None = None   # "server": about the whole server, not the URL's database (advisor/scope.py)
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
         d["severity"] = str(self.severity)
+        if d["scope"] is None:
+            del d["scope"]   # the report's optional field: written only for server-wide findings
         return d
 
     @classmethod

@@ -7,6 +7,7 @@ import textwrap
 
 from .model import Severity
 from .report import SEVERITY_ORDER, Report
+from .scope import shown_object, target_scope
 
 WIDTH = 80
 _MARK = {Severity.CRITICAL: "CRITICAL", Severity.WARNING: "WARNING", Severity.INFO: "INFO"}
@@ -46,7 +47,7 @@ def render(report: Report, verbose: bool = False) -> str:
             "not scored" if t.score is None else f"score {t.score}/100")
         ver = f" ({t.server_version})" if t.server_version else ""
         hidden = f" (+{muted[t.id]} muted or in the baseline)" if muted.get(t.id) else ""
-        lines.append(f"{t.id}{ver}: {score}, {len(t.findings)} finding(s){hidden}, "
+        lines.append(f"{t.id}{ver}: {score}, scope {target_scope(t.engine, t.url)}, {len(t.findings)} finding(s){hidden}, "
                      f"{len(t.skipped)} skipped, {t.duration_ms} ms")
     if report.muted:
         lines.append(f"{len(report.muted)} finding(s) muted or in the baseline (listed by --format json); "
@@ -59,7 +60,7 @@ def render(report: Report, verbose: bool = False) -> str:
             continue
         lines += ["", _rule(f"{_MARK[sev]} ({len(group)})")]
         for f in group:
-            where = f" {f.object}" if f.object else ""
+            where = f" {shown_object(f)}" if f.object or f.scope else ""
             on = f"  @ {f.target}" if several else ""
             lines += [""] + _wrap(f"[{f.check}]{where}{on}", "")
             lines += _wrap(f.summary, "  ")

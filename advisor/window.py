@@ -13,9 +13,13 @@ that is either a flat dict of fields, a list of rows matched by `key`, or a dict
 keyed by name (`key="*"`). Rules, each for a reason:
 - a row absent from the first read is new in the window (its whole value counts), unless
   the first read was cut short by a limit (`truncated`) or is a top-N (`bounded`): then the
-  row is left out, since its starting value is unknown;
+  row is left out, since its starting value is unknown, unless the server says it was first
+  seen after that read (`born`, against the read's `now`);
 - a counter that went down was reset during the window: its end value is the increase;
-- fields that are not counters (gauges, names, settings) keep their end value.
+- fields that are not counters (gauges, names, settings) keep their end value;
+- rows that are events (profiler entries) rather than counters are kept when newer than
+  every row of the first read (`after`: their time field);
+- a field named `prefix*` stands for every field of that name (MySQL's Com_*, Handler_*).
 """
 
 from __future__ import annotations
@@ -31,6 +35,10 @@ class Counters:
     path: tuple[str, ...] = ()                 # where in the fact's value
     derive: Callable[[dict], dict] | None = None   # recompute per-row figures (a mean) from the increases
     bounded: bool = False   # the rows are a top-N: a row absent at the start may have been cut, not new
+    active: str | None = None   # rows whose this counter did not move are left out (not run in the window)
+    after: str | None = None    # rows are events (a log): keep those newer than the start read's newest
+    born: str | None = None     # a row's first-seen time: with a cut start read, a row first seen after
+                                # the start read's "now" (beside the rows) is new all the same
 
 
 # Cumulative counters younger than this (a restart, a statistics reset) are judged at most
@@ -66,7 +74,7 @@ def _num(v: Any) -> bool:
 def _sub(start: dict, end: dict, fields: tuple[str, ...], resets: list[str], where: str,
          derive: Callable[[dict], dict] | None = None) -> dict:
     out = dict(end)
-    for f in fields:
+    for f in _expand(fields, end):
         a, b = start.get(f), end.get(f)
         if _num(a) and _num(b):
             if b < a:
@@ -77,11 +85,24 @@ def _sub(start: dict, end: dict, fields: tuple[str, ...], resets: list[str], whe
     return derive(out) if derive else out
 
 
+def _expand(fields: tuple[str, ...], row: dict) -> list[str]:
+    if not any(f.endswith("*") for f in fields):
+        return list(fields)
+    out = [f for f in fields if not f.endswith("*")]
+    prefixes = tuple(f[:-1] for f in fields if f.endswith("*"))
+    return out + [k for k in row if k.startswith(prefixes) and k not in out]
+
+
 def _rowkey(row: dict, key: tuple[str, ...]) -> tuple:
     return tuple(row.get(k) for k in key)
 
 
-def _apply(spec: Counters, start: Any, end: Any, truncated: bool, resets: list[str]) -> Any:
+def _apply(spec: Counters, start: Any, end: Any, truncated: bool, resets: list[str],
+           since: Any = None) -> Any:
+    if isinstance(end, list) and spec.after:
+        seen = [r.get(spec.after) for r in start or [] if isinstance(r, dict) and r.get(spec.after) is not None]
+        cut = max(seen) if seen else None
+        return [r for r in end if cut is None or (r.get(spec.after) is not None and r[spec.after] > cut)]
     if isinstance(end, list):
         key = tuple(spec.key or ())
         before = {_rowkey(r, key): r for r in start or [] if isinstance(r, dict)}
@@ -90,9 +111,9 @@ def _apply(spec: Counters, start: Any, end: Any, truncated: bool, resets: list[s
             k = _rowkey(r, key)
             if k in before:
                 out.append(_sub(before[k], r, spec.fields, resets, f"{k}.", spec.derive))
-            elif not truncated:
+            elif not truncated or _born_after(r, spec.born, since):
                 out.append(r)      # new in the window: all of it happened in the window
-        return out
+        return [r for r in out if r.get(spec.active)] if spec.active else out
     if isinstance(end, dict) and spec.key == "*":
         out = {}
         for name, r in end.items():
@@ -104,6 +125,11 @@ def _apply(spec: Counters, start: Any, end: Any, truncated: bool, resets: list[s
     if isinstance(end, dict):
         return _sub(start or {}, end, spec.fields, resets, "", spec.derive)
     return end
+
+
+def _born_after(row: dict, field: str | None, since: Any) -> bool:
+    born = row.get(field) if field else None
+    return born is not None and since is not None and type(born) is type(since) and born > since
 
 
 def _get(value: Any, path: tuple[str, ...]) -> Any:
@@ -131,5 +157,6 @@ def delta(specs: list[Counters], start: Any, end: Any) -> tuple[Any, list[str]]:
             continue
         holder = _get(start, spec.path[:-1]) if spec.path else start
         truncated = spec.bounded or bool(isinstance(holder, dict) and holder.get("truncated"))
-        out = _set(out, spec.path, _apply(spec, s_part, e_part, truncated, resets))
+        since = holder.get("now") if isinstance(holder, dict) else None
+        out = _set(out, spec.path, _apply(spec, s_part, e_part, truncated, resets, since))
     return out, resets

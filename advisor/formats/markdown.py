@@ -13,6 +13,7 @@ import re
 
 from ..model import Finding, Severity
 from ..report import SEVERITY_ORDER, Report
+from advisor.scope import shown_object, target_scope
 
 MAX_CHARS = 60000  # GitHub refuses comments above 65536 characters
 _ICON = {Severity.CRITICAL: "🔴", Severity.WARNING: "🟠", Severity.INFO: "🔵"}
@@ -50,7 +51,7 @@ def _evidence(ev: dict) -> str:
 
 
 def _finding(f: Finding, engine: str, many_targets: bool) -> list[str]:
-    where = f" · {code(f.object)}" if f.object else ""
+    where = f" · {code(shown_object(f))}" if f.object or f.scope else ""
     out = [f"#### {_ICON[f.severity]} {code(f.check)}{where}", "", esc(f.summary), ""]
     if f.evidence:
         out.append(f"- **evidence:** {_evidence(f.evidence)}")
@@ -68,10 +69,10 @@ def render(report: Report, max_chars: int = MAX_CHARS) -> str:
     counts = {s: sum(1 for f in findings if f.severity == s) for s in SEVERITY_ORDER}
     lines = ["## db-advisor report", "",
              f"**{len(findings)} finding(s):** " + ", ".join(f"{counts[s]} {s}" for s in SEVERITY_ORDER), "",
-             "| target | engine | version | score | findings | skipped |", "|---|---|---|---|---|---|"]
+             "| target | engine | scope | version | score | findings | skipped |", "|---|---|---|---|---|---|---|"]
     for t in report.targets:
         score = "unreachable" if not t.reachable else f"{t.score}/100"
-        lines.append(f"| {code(t.id)} | {t.engine} | {esc(t.server_version or '?')} | {score} "
+        lines.append(f"| {code(t.id)} | {t.engine} | {esc(target_scope(t.engine, t.url))} | {esc(t.server_version or '?')} | {score} "
                      f"| {len(t.findings)} | {len(t.skipped)} |")
     lines.append("")
     engine_of = {t.id: t.engine for t in report.targets}

@@ -21,6 +21,7 @@ from ..baseline import fingerprint
 from ..model import Finding, Severity
 from ..registry import Check
 from ..report import Report
+from advisor.scope import SERVER, SERVER_LABEL
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
 LEVEL = {Severity.CRITICAL: "error", Severity.WARNING: "warning", Severity.INFO: "note"}
@@ -71,13 +72,14 @@ def _rules(report: Report) -> list[dict[str, Any]]:
 def _location(f: Finding) -> dict[str, Any]:
     path = "db-advisor/" + quote(f.target, safe="") + ("/" + quote(f.object, safe="") if f.object else "")
     logical = {"name": f.object or f.target, "fullyQualifiedName": f"{f.target}/{f.object or ''}".rstrip("/"),
-               "kind": "object" if f.object else "server"}
+               "kind": "server" if f.scope == SERVER or not f.object else "object"}
     return {"physicalLocation": {"artifactLocation": {"uri": path}}, "logicalLocations": [logical]}
 
 
 def _result(f: Finding, index: dict[str, int]) -> dict[str, Any]:
-    text = f"{f.summary.rstrip('.')}. {f.recommendation}"
-    md = f"**{f.summary}**\n\n{f.recommendation}"
+    mark = f"{SERVER_LABEL} " if f.scope == SERVER else ""   # server-wide, not the URL's database
+    text = f"{mark}{f.summary.rstrip('.')}. {f.recommendation}"
+    md = f"{mark}**{f.summary}**\n\n{f.recommendation}"
     if f.fix:
         md += f"\n\n```\n{f.fix}\n```"
     return {
@@ -88,7 +90,7 @@ def _result(f: Finding, index: dict[str, int]) -> dict[str, Any]:
         "message": {"text": text, "markdown": md},
         "locations": [_location(f)],
         "partialFingerprints": {FINGERPRINT_KEY: fingerprint(f)},
-        "properties": {"target": f.target, "object": f.object, "severity": str(f.severity),
+        "properties": {"target": f.target, "object": f.object, "scope": f.scope or "target", "severity": str(f.severity),
                        "category": f.category, "evidence": f.evidence, "fix": f.fix,
                        "reference": f.reference},
     }

@@ -17,6 +17,7 @@ from textual.widgets.option_list import Option, OptionDoesNotExist
 
 from advisor.errors import UsageError
 from advisor.model import Finding, Severity
+from advisor.scope import shown_object
 from advisor.targets import parse_target, redact
 
 from .recent import needs_password
@@ -45,11 +46,11 @@ class DetailScreen(Screen):
         yield Header()
         with VerticalScroll(id="detail"):
             head = Text.assemble(severity_text(self.app, f.severity), " ", (f.check, "bold"))
-            if f.object:
-                head.append(f"  {f.object}")
+            if f.object or f.scope:
+                head.append(f"  {shown_object(f)}")
             yield Static(head, id="detail-head")
             yield Static(Text(f.summary, style="bold"), id="detail-summary")
-            yield Static(Text(f"target {f.target} · category {f.category} · "
+            yield Static(Text(f"target {f.target}{' · server-wide' if f.scope else ''} · category {f.category} · "
                               f"{self.index + 1} of {len(self.findings)} (n/p)"), classes="muted")
             yield Label("Evidence", classes="section")
             yield DataTable(id="evidence", cursor_type="row", show_cursor=False)

@@ -9,6 +9,7 @@ from typing import Any
 
 from advisor.engines import NAMES as ENGINE_NAMES
 from advisor.model import Finding, Severity, TargetResult
+from advisor.scope import shown_object
 
 SEVERITY_LABEL = {Severity.CRITICAL: "CRIT", Severity.WARNING: "WARN", Severity.INFO: "info"}
 
@@ -34,7 +35,7 @@ class FindingFilter:
             return False
         needle = self.text.strip().lower()
         if needle:
-            hay = " ".join([f.target, f.check, f.object or "", f.summary]).lower()
+            hay = " ".join([f.target, f.check, shown_object(f), f.summary]).lower()
             return all(word in hay for word in needle.split())
         return True
 

@@ -78,7 +78,11 @@ YOUNG_THRESHOLD = Threshold(24, "h", YOUNG, "below this uptime cumulative counte
 
 
 def _age(ctx) -> tuple[float | None, dict]:
-    """serverStatus.uptime (the counters' age) and the evidence fields that say so."""
+    """The seconds the counters cover (a --sample window, else serverStatus.uptime) and the
+    evidence fields that say so."""
+    if ctx.window_s:
+        return ctx.window_s, {"counters_since": "window start", "counters_age": human_duration(ctx.window_s),
+                              "min_uptime_hours": ctx.threshold("min_uptime_hours")}
     up = ctx.fact("mongo.server_status").get("uptime")
     return up, {"counters_since": "mongod start", "uptime_s": up,
                 "counters_age": human_duration(up) if up is not None else "unknown",
@@ -86,7 +90,8 @@ def _age(ctx) -> tuple[float | None, dict]:
 
 
 def _young(ctx, up: float | None) -> bool:
-    return up is not None and up < ctx.threshold("min_uptime_hours") * 3600
+    # a window is what the DBA chose to judge: the uptime floor is for counters since startup
+    return not ctx.window_s and up is not None and up < ctx.threshold("min_uptime_hours") * 3600
 
 
 @check(
@@ -153,7 +158,7 @@ def cache_pressure(ctx):
 
 
 @check(
-    id="mongo.cache.read_ratio", title="WiredTiger cache read ratio (pages read from disk)",
+    id="mongo.cache.read_ratio", counters=True, title="WiredTiger cache read ratio (pages read from disk)",
     category="cache", severity=Severity.WARNING, facts=["mongo.server_status"],
     reference="MongoDB docs: serverStatus.wiredTiger.cache (pages read into cache / requested)",
     thresholds={
@@ -182,8 +187,9 @@ def cache_read_ratio(ctx):
         yield ctx.finding(
             object="wiredTiger.cache", severity=Severity.INFO if young else None,
             summary=f"only {hit:.1f}% of page requests were served from the WiredTiger cache "
-                    f"since mongod started {age['counters_age']} ago" + (" (a cold cache after a restart?)"
-                                                                          if young else ""),
+                    + (f"in the {age['counters_age']} window" if ctx.window_s
+                       else f"since mongod started {age['counters_age']} ago")
+                    + (" (a cold cache after a restart?)" if young else ""),
             evidence={"pages_requested": req, "pages_read_into_cache": read, "hit_pct": round(hit, 2),
                       "min_hit_pct": ctx.threshold("min_hit_pct"), **age, "fix_kind": "manual"},
             recommendation="The working set does not fit the cache: add memory (cacheSizeGB = 50% of "

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from advisor.model import Severity
 from advisor.registry import Threshold, check
+from advisor.units import human_duration
 
 from ._common import ratio
 from ._shapes import (
@@ -23,8 +24,12 @@ ATLAS_QT = "Atlas alert 'Query Targeting: Scanned Objects / Returned' (default >
 PROF = "  // this member only, until its restart: operationProfiling in mongod.conf keeps it"
 
 
+def _since(ctx) -> str:
+    return f"in the {human_duration(ctx.window_s)} window" if ctx.window_s else "since startup"
+
+
 @check(
-    id="mongo.query.targeting", title="Documents scanned per document returned (server-wide)",
+    id="mongo.query.targeting", counters=True, title="Documents scanned per document returned (server-wide)",
     category="queries", severity=Severity.WARNING, facts=["mongo.server_status"], reference=ATLAS_QT,
     thresholds={"max_scanned_per_returned": Threshold(1000, "docs", ATLAS_QT),
                 "min_scanned": Threshold(1000000, "docs", "db-advisor default: ignore idle servers")},
@@ -47,7 +52,7 @@ def query_targeting(ctx):
         yield ctx.finding(
             object="metrics.queryExecutor",
             summary=f"queries scanned {per:,.0f} documents per document returned "
-                    f"({cs.get('total', 0):,} collection scans since startup)",
+                    f"({cs.get('total', 0):,} collection scans {_since(ctx)})",
             evidence={"scannedObjects": scanned, "returned": returned, "scanned_keys": qe.get("scanned"),
                       "scanned_per_returned": round(per, 1), "collectionScans": cs,
                       "uptime_seconds": st.get("uptime"),
@@ -100,7 +105,7 @@ def collscan_shapes(ctx):
 
 
 @check(
-    id="mongo.query.sort", title="In-memory (blocking) sorts", category="queries",
+    id="mongo.query.sort", counters=True, title="In-memory (blocking) sorts", category="queries",
     severity=Severity.WARNING, facts=["mongo.server_status", "mongo.profile", "mongo.indexes"],
     reference="MongoDB docs: serverStatus metrics.operation.scanAndOrder; system.profile hasSortStage; " + ESR,
     thresholds={"max_sort_pct": Threshold(1, "% of queries", "db-advisor default"),
@@ -122,7 +127,7 @@ def in_memory_sorts(ctx):
             and 100 * share > ctx.threshold("max_sort_pct"):
         yield ctx.finding(
             object="metrics.operation.scanAndOrder",
-            summary=f"{sorts:,} in-memory sorts since startup ({100 * share:.1f}% of {queries:,} queries)",
+            summary=f"{sorts:,} in-memory sorts {_since(ctx)} ({100 * share:.1f}% of {queries:,} queries)",
             evidence={"scanAndOrder": sorts, "opcounters.query": queries, "sort_pct": round(100 * share, 2),
                       "max_sort_pct": ctx.threshold("max_sort_pct"), "fix_kind": "manual"},
             recommendation="Index the sort: equality fields first, then the sort fields in the "

@@ -42,13 +42,34 @@ def application_statement(row: dict[str, Any]) -> bool:
 
 
 def statement_rows(ctx) -> list[dict[str, Any]]:
-    return [r for r in ctx.fact("mysql.digests")["rows"] if application_statement(r)]
+    """The digests, and the server-side prepared statements the digest table shows without
+    their text (when the checks declare mysql.prepared_statements / mysql.statement_history)."""
+    rows = [r for r in ctx.fact("mysql.digests")["rows"] if application_statement(r)]
+    return rows + prepared_rows(ctx)
+
+
+def prepared_rows(ctx) -> list[dict[str, Any]]:
+    """Prepared statements as digest-shaped rows (advisor.indexadvisor.digests.prepared_digest_rows)."""
+    from advisor.indexadvisor.digests import prepared_digest_rows
+    return prepared_digest_rows(ctx.optional("mysql.prepared_statements"), ctx.optional("mysql.statement_history"))
 
 
 # Ratios of counters since startup (hit rates, shares) start cold after a restart: the
 # buffer pool and caches are empty, so the first hours look bad whatever the sizing.
 UPTIME_FLOOR = Threshold(86400, "s", MYSQLTUNER + ": MySQL started within the last 24 hours, "
                                      "recommendations may be inaccurate (below it: info at most)")
+
+
+def span_s(ctx) -> float:
+    """The seconds the status counters cover: the --sample window (its increases are what
+    the check sees), else the uptime."""
+    return ctx.window_s or (ctx.fact("mysql.status").get("uptime") or 0)
+
+
+def since(ctx) -> str:
+    """How a summary says what its counts cover."""
+    from advisor.units import human_duration
+    return f"in the {human_duration(ctx.window_s)} window" if ctx.window_s else "since startup"
 
 
 def counters_age(ctx) -> dict[str, Any]:
@@ -59,17 +80,21 @@ def counters_age(ctx) -> dict[str, Any]:
             "threshold_min_uptime_s": ctx.threshold("min_uptime_s")}
 
 
+def _young(ctx) -> bool:
+    # a window is what the DBA chose to judge: the uptime floor is for counters since startup
+    return not ctx.window_s and (ctx.fact("mysql.status").get("uptime") or 0) < ctx.threshold("min_uptime_s")
+
+
 def young_severity(ctx, severity: Severity | None = None) -> Severity | None:
     """INFO while the counters are younger than the uptime floor, else `severity`."""
-    up = ctx.fact("mysql.status").get("uptime") or 0
-    return Severity.INFO if up < ctx.threshold("min_uptime_s") else severity
+    return Severity.INFO if _young(ctx) else severity
 
 
 def young_note(ctx) -> str:
     """A summary suffix saying the counters are young, or ""."""
     from advisor.units import human_duration
     up = ctx.fact("mysql.status").get("uptime") or 0
-    return f" (counters cover only {human_duration(up)} since startup)" if up < ctx.threshold("min_uptime_s") else ""
+    return f" (counters cover only {human_duration(up)} since startup)" if _young(ctx) else ""
 
 
 def short(text: str, n: int = 160) -> str:
@@ -77,7 +102,10 @@ def short(text: str, n: int = 160) -> str:
 
 
 def require_uptime(ctx, seconds: float) -> float:
-    """Counters since startup mean little on a server up for a few minutes."""
+    """Counters since startup mean little on a server up for a few minutes (a --sample window
+    is judged whatever its length: the seconds it covers are returned)."""
+    if ctx.window_s:
+        return ctx.window_s
     up = ctx.fact("mysql.status").get("uptime") or 0
     if up < seconds:
         raise Skip(f"server up only {up:.0f}s: counters since startup are not yet meaningful",

@@ -51,7 +51,7 @@ def query_cache(ctx):
 
 
 @check(
-    id="mysql.cache.table_open",
+    id="mysql.cache.table_open", counters=True,
     title="Table open cache hit rate",
     category="cache",
     severity=Severity.WARNING,

@@ -41,7 +41,7 @@ def usage(ctx):
 
 
 @check(
-    id="mysql.connections.aborted",
+    id="mysql.connections.aborted", counters=True,
     title="Aborted connection attempts",
     category="connections",
     severity=Severity.WARNING,
@@ -77,7 +77,7 @@ def aborted(ctx):
 
 
 @check(
-    id="mysql.connections.thread_cache",
+    id="mysql.connections.thread_cache", counters=True,
     title="Thread cache hit rate",
     category="connections",
     severity=Severity.INFO,

@@ -14,6 +14,8 @@ from ._common import (
     mariadb,
     num,
     set_global,
+    since,
+    span_s,
     version,
     young_note,
     young_severity,
@@ -114,7 +116,7 @@ def buffer_pool_data(ctx):
 
 
 @check(
-    id="mysql.innodb.buffer_pool_hit",
+    id="mysql.innodb.buffer_pool_hit", counters=True,
     title="InnoDB buffer pool hit rate and free-page waits",
     category="cache",
     severity=Severity.WARNING,
@@ -155,7 +157,7 @@ def buffer_pool_hit(ctx):
     if waits:
         yield ctx.finding(
             object="innodb_buffer_pool_wait_free", severity=young_severity(ctx),
-            summary=f"{waits:,} waits for a free buffer pool page since startup" + young_note(ctx),
+            summary=f"{waits:,} waits for a free buffer pool page {since(ctx)}" + young_note(ctx),
             evidence={"innodb_buffer_pool_wait_free": waits, "innodb_buffer_pool_size": bp,
                       "innodb_io_capacity": num(ctx.fact("mysql.variables"), "innodb_io_capacity"),
                       **counters_age(ctx)},
@@ -170,7 +172,7 @@ REDO_REF = (GUIDE + " (Log Files = 25% of the buffer pool, the total redo); MySQ
 
 
 @check(
-    id="mysql.innodb.redo_log",
+    id="mysql.innodb.redo_log", counters=True,
     title="Redo log size vs buffer pool and redo write rate",
     category="configuration",
     severity=Severity.WARNING,
@@ -202,9 +204,9 @@ def redo_log(ctx):
         size, setting = num(v, "innodb_redo_log_capacity", 0), "innodb_redo_log_capacity"
     else:
         size, setting = num(v, "innodb_log_file_size", 0) * files, "innodb_log_file_size"
-    uptime = num(st, "uptime", 0)
+    uptime = span_s(ctx)
     written = num(st, "innodb_os_log_written", 0)
-    per_hour = written / uptime * 3600 if uptime >= ctx.threshold("min_uptime_s") else None
+    per_hour = written / uptime * 3600 if uptime and (ctx.window_s or uptime >= ctx.threshold("min_uptime_s")) else None
     want_bp = mysql_redo_log(bp, ctx.threshold("bp_pct"))
     want_rate = per_hour * ctx.threshold("hours_of_redo") if per_hour else 0
     reasons = []

@@ -3,7 +3,7 @@
 from advisor.model import Severity
 from advisor.registry import Threshold, check
 
-from ._common import GUIDE, config_fix, keep_lines, num, on, set_global
+from ._common import GUIDE, config_fix, keep_lines, num, on, set_global, short
 
 
 @check(
@@ -99,3 +99,37 @@ def slow_log(ctx):
             recommendation=f"Lower long_query_time to {limit:g} s (guide).",
             fix=set_global(ctx, {"long_query_time": f"{limit:g}"}, LQT_NOTE),
         )
+
+
+@check(
+    id="mysql.observability.prepared_statements",
+    title="Server-side prepared statements the digest table shows without text",
+    category="observability",
+    severity=Severity.INFO,
+    facts=["mysql.prepared_statements", "mysql.statement_history"],
+    reference="performance_schema.prepared_statements_instances; events_statements_history",
+)
+def prepared_statements(ctx):
+    """Statements executed as server-side prepared statements (binary protocol: JDBC with
+    useServerPrepStmts, Go's database/sql, sysbench) leave no text in the digest table, so
+    the statement checks see them only through prepared_statements_instances (their text)
+    and the statement history (their executions). Skipped, saying what turning them on
+    adds and costs, when the history consumers are off: the advisor never turns one on.
+    Reports the prepared statements whose executions could not be attributed (their
+    connection holds several, and the instance keeps no counters)."""
+    ps = ctx.fact("mysql.prepared_statements")
+    hist = ctx.fact("mysql.statement_history")
+    threads: dict[int, int] = {}
+    for p in ps["rows"]:
+        threads[p["thread"]] = threads.get(p["thread"], 0) + 1
+    executed = {e["thread"] for e in hist["rows"]}
+    unknown = [p for p in ps["rows"] if not p["calls"] and threads[p["thread"]] > 1 and p["thread"] in executed]
+    if unknown:
+        yield ctx.finding(
+            object="prepared_statements_instances",
+            summary=f"{len(unknown)} prepared statement(s) ran but cannot be judged: their connections hold "
+                    "several prepared statements and the server keeps no per-statement counters",
+            evidence={"statements": [short(p["sql_text"]) for p in unknown[:10]],
+                      "history_tables": hist.get("tables"), "fix_kind": "manual"},
+            recommendation="On MariaDB, prepared_statements_instances keeps no execution counters: judge these "
+                           "statements from the slow log (long_query_time) or with their text in EXPLAIN.")

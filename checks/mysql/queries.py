@@ -13,6 +13,7 @@ from ._common import (
     counters_age,
     num,
     short,
+    since,
     statement_rows,
     young_note,
     young_severity,
@@ -29,7 +30,8 @@ def _evidence(r, **extra):
             "mean_s": round(r["mean_s"], 6), "total_s": round(r["total_s"], 6),
             "max_s": round(r["max_s"], 6), "rows_examined": r["rows_examined"],
             "rows_sent": r["rows_sent"], "first_seen": r["first_seen"], "last_seen": r["last_seen"],
-            "statement": short(r["digest_text"], 400), **extra}
+            "statement": short(r["digest_text"], 400),
+            **({"source": r["source"]} if r.get("source") else {}), **extra}
 
 
 def _object(r):
@@ -41,11 +43,11 @@ def _top(rows, key, limit):
 
 
 @check(
-    id="mysql.queries.slow_mean",
+    id="mysql.queries.slow_mean", counters=True,
     title="Statements slower than 1 s on average",
     category="queries",
     severity=Severity.WARNING,
-    facts=["mysql.digests"],
+    facts=["mysql.digests", "mysql.prepared_statements", "mysql.statement_history"],
     reference=GUIDE + " (statements with avg_timer_wait > 1 s); " + DIGEST_REF,
     thresholds={"mean_s": Threshold(1.0, "s", GUIDE + ": avg_timer_wait > 1 s"),
                 "max_findings": Threshold(20, "statements", "report size bound")},
@@ -72,11 +74,11 @@ def slow_mean(ctx):
 
 
 @check(
-    id="mysql.queries.top_total",
+    id="mysql.queries.top_total", counters=True,
     title="Statements taking the largest share of total statement time",
     category="queries",
     severity=Severity.INFO,
-    facts=["mysql.digests"],
+    facts=["mysql.digests", "mysql.prepared_statements", "mysql.statement_history"],
     reference="sys.statement_analysis (ordered by total latency); PgHero 'top queries by total time'",
     thresholds={"share_pct": Threshold(20.0, "%", "a statement above this share of all statement time "
                                                   "is the first place to look (PgHero-style ranking)"),
@@ -107,11 +109,11 @@ def top_total(ctx):
 
 
 @check(
-    id="mysql.queries.full_scans",
+    id="mysql.queries.full_scans", counters=True,
     title="Statements doing full table scans",
     category="queries",
     severity=Severity.WARNING,
-    facts=["mysql.digests"],
+    facts=["mysql.digests", "mysql.prepared_statements", "mysql.statement_history"],
     reference="sys.statements_with_full_table_scans (SUM_NO_INDEX_USED / SUM_NO_GOOD_INDEX_USED > 0)",
     thresholds={"min_rows_examined_per_call": Threshold(1000, "rows", "small lookup tables are fine to scan"),
                 "max_findings": Threshold(20, "statements", "report size bound")},
@@ -143,11 +145,11 @@ def full_scans(ctx):
 
 
 @check(
-    id="mysql.queries.tmp_disk",
+    id="mysql.queries.tmp_disk", counters=True,
     title="Statements creating on-disk temporary tables",
     category="queries",
     severity=Severity.WARNING,
-    facts=["mysql.digests"],
+    facts=["mysql.digests", "mysql.prepared_statements", "mysql.statement_history"],
     reference="sys.statements_with_temp_tables; " + MYSQLTUNER + " (temp tables on disk)",
     thresholds={"min_disk_tables": Threshold(1, "tables", "any on-disk temporary table costs disk I/O"),
                 "max_findings": Threshold(20, "statements", "report size bound")},
@@ -174,11 +176,11 @@ def tmp_disk(ctx):
 
 
 @check(
-    id="mysql.queries.sort_merge",
+    id="mysql.queries.sort_merge", counters=True,
     title="Statements sorting in several merge passes",
     category="queries",
     severity=Severity.INFO,
-    facts=["mysql.digests"],
+    facts=["mysql.digests", "mysql.prepared_statements", "mysql.statement_history"],
     reference="sys.statements_with_sorting (sort_merge_passes); " + MYSQLTUNER + " (sort merge passes > 10%)",
     thresholds={"min_passes": Threshold(1, "passes", "a sort that does not fit sort_buffer_size"),
                 "max_findings": Threshold(20, "statements", "report size bound")},
@@ -205,7 +207,7 @@ def sort_merge(ctx):
 
 
 @check(
-    id="mysql.queries.slow_ratio",
+    id="mysql.queries.slow_ratio", counters=True,
     title="Share of statements slower than long_query_time",
     category="queries",
     severity=Severity.WARNING,
@@ -238,7 +240,7 @@ def slow_ratio(ctx):
 
 
 @check(
-    id="mysql.queries.joins_without_index",
+    id="mysql.queries.joins_without_index", counters=True,
     title="Joins performed without indexes",
     category="queries",
     severity=Severity.WARNING,
@@ -255,12 +257,13 @@ def joins_without_index(ctx):
     join_buffer_size only hides the problem."""
     st = ctx.fact("mysql.status")
     joins = num(st, "select_full_join", 0) + num(st, "select_range_check", 0)
-    days = max(num(st, "uptime", 0) / 86400, 1.0)  # a young server is judged as if up one day
+    # a young server is judged as if up one day; a window on its own length
+    days = ctx.window_s / 86400 if ctx.window_s else max(num(st, "uptime", 0) / 86400, 1.0)
     per_day = joins / days
     if per_day > ctx.threshold("max_per_day"):
         yield ctx.finding(
             object="select_full_join", severity=young_severity(ctx),
-            summary=f"{joins:,} joins without a usable index since startup ({per_day:,.0f} per day)"
+            summary=f"{joins:,} joins without a usable index {since(ctx)} ({per_day:,.0f} per day)"
                     + young_note(ctx),
             evidence={"select_full_join": num(st, "select_full_join", 0),
                       "select_range_check": num(st, "select_range_check", 0),

@@ -22,7 +22,7 @@ TMP_REF = GUIDE + " (tmp_table_size = max_heap_table_size = 256M); " + MYSQLTUNE
 
 
 @check(
-    id="mysql.tmp.disk_ratio",
+    id="mysql.tmp.disk_ratio", counters=True,
     title="Share of internal temporary tables created on disk",
     category="memory",
     severity=Severity.WARNING,

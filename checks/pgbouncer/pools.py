@@ -3,8 +3,18 @@
 from advisor.model import Severity
 from advisor.registry import Threshold, check
 
-from ._common import (DOCS, clients, database_row, ini_fix, pool_name, pool_size, pool_size_fix, servers, setting,
-                      setting_int)
+from ._common import (
+    DOCS,
+    clients,
+    database_row,
+    ini_fix,
+    pool_name,
+    pool_size,
+    pool_size_fix,
+    servers,
+    setting,
+    setting_int,
+)
 
 
 def _mode(ctx, pool) -> str:

@@ -144,7 +144,7 @@ def test_markdown_lists_errors_skips_and_muted():
     report.muted.append({"target": "postgres://db1:5432/app", "check": "pg.index.unused", "object": "public.i",
                          "reason": "in baseline b.json"})
     out = markdown.render(report)
-    assert "| `dead` | redis | ? | unreachable | 0 | 0 |" in out
+    assert "| `dead` | redis | server | ? | unreachable | 0 | 0 |" in out
     assert "<summary>Errors (1)</summary>" in out and "<summary>Skipped checks (1)</summary>" in out
     assert "<summary>Muted or baselined (1)</summary>" in out and "in baseline b.json" in out
 
@@ -159,3 +159,35 @@ def test_json_flag_is_format_json(seeded_pg, run_cli):
         for t in d["targets"]:
             t.pop("duration_ms")
     assert a == b
+
+
+def test_server_wide_findings_are_marked_in_every_format():
+    """A run scoped to database `app` also reports the server's settings: those findings say
+    "(server)" in text, Markdown, SARIF and the TUI's rows, and each header names the scope."""
+    from advisor import render_text
+    from advisor.context import CheckContext
+    from advisor.model import Host
+    from advisor.facts import SnapshotFacts
+    from advisor.scope import shown_object
+
+    checks = {c.id: c for c in registry.all_checks()}
+    setting = checks["pg.config.checkpoints"]
+    table = checks["pg.index.unused"]
+    made = [CheckContext(c, "postgres://db1:5432/app", SnapshotFacts({}), Host(), {}).finding(
+        object=obj, summary="s", evidence={}, recommendation="r") for c, obj in ((setting, "checkpoint_timeout"),
+                                                                                 (table, "public.i"))]
+    server, scoped = made
+    assert server.scope == "server" and scoped.scope is None
+    assert server.to_dict()["scope"] == "server" and "scope" not in scoped.to_dict()
+    report = _report(server, scoped)
+    text = render_text.render(report)
+    assert "scope database app" in text
+    assert "[pg.config.checkpoints] (server) checkpoint_timeout" in text and "[pg.index.unused] public.i" in text
+    md = markdown.render(report)
+    assert "| postgres | database app |" in md and "`(server) checkpoint_timeout`" in md
+    results = sarif.render(report)
+    res = {r["ruleId"]: r for r in json.loads(results)["runs"][0]["results"]}
+    assert res["pg.config.checkpoints"]["message"]["text"].startswith("(server) ")
+    assert res["pg.config.checkpoints"]["locations"][0]["logicalLocations"][0]["kind"] == "server"
+    assert res["pg.index.unused"]["properties"]["scope"] == "target"
+    assert shown_object(server) == "(server) checkpoint_timeout" and shown_object(scoped) == "public.i"

@@ -156,3 +156,14 @@ def test_collecting_hears_nested_facts_and_only_in_its_thread():
     assert heard == ["outer", "inner", "outer", None, "broken", None]  # the other thread is not heard
     LiveFacts("tui-test", None).get("inner")  # outside: nobody listens
     assert heard[-1] is None and len(heard) == 6
+
+
+def test_server_wide_findings_read_server_in_the_object_column_and_the_search():
+    from advisor.scope import shown_object
+    server = Finding("mysql://h/app", "mysql.innodb.buffer_pool_hit", Severity.WARNING, "cache",
+                     "innodb_buffer_pool_size", "hit rate 80%", {}, "do it", None, "ref", scope="server")
+    table = Finding("mysql://h/app", "mysql.index.unused", Severity.WARNING, "indexes", "app.t.i", "unused",
+                    {}, "do it", None, "ref")
+    assert shown_object(server) == "(server) innodb_buffer_pool_size" and shown_object(table) == "app.t.i"
+    only_server = FindingFilter(text="(server)")
+    assert only_server.matches(server, "mysql") and not only_server.matches(table, "mysql")

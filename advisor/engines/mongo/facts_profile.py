@@ -10,6 +10,7 @@ from typing import Any
 
 from advisor.errors import FactUnavailable
 from advisor.facts import provides
+from advisor.window import Counters
 
 from .facts_catalog import user_databases
 
@@ -95,7 +96,8 @@ def shape_profile_entry(doc: dict[str, Any], keep_values: bool = False) -> dict[
             "ts": doc.get("ts")}
 
 
-@provides("mongo", "mongo.profile")
+# in a window: the entries written during it (newer than the newest one at its start)
+@provides("mongo", "mongo.profile", counters=[Counters((), path=("rows",), after="ts")])
 def profile(s, facts) -> dict[str, Any]:
     """Newest options.profile_limit (default 1000) query/update/remove/command entries of
     system.profile in every database whose profiler is on (the profiler is never switched on)."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from advisor.facts import provides
+from advisor.window import Counters
 
 from .session import CLUSTER_MONITOR
 
@@ -42,6 +43,7 @@ def shape_server_status(doc: dict[str, Any]) -> dict[str, Any]:
         "operation": _pick(metrics.get("operation"), "scanAndOrder", "writeConflicts"),
         "document": _pick(metrics.get("document"), "returned", "inserted", "updated", "deleted"),
         "opcounters": doc.get("opcounters"),
+        "asserts": doc.get("asserts"),
         "repl": _pick(doc.get("repl"), "setName", "isWritablePrimary", "ismaster", "secondary",
                       "hosts", "me", "primary"),
     }
@@ -53,7 +55,23 @@ def build_info(s, facts) -> dict[str, Any]:
     return _pick(doc, "version", "versionArray", "gitVersion", "modules", "storageEngines")
 
 
-@provides("mongo", "mongo.server_status")
+# the cumulative parts of the shaped serverStatus; gauges (cache bytes, connections.current,
+# tickets) and uptime keep their end value
+SERVER_STATUS_COUNTERS = [
+    Counters(("insert", "query", "update", "delete", "getmore", "command"), path=("opcounters",)),
+    Counters(("scanned", "scannedObjects"), path=("queryExecutor",)),
+    Counters(("total", "nonTailable"), path=("queryExecutor", "collectionScans")),
+    Counters(("scanAndOrder", "writeConflicts"), path=("operation",)),
+    Counters(("returned", "inserted", "updated", "deleted"), path=("document",)),
+    Counters(("totalCreated", "rejected"), path=("connections",)),
+    Counters(("pages read into cache", "pages requested from the cache", "pages evicted by application threads",
+              "pages written from cache", "application threads page read from disk to cache count",
+              "modified pages evicted", "unmodified pages evicted"), path=("wiredTiger", "cache")),
+    Counters(("regular", "warning", "msg", "user", "rollovers"), path=("asserts",)),
+]
+
+
+@provides("mongo", "mongo.server_status", counters=SERVER_STATUS_COUNTERS)
 def server_status(s, facts) -> dict[str, Any]:
     return shape_server_status(s.command({"serverStatus": 1}))
 

@@ -15,6 +15,7 @@ from sqlglot import exp
 
 from advisor.errors import FactUnavailable, TargetLost
 from advisor.facts import provides
+from advisor.window import Counters
 from advisor.indexadvisor.candidates import Policy, plan
 from advisor.indexadvisor.catalog import Catalog
 from advisor.indexadvisor.ddl import mysql_add_index, mysql_ident
@@ -28,7 +29,9 @@ PS = 1e12
 _MAX_TABLES = 2000
 
 
-@provides("mysql", "mysql.scan_digests")
+@provides("mysql", "mysql.scan_digests", counters=[Counters(
+    ("calls", "total_ms", "rows_examined", "rows_sent", "no_index_used", "no_good_index_used"),
+    key=("schema", "digest"), path=("rows",), active="calls", born="first_seen")])
 def scan_digests(s, facts) -> dict[str, Any]:
     """Digests that used no index or no good index, by total latency (bounded by
     options.index_statement_limit, default 500), with the digest length limit."""
@@ -39,13 +42,14 @@ def scan_digests(s, facts) -> dict[str, Any]:
         SELECT SCHEMA_NAME AS `schema`, DIGEST AS digest, DIGEST_TEXT AS digest_text,
                COUNT_STAR AS calls, SUM_TIMER_WAIT AS total, SUM_ROWS_EXAMINED AS rows_examined,
                SUM_ROWS_SENT AS rows_sent, SUM_NO_INDEX_USED AS no_index_used,
-               SUM_NO_GOOD_INDEX_USED AS no_good_index_used
+               SUM_NO_GOOD_INDEX_USED AS no_good_index_used, FIRST_SEEN AS first_seen, NOW() AS now
         FROM performance_schema.events_statements_summary_by_digest
         WHERE DIGEST IS NOT NULL AND (SUM_NO_INDEX_USED > 0 OR SUM_NO_GOOD_INDEX_USED > 0)
           AND SCHEMA_NAME {schema_scope(s, facts)}
         ORDER BY SUM_TIMER_WAIT DESC
         LIMIT %s
-    """, (limit,), enable=PS_GRANT)
+    """, (limit + 1,), enable=PS_GRANT)
+    truncated, rows = len(rows) > limit, rows[:limit]
     try:
         max_len = int(s.scalar("SELECT @@performance_schema_max_digest_length"))
     except FactUnavailable:
@@ -53,10 +57,36 @@ def scan_digests(s, facts) -> dict[str, Any]:
     out = [{"schema": r["schema"], "digest": r["digest"], "digest_text": r["digest_text"] or "",
             "calls": int(r["calls"]), "total_ms": int(r["total"]) / PS * 1000,
             "rows_examined": int(r["rows_examined"]), "rows_sent": int(r["rows_sent"]),
-            "no_index_used": int(r["no_index_used"]), "no_good_index_used": int(r["no_good_index_used"])}
+            "no_index_used": int(r["no_index_used"]), "no_good_index_used": int(r["no_good_index_used"]),
+            "first_seen": r["first_seen"]}
            for r in rows if r["schema"] not in SYSTEM_SCHEMAS and in_scope(s, facts, r["schema"])
            and not is_monitoring(r["digest_text"] or "")]
-    return {"rows": out, "max_digest_length": max_len, "limit": limit}
+    return {"rows": out, "max_digest_length": max_len, "limit": limit, "truncated": truncated,
+            "now": rows[0].get("now") if rows else None,
+            "prepared": _prepared_scans(facts)}
+
+
+def _prepared_scans(facts) -> list[dict[str, Any]]:
+    """Server-side prepared statements that scanned (their text is not in the digest table).
+    Kept apart from `rows`: in a window they are computed from the windowed prepared-statement
+    and history facts, so they are already the window's, not subtracted again."""
+    from advisor.indexadvisor.digests import prepared_digest_rows
+    got = []
+    for name in ("mysql.prepared_statements", "mysql.statement_history"):
+        try:
+            got.append(facts.get(name))
+        except FactUnavailable:
+            got.append(None)
+    return [{"schema": r["schema"], "digest": r["digest"], "digest_text": r["digest_text"], "calls": r["calls"],
+             "total_ms": r["total_s"] * 1000, "rows_examined": r["rows_examined"], "rows_sent": r["rows_sent"],
+             "no_index_used": r["no_index_used"], "no_good_index_used": r["no_good_index_used"],
+             "source": r["source"]}
+            for r in prepared_digest_rows(*got) if r["no_index_used"] + r["no_good_index_used"] > 0]
+
+
+def scan_rows(d: dict[str, Any]) -> list[dict[str, Any]]:
+    """The scanning digests and the scanning prepared statements."""
+    return d["rows"] + d.get("prepared", [])
 
 
 def _key(r: dict[str, Any]) -> str:
@@ -67,7 +97,7 @@ def _key(r: dict[str, Any]) -> str:
 def _parsed(facts):
     d = facts.get("mysql.scan_digests")
     parsed, failures = {}, {}
-    for r in d["rows"]:
+    for r in scan_rows(d):
         sql = digest_sql(r["digest_text"], d["max_digest_length"])
         if sql is None:
             failures[_key(r)] = "digest text truncated (raise performance_schema_max_digest_length)"
@@ -240,7 +270,7 @@ def index_candidates(s, facts) -> dict[str, Any]:
             s.query(f"USE {mysql_ident(current)}")
     stmts = [{"queryid": _key(r), "digest": r["digest"], "schema": r["schema"], "calls": r["calls"], "total_ms": r["total_ms"],
               "rows_examined": r["rows_examined"], "rows_sent": r["rows_sent"], "query": r["digest_text"][:1000]}
-             for r in d["rows"]]
+             for r in scan_rows(d)]
     return {"statements": stmts, "candidates": cands, "rejected": [x.to_dict() for x in p.rejected],
             "covered": p.covered, "issues": issues_to_dicts(shapes), "explain": explains,
             "failed_statements": sorted(failures), "failure_reasons": failures, "sampled_tables": sampled}

@@ -7,6 +7,7 @@ from typing import Any
 
 from advisor.errors import FactUnavailable
 from advisor.facts import provides
+from advisor.window import Counters
 
 SYSTEM_SCHEMAS = ("mysql", "information_schema", "performance_schema", "sys")
 
@@ -91,7 +92,18 @@ def variables(s, facts) -> dict[str, Any]:
     return _name_values(s.query("SHOW GLOBAL VARIABLES"))
 
 
-@provides("mysql", "mysql.status")
+# The cumulative status counters the checks judge (names lower-case, as the fact holds them).
+# Gauges (Threads_connected, Open_*, Max_used_connections) and Uptime keep their end value: a
+# check divides by ctx.window_s in a window, by Uptime otherwise (checks/mysql/_common.span_s).
+STATUS_COUNTERS = Counters((
+    "com_*", "handler_*", "select_*", "created_tmp_*", "sort_*", "innodb_buffer_pool_read_requests",
+    "innodb_buffer_pool_reads", "innodb_buffer_pool_wait_free", "innodb_rows_*", "innodb_os_log_written",
+    "innodb_deadlocks", "aborted_*", "connections", "threads_created", "table_open_cache_hits",
+    "table_open_cache_misses", "table_open_cache_overflows", "opened_tables", "opened_files",
+    "slow_queries", "questions", "queries", "bytes_received", "bytes_sent"))
+
+
+@provides("mysql", "mysql.status", counters=[STATUS_COUNTERS])
 def status(s, facts) -> dict[str, Any]:
     """SHOW GLOBAL STATUS, names lower-case, numbers as numbers (counters since startup)."""
     return _name_values(s.query("SHOW GLOBAL STATUS"))

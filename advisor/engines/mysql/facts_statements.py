@@ -10,13 +10,29 @@ from __future__ import annotations
 from typing import Any
 
 from advisor.facts import provides
+from advisor.window import Counters
 
-from .facts_server import PS_GRANT, in_scope, is_monitoring, require_performance_schema, schema_scope
+from .facts_server import (PS_GRANT, SYSTEM_SCHEMAS, _one_schema, in_scope, is_monitoring,
+                           require_performance_schema, schema_scope)
 
 PS = 1e12  # picoseconds per second
 
 
-@provides("mysql", "mysql.digests")
+def _window_mean(row: dict) -> dict:
+    """A digest's mean over the window: its time increase over its calls increase."""
+    return {**row, "mean_s": row["total_s"] / row["calls"] if row.get("calls") else 0.0}
+
+
+# a digest absent at the window's start ran first during it, unless the read was cut at its
+# limit ("truncated") and the server saw it first before the read ("now"); a digest whose
+# calls did not move did not run in the window
+DIGEST_COUNTERS = Counters(("calls", "total_s", "lock_s", "rows_examined", "rows_sent", "rows_affected",
+                            "no_index_used", "no_good_index_used", "tmp_tables", "tmp_disk_tables",
+                            "sort_merge_passes"), key=("schema", "digest"), path=("rows",),
+                           derive=_window_mean, active="calls", born="first_seen")
+
+
+@provides("mysql", "mysql.digests", counters=[DIGEST_COUNTERS])
 def digests(s, facts) -> dict[str, Any]:
     """Top statement digests by total latency, bounded by options.statement_limit (default 500)."""
     require_performance_schema(facts, "statement digests")
@@ -31,16 +47,18 @@ def digests(s, facts) -> dict[str, Any]:
                SUM_NO_INDEX_USED AS no_index_used, SUM_NO_GOOD_INDEX_USED AS no_good_index_used,
                SUM_CREATED_TMP_TABLES AS tmp_tables, SUM_CREATED_TMP_DISK_TABLES AS tmp_disk_tables,
                SUM_SORT_MERGE_PASSES AS sort_merge_passes, FIRST_SEEN AS first_seen,
-               LAST_SEEN AS last_seen
+               LAST_SEEN AS last_seen, NOW() AS now
         FROM performance_schema.events_statements_summary_by_digest
         WHERE DIGEST IS NOT NULL AND (SCHEMA_NAME IS NULL OR SCHEMA_NAME {schema_scope(s, facts)})
         ORDER BY SUM_TIMER_WAIT DESC
         LIMIT %s
     """, (limit + 1,), enable=PS_GRANT)
     out = []
+    belongs = _schemaless_owner(s, facts, [r["digest_text"] or "" for r in rows[:limit] if r["schema"] is None])
     for r in rows[:limit]:
         if r["schema"] is not None and not in_scope(s, facts, r["schema"]) \
-                or is_monitoring(r["digest_text"] or ""):
+                or is_monitoring(r["digest_text"] or "") \
+                or r["schema"] is None and not belongs(r["digest_text"] or ""):
             continue
         out.append({
             "schema": r["schema"], "digest": r["digest"], "digest_text": r["digest_text"] or "",
@@ -51,4 +69,24 @@ def digests(s, facts) -> dict[str, Any]:
                                       "sort_merge_passes")},
             "first_seen": r["first_seen"], "last_seen": r["last_seen"],
         })
-    return {"rows": out, "truncated": len(rows) > limit, "limit": limit}
+    return {"rows": out, "truncated": len(rows) > limit, "limit": limit,
+            "now": rows[0].get("now") if rows else None}   # the server's clock, as FIRST_SEEN is
+
+
+def _schemaless_owner(s, facts, texts: list[str]):
+    """For a run scoped to one schema: does a digest sent without a default schema belong to
+    it? By the tables its text names (`app.t`, or an unqualified `t` found only in `app`),
+    never `other.orders`. Unscoped runs keep them all."""
+    if not _one_schema(s, facts) or not texts:
+        return lambda text: True
+    from advisor.indexadvisor.digests import names_schema, tables_named
+    bare = sorted({t for text in texts for db, t in tables_named(text) if db is None})
+    mine: set[str] = set()
+    others: set[str] = set()
+    if bare:
+        rows = s.query("SELECT TABLE_SCHEMA AS `schema`, TABLE_NAME AS name FROM information_schema.TABLES "
+                       f"WHERE TABLE_NAME IN ({', '.join(['%s'] * len(bare))}) AND TABLE_SCHEMA NOT IN "
+                       f"({', '.join(['%s'] * len(SYSTEM_SCHEMAS))})", (*bare, *SYSTEM_SCHEMAS))
+        for r in rows:
+            (mine if r["schema"] == s.database else others).add(r["name"])
+    return lambda text: names_schema(text, s.database, mine, others)
