@@ -437,12 +437,15 @@ def invalid(ctx):
     (it turns valid with the last ATTACH). It is reported as info with the exact
     steps: CREATE INDEX CONCURRENTLY on each partition that lacks one (or the
     matching index it already has) and ALTER INDEX ... ATTACH PARTITION."""
+    invalid = [ix for ix in ctx.fact("pg.indexes")["rows"] if not ix["is_valid"]]
+    if not invalid:   # the usual case: the two queries below are not worth sending
+        return
     builds = ctx.fact("pg.index_builds")
     building = {b["indexrelid"] for b in builds} | {b["relid"] for b in builds}
     gaps: dict[int, list] = {}
     for g in ctx.fact("pg.partitioned_index_gaps"):
         gaps.setdefault(g["indexrelid"], []).append(g)
-    for ix in ctx.fact("pg.indexes")["rows"]:
+    for ix in invalid:
         if ix["is_valid"] or ix["indexrelid"] in building or ix["relid"] in building:
             continue
         evidence = {"definition": ix["definition"], "is_valid": False, "is_ready": ix["is_ready"],

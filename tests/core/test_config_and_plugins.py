@@ -76,6 +76,7 @@ def test_broken_plugin_is_reported_not_fatal(monkeypatch):
     eps = [metadata.EntryPoint("good", "advisor_test_good_plugin:register", "advisor.checks"),
            metadata.EntryPoint("broken", "advisor_test_no_such_module:register", "advisor.checks")]
     monkeypatch.setattr(metadata, "entry_points", lambda group=None: [e for e in eps if e.group == group])
+    monkeypatch.setattr(registry, "declares_plugins", lambda paths=None: True)
     before = list(registry.plugin_errors)
     try:
         registry.load_plugins()
@@ -117,3 +118,14 @@ def test_timeout_precedence(tmp_path, flags, config, inventory_timeout, want):
     target = inventory.parse({"target": [entry]}).targets[0]
     assert opts.for_target(target).timeout == want
     assert opts.for_target(target).session_options()["timeout"] == want
+
+
+def test_plugin_declarations_are_found_on_the_path(tmp_path):
+    """The quick scan that decides whether importlib.metadata is asked at all."""
+    from advisor import registry
+    dist = tmp_path / "advisor_demo_plugin-1.0.dist-info"
+    dist.mkdir()
+    (dist / "entry_points.txt").write_text("[console_scripts]\nx = y:z\n")
+    assert not registry.declares_plugins([str(tmp_path)])
+    (dist / "entry_points.txt").write_text("[advisor.checks]\ndemo = advisor_demo_plugin\n")
+    assert registry.declares_plugins([str(tmp_path), str(tmp_path / "missing")])
