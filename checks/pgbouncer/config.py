@@ -6,6 +6,15 @@ from advisor.registry import check
 from ._common import DOCS, ini_fix, setting
 
 
+def _zero(ctx, name: str):
+    """The setting's text when it is 0 (the value that switches the feature off), else None."""
+    raw = setting(ctx, name)
+    try:
+        return raw if float(raw) == 0 else None
+    except (TypeError, ValueError):
+        return None
+
+
 @check(id="pgbouncer.config.server_lifetime_zero", title="server_lifetime = 0: a new server connection for "
        "every use", category="connections", severity=Severity.WARNING, reference=DOCS + " server_lifetime",
        facts=["pgbouncer.config"])
@@ -15,12 +24,8 @@ def server_lifetime_zero(ctx):
     pays PostgreSQL's connection start-up (a fork, authentication, catalog caches), which is what
     the pooler is there to avoid. It is often set by mistake, meaning "no limit". Fix: the default
     3600 s, which still recycles connections hourly."""
-    raw = setting(ctx, "server_lifetime")
-    try:
-        value = float(raw)
-    except (TypeError, ValueError):
-        return
-    if value != 0:
+    raw = _zero(ctx, "server_lifetime")
+    if raw is None:
         return
     yield ctx.finding(
         object="server_lifetime",
@@ -40,12 +45,8 @@ def server_idle_timeout_zero(ctx):
     (database, user) pool keeps all the servers it opened, each a PostgreSQL backend with its
     memory, until server_lifetime retires it. With many pools that keeps PostgreSQL near
     max_connections for nothing. Fix: the default 600 s."""
-    raw = setting(ctx, "server_idle_timeout")
-    try:
-        value = float(raw)
-    except (TypeError, ValueError):
-        return
-    if value != 0:
+    raw = _zero(ctx, "server_idle_timeout")
+    if raw is None:
         return
     yield ctx.finding(
         object="server_idle_timeout",
