@@ -61,8 +61,11 @@ def render(report: Report, verbose: bool = False) -> str:
         lines += ["", _rule(f"{_MARK[sev]} ({len(group)})")]
         for f in group:
             where = f" {shown_object(f)}" if f.object or f.scope else ""
-            on = f"  @ {f.target}" if several else ""
-            lines += [""] + _wrap(f"[{f.check}]{where}{on}", "")
+            head = f"[{f.check}]{where}"
+            if several:   # the target on the header line when it fits, else right under it
+                on = f"  @ {f.target}"
+                head = head + on if len(head + on) <= WIDTH else head + "\n  @ " + f.target
+            lines += [""] + _wrap(head, "")
             lines += _wrap(f.summary, "  ")
             if f.evidence:
                 lines += _wrap("evidence: " + _evidence(f.evidence), "  ")

@@ -51,6 +51,16 @@ def target_scope(engine: str, url: str | None) -> str:
     return f"{word} {name}"
 
 
+SERVER_MARK = "⌂"   # the TUI's compact mark in the Object column: every cell of it counts at 80 columns
+
+
+def table_object(f) -> str:
+    """A finding's object in the TUI's table: the server mark in one cell, then the object."""
+    if getattr(f, "scope", None) == SERVER:
+        return f"{SERVER_MARK} {f.object}" if f.object else SERVER_LABEL
+    return f.object or ""
+
+
 def shown_object(f) -> str:
     """A finding's object as the reports show it: "(server)" marks a server-wide one."""
     if getattr(f, "scope", None) == SERVER:

@@ -28,7 +28,7 @@ from advisor.facts import collecting
 from advisor.model import Finding, TargetResult
 from advisor.report import Report
 from advisor.runner import Event, RunOptions
-from advisor.scope import shown_object
+from advisor.scope import table_object
 
 from . import recent
 from .style import severity_text
@@ -403,7 +403,7 @@ class AdvisorApp(App[int]):
         shares = [1.0, *([0.22] if with_target else []), 0.3, 0.2, None]
         cuts = [None, *([middle_cut] if with_target else []), tail_cut, tail_cut]
         rows = [[severity_text(self, f.severity), *([f.target] if with_target else []),
-                 f.check, shown_object(f), f.summary] for f in self.shown]
+                 f.check, table_object(f), f.summary] for f in self.shown]
         _set_columns(table, header, rows, shares)
         for i, cells in enumerate(rows):
             table.add_row(*_fit(cells, table, cuts), key=str(i))

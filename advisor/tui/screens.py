@@ -252,6 +252,8 @@ HELP = """\
   Tab    next pane             ?  help       q  quit
 
 [b]Columns[/b]
+  Object: ⌂ marks a server-wide finding (the server's settings,
+  not the database or schema the URL names).
   Score: 0-100 per target (critical -15, warning -5, info -1;
   at most 3 findings of one check count). Skipped checks and
   errors have their own tabs, each with its reason.

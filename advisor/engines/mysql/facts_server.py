@@ -28,6 +28,16 @@ def _one_schema(s, facts) -> bool:
     return bool(db) and db.lower() not in SYSTEM_SCHEMAS and not facts.options.get("all_schemas")
 
 
+def schemaless_scope(s, facts) -> tuple[str, tuple]:
+    """SQL condition (and its parameter) on DIGEST_TEXT for digests sent without a default schema:
+    with a URL naming a database, only those whose text names it (qualified names are the only
+    way such a statement reaches a table), so that a busy server's other schemas do not push
+    this one's statements out of the top N; they are attributed by their tables later."""
+    if _one_schema(s, facts):
+        return "DIGEST_TEXT LIKE %s", ("%`" + s.database.replace("%", "\\%").replace("_", "\\_") + "`%",)
+    return "TRUE", ()
+
+
 def in_scope(s, facts, schema: str | None) -> bool:
     """The same rule as schema_scope, for rows filtered in Python."""
     if _one_schema(s, facts):

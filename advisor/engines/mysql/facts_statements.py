@@ -12,8 +12,16 @@ from typing import Any
 from advisor.facts import provides
 from advisor.window import Counters
 
-from .facts_server import (PS_GRANT, SYSTEM_SCHEMAS, _one_schema, in_scope, is_monitoring,
-                           require_performance_schema, schema_scope)
+from .facts_server import (
+    PS_GRANT,
+    SYSTEM_SCHEMAS,
+    _one_schema,
+    in_scope,
+    is_monitoring,
+    require_performance_schema,
+    schema_scope,
+    schemaless_scope,
+)
 
 PS = 1e12  # picoseconds per second
 
@@ -39,6 +47,7 @@ def digests(s, facts) -> dict[str, Any]:
     limit = int(facts.options.get("statement_limit", 500))
     # the scope in SQL (plus statements sent without a default schema, judged by the tables they
     # name): the server-wide top N would leave a quiet schema's statements out
+    nameless, nameless_args = schemaless_scope(s, facts)
     rows = s.query(f"""
         SELECT SCHEMA_NAME AS `schema`, DIGEST AS digest, DIGEST_TEXT AS digest_text,
                COUNT_STAR AS calls, SUM_TIMER_WAIT AS total, AVG_TIMER_WAIT AS mean,
@@ -49,10 +58,11 @@ def digests(s, facts) -> dict[str, Any]:
                SUM_SORT_MERGE_PASSES AS sort_merge_passes, FIRST_SEEN AS first_seen,
                LAST_SEEN AS last_seen, NOW() AS now
         FROM performance_schema.events_statements_summary_by_digest
-        WHERE DIGEST IS NOT NULL AND (SCHEMA_NAME IS NULL OR SCHEMA_NAME {schema_scope(s, facts)})
+        WHERE DIGEST IS NOT NULL
+          AND ((SCHEMA_NAME IS NULL AND {nameless}) OR SCHEMA_NAME {schema_scope(s, facts)})
         ORDER BY SUM_TIMER_WAIT DESC
         LIMIT %s
-    """, (limit + 1,), enable=PS_GRANT)
+    """, (*nameless_args, limit + 1), enable=PS_GRANT)
     out = []
     belongs = _schemaless_owner(s, facts, [r["digest_text"] or "" for r in rows[:limit] if r["schema"] is None])
     for r in rows[:limit]:
