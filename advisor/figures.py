@@ -16,6 +16,30 @@ def _num(v: Any) -> float | None:
     return float(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else None
 
 
+def _rows(fact: Any) -> list[dict[str, Any]]:
+    return fact.get("rows", []) if isinstance(fact, dict) else (fact or [])
+
+
+def pg_table_sizes(tables: Any) -> dict[str, float]:
+    """schema.table -> bytes (heap, TOAST and indexes) from the pg.tables fact."""
+    return {t["qualified"]: float(t.get("heap_bytes") or 0) + float(t.get("other_bytes") or 0)
+            for t in _rows(tables) if t.get("qualified")}
+
+
+def mysql_table_sizes(tables: Any) -> dict[str, float]:
+    """schema.table -> bytes (data and indexes, as information_schema estimates them)."""
+    return {f"{t.get('schema')}.{t.get('table')}": float(t.get("data_bytes") or 0) + float(t.get("index_bytes") or 0)
+            for t in _rows(tables)}
+
+
+def _sizes(out: dict[str, float], sizes: dict[str, float]) -> None:
+    """The largest tables' sizes and the total: what the growth forecasts compare."""
+    for name, size in sorted(sizes.items(), key=lambda kv: -kv[1])[:TOP_TABLES]:
+        out[f"table_bytes:{name}"] = size
+    if sizes:
+        out["tables_bytes"] = sum(sizes.values())
+
+
 def _pg(values: dict[str, Any]) -> dict[str, float]:
     out: dict[str, float] = {}
     for r in (values.get("pg.sequences") or {}).get("rows", []):
@@ -25,14 +49,7 @@ def _pg(values: dict[str, Any]) -> dict[str, float]:
         for key in ("xid_age", "mxid_age"):
             if _num(d.get(key)) is not None:
                 out[f"{key}:{d['name']}"] = float(d[key])
-    tables = (values.get("pg.tables") or {})
-    rows = tables.get("rows", []) if isinstance(tables, dict) else tables
-    sized = [(float(t.get("heap_bytes") or 0) + float(t.get("other_bytes") or 0), t["qualified"])
-             for t in rows if t.get("qualified")]
-    for size, name in sorted(sized, reverse=True)[:TOP_TABLES]:
-        out[f"table_bytes:{name}"] = size
-    if sized:
-        out["tables_bytes"] = sum(s for s, _ in sized)
+    _sizes(out, pg_table_sizes(values.get("pg.tables")))
     act = values.get("pg.activity") or {}   # connection limits: also what a PgBouncer of the run is judged on
     for key in ("max_connections", "superuser_reserved", "reserved", "client_backends"):
         if _num(act.get(key)) is not None:
@@ -42,18 +59,11 @@ def _pg(values: dict[str, Any]) -> dict[str, float]:
 
 def _mysql(values: dict[str, Any]) -> dict[str, float]:
     out: dict[str, float] = {}
-    tables = values.get("mysql.tables") or {}
-    rows = tables.get("rows", []) if isinstance(tables, dict) else tables
-    sized = []
-    for t in rows:
-        name = f"{t.get('schema')}.{t.get('table')}"
+    tables = values.get("mysql.tables")
+    for t in _rows(tables):
         if _num(t.get("auto_increment")) is not None and t.get("auto_increment_column"):
-            out[f"autoinc:{name}"] = float(t["auto_increment"])
-        sized.append((float(t.get("data_bytes") or 0) + float(t.get("index_bytes") or 0), name))
-    for size, name in sorted(sized, reverse=True)[:TOP_TABLES]:
-        out[f"table_bytes:{name}"] = size
-    if sized:
-        out["tables_bytes"] = sum(s for s, _ in sized)
+            out[f"autoinc:{t.get('schema')}.{t.get('table')}"] = float(t["auto_increment"])
+    _sizes(out, mysql_table_sizes(tables))
     return out
 
 

@@ -90,3 +90,27 @@ def history_evidence(history: dict[str, Any], left_s: float, **more: Any) -> dic
     return {**more, "time_left_s": round(left_s), "time_left_days": round(left_s / 86400, 1),
             "rate_from": history.get("rate_from", "history"), since: history.get("taken_at"),
             "judged_at": history.get("now")}
+
+
+GROWTH_THRESHOLD = Threshold(1024**3, "bytes/day", "db-advisor: 1 GiB a day fills a 100 GB volume in three months")
+
+
+def growth_findings(ctx: Any, history: dict[str, Any], sizes: dict[str, float]):
+    """The growth checks of every engine: the whole set of tables, then each table, that grew
+    faster than the threshold since the previous run."""
+    from .units import human_bytes
+    floor = ctx.threshold("min_bytes_per_day")
+    total = sum(sizes.values()) if sizes else None
+    for name, size in [(None, total), *sizes.items()]:
+        r = rate(history, "tables_bytes" if name is None else f"table_bytes:{name}", size)
+        if r is None or r.per_day < floor:
+            continue
+        yield ctx.finding(
+            object=name,
+            summary=(f"tables grow {human_bytes(r.per_day)} a day "
+                     f"({human_bytes(r.current - r.previous)} since the previous run)" if name is None
+                     else f"table {name} grows {human_bytes(r.per_day)} a day"),
+            evidence=r.evidence(),
+            recommendation="Check that the volume has room for the coming months at this rate; archive "
+                           "old rows or partition by time, which makes dropping old data cheap.",
+            fix=None)

@@ -1,9 +1,18 @@
 """Forecasts from the run history: AUTO_INCREMENT counters running out, tables growing."""
 
-from advisor.forecast import THRESHOLDS, history_evidence, judge, left_text, rate, time_left
+from advisor.figures import mysql_table_sizes
+from advisor.forecast import (
+    GROWTH_THRESHOLD,
+    THRESHOLDS,
+    growth_findings,
+    history_evidence,
+    judge,
+    left_text,
+    rate,
+    time_left,
+)
 from advisor.model import Severity
-from advisor.registry import Threshold, check
-from advisor.units import human_bytes
+from advisor.registry import check
 
 from ._common import qid, type_max
 
@@ -63,25 +72,10 @@ def auto_increment(ctx):
     severity=Severity.INFO,
     facts=["mysql.tables", "mysql.history"],
     reference="db-advisor forecast from the run history",
-    thresholds={"min_bytes_per_day": Threshold(1024**3, "bytes/day",
-                                               "db-advisor: 1 GiB a day fills a 100 GB volume in three months")},
+    thresholds={"min_bytes_per_day": GROWTH_THRESHOLD},
 )
 def growth(ctx):
     """Growth per day of the schema's tables (data and indexes, as information_schema
     estimates them), from the previous run in the history: the figure to size volumes and
     plan retention with."""
-    history = ctx.fact("mysql.history")
-    floor = ctx.threshold("min_bytes_per_day")
-    sizes = {f"{t['schema']}.{t['table']}": float(t.get("data_bytes") or 0) + float(t.get("index_bytes") or 0)
-             for t in ctx.fact("mysql.tables")["rows"]}
-    for name, size in [(None, sum(sizes.values()) if sizes else None)] + list(sizes.items()):
-        r = rate(history, "tables_bytes" if name is None else f"table_bytes:{name}", size)
-        if r is None or r.per_day < floor:
-            continue
-        yield ctx.finding(
-            object=name,
-            summary=f"{'tables grow' if name is None else f'table {name} grows'} {human_bytes(r.per_day)} a day",
-            evidence=r.evidence(),
-            recommendation="Check that the volume has room for the coming months at this rate; archive or "
-                           "partition by time where old rows can go.",
-            fix=None)
+    yield from growth_findings(ctx, ctx.fact("mysql.history"), mysql_table_sizes(ctx.fact("mysql.tables")))

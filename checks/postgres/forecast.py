@@ -1,9 +1,18 @@
 """Forecasts from the run history: sequences and XIDs running out, tables growing."""
 
-from advisor.forecast import THRESHOLDS, history_evidence, judge, left_text, rate, time_left
+from advisor.figures import pg_table_sizes
+from advisor.forecast import (
+    GROWTH_THRESHOLD,
+    THRESHOLDS,
+    growth_findings,
+    history_evidence,
+    judge,
+    left_text,
+    rate,
+    time_left,
+)
 from advisor.model import Severity
-from advisor.registry import Threshold, check
-from advisor.units import human_bytes
+from advisor.registry import check
 
 from ._common import HARD_LIMIT, sequence_limit
 
@@ -110,34 +119,10 @@ def wraparound(ctx):
     severity=Severity.INFO,
     facts=["pg.tables", "pg.history"],
     reference="db-advisor forecast from the run history; PgHero space history",
-    thresholds={"min_bytes_per_day": Threshold(1024**3, "bytes/day",
-                                               "db-advisor: 1 GiB a day fills a 100 GB volume in three months")},
+    thresholds={"min_bytes_per_day": GROWTH_THRESHOLD},
 )
 def growth(ctx):
     """Growth per day of the database's tables (heap, TOAST and indexes), from the
     previous run in the history: the figure to size volumes and plan retention with.
     Reported for the tables and the whole set that grow faster than the threshold."""
-    history = ctx.fact("pg.history")
-    floor = ctx.threshold("min_bytes_per_day")
-    rows = ctx.fact("pg.tables")["rows"]
-    sizes = {t["qualified"]: float(t.get("heap_bytes") or 0) + float(t.get("other_bytes") or 0) for t in rows}
-    total = rate(history, "tables_bytes", sum(sizes.values()) if sizes else None)
-    if total is not None and total.per_day >= floor:
-        yield ctx.finding(
-            object=None,
-            summary=f"tables grow {human_bytes(total.per_day)} a day "
-                    f"({human_bytes(total.current - total.previous)} since the previous run)",
-            evidence=total.evidence(),
-            recommendation="Check that the volume has room for the coming months at this rate, and "
-                           "whether old rows should be archived or partitions dropped.",
-            fix=None)
-    for name, size in sizes.items():
-        r = rate(history, f"table_bytes:{name}", size)
-        if r is not None and r.per_day >= floor:
-            yield ctx.finding(
-                object=name,
-                summary=f"table {name} grows {human_bytes(r.per_day)} a day",
-                evidence=r.evidence(),
-                recommendation="Plan space and retention for this table (partitioning by time makes "
-                               "dropping old data cheap).",
-                fix=None)
+    yield from growth_findings(ctx, ctx.fact("pg.history"), pg_table_sizes(ctx.fact("pg.tables")))

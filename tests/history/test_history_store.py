@@ -127,3 +127,25 @@ def test_a_development_file_is_refused_and_left_alone(tmp_path):
 def test_sparkline():
     assert history.sparkline([1, 2, None, 8]) == "▁▂ █"
     assert history.sparkline([]) == ""
+
+
+def test_growth_forecast_is_one_judgment_for_both_engines():
+    """pg.forecast.growth and mysql.forecast.growth read table sizes the way the figures do
+    and report the set and each table that grew past the threshold."""
+    from advisor.figures import figures
+    from support import judge
+    day = 86400
+    pg_tables = {"rows": [{"qualified": "public.big", "heap_bytes": 3 * 1024**3, "other_bytes": 0},
+                          {"qualified": "public.small", "heap_bytes": 1024, "other_bytes": 0}]}
+    my_tables = {"rows": [{"schema": "app", "table": "big", "data_bytes": 3 * 1024**3, "index_bytes": 0},
+                          {"schema": "app", "table": "small", "data_bytes": 1024, "index_bytes": 0}]}
+    for check, prefix, key, tables in (("pg.forecast.growth", "pg", "pg.tables", pg_tables),
+                                       ("mysql.forecast.growth", "mysql", "mysql.tables", my_tables)):
+        engine = "postgres" if prefix == "pg" else "mysql"
+        now = figures(engine, {key: tables})
+        big = next(k for k in now if k.startswith("table_bytes:") and k.endswith("big"))
+        before = {**now, big: now[big] - 2 * 1024**3, "tables_bytes": now["tables_bytes"] - 2 * 1024**3}
+        history = {"figures": before, "taken_at": 0, "now": day}
+        found = judge(check, {key: tables, f"{prefix}.history": history}).findings
+        assert sorted(f.object or "" for f in found) == ["", big.split(":", 1)[1]], found
+        assert all(f.evidence["rate_per_day"] == 2 * 1024**3 for f in found)
