@@ -130,10 +130,9 @@ class CheckContext:
         """For a check that judges cumulative counters: say whether it judged a --sample window
         or counters since the last restart/reset and how old they are; young counters (a
         restart, a reset) do not escalate beyond info, since a few minutes say little."""
-        store = self.facts._store
-        if store.window:
-            return {**evidence, "judged_on": "window", "window_s": store.window["sample_s"]}, severity
-        age = counters_age(self.check.engine, store.values)
+        if self.window_s:   # its own facts were read at both ends of the window
+            return {**evidence, "judged_on": "window", "window_s": self.window_s}, severity
+        age = counters_age(self.check.engine, self.facts._store.values)
         evidence = {**evidence, "judged_on": "cumulative", "counters_age_s": None if age is None else round(age)}
         if age is not None and age < YOUNG_COUNTERS_S and severity > Severity.INFO:
             evidence["severity_note"] = (
