@@ -216,14 +216,25 @@ def _prepare(facts: LiveFacts, topts: TargetOptions, result: TargetResult, on_ev
                                   for c in topts.checks)
             return False
         result.sample_s = topts.sample_s
-    if facts.engine in HISTORY_FACT:   # engines without forecasts (pgbouncer) have none
-        if topts.history:
-            facts.values[HISTORY_FACT[facts.engine]] = {**topts.history, "now": time.time(), "rate_from": "history"}
-        elif (sample := window_sample(facts.window)) is not None:
-            facts.values[HISTORY_FACT[facts.engine]] = sample
-    if facts.engine == "pgbouncer":   # none when no PostgreSQL target shares the run
-        facts.values["pgbouncer.postgres_peers"] = list(topts.peers)
+    _run_facts(facts, topts)
     return True
+
+
+def _run_facts(facts: FactStore, topts: TargetOptions) -> None:
+    """The facts the run provides, not the server (live and snapshot alike): the earlier sample
+    the forecast checks take their rate from (the history's earlier run, else the window's
+    start), and the PostgreSQL targets of the run a PgBouncer is compared with (none when the
+    run has no PostgreSQL target, as a snapshot never does)."""
+    hist = HISTORY_FACT.get(facts.engine)   # engines without forecasts (pgbouncer) have none
+    if hist:
+        if topts.history:
+            facts.values[hist] = {**topts.history, "now": time.time(), "rate_from": "history"}
+        elif (sample := window_sample(facts.window)) is not None:
+            facts.values[hist] = sample
+        else:
+            facts.unavailable.setdefault(hist, {"reason": NO_HISTORY[0], "enable": NO_HISTORY[1]})
+    if facts.engine == "pgbouncer":
+        facts.values.setdefault("pgbouncer.postgres_peers", list(topts.peers))
 
 
 def _read_figure_facts(facts: LiveFacts, topts: TargetOptions) -> None:
@@ -279,15 +290,7 @@ def _inspect_snapshot(entry: dict[str, Any], topts: TargetOptions, on_event: OnE
     facts = SnapshotFacts(entry.get("facts", {}), entry.get("unavailable", {}), topts.session_options(),
                           engine=entry["engine"], window=window)
     result.sample_s = (window or {}).get("sample_s")
-    engine = entry["engine"]
-    if engine in HISTORY_FACT:
-        sample = window_sample(window)
-        if sample is not None:   # taken with --sample: the window's rate
-            facts.values[HISTORY_FACT[engine]] = sample
-        else:
-            facts.unavailable.setdefault(HISTORY_FACT[engine], {"reason": NO_HISTORY[0], "enable": NO_HISTORY[1]})
-    if engine == "pgbouncer":   # a snapshot judges one target: no PostgreSQL target beside it
-        facts.values.setdefault("pgbouncer.postgres_peers", [])
+    _run_facts(facts, topts)
     result.errors.extend(TargetError(result.id, m) for m in entry.get("errors", []))
     result.complete = not entry.get("errors")  # a snapshot cut short by a lost connection
     run_checks(result, topts.checks, facts, topts, on_event)
