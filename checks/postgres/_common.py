@@ -80,3 +80,20 @@ def guarded(func: str, r: dict[str, Any]) -> str:
         return (f"SELECT {func}({r['pid']}) FROM pg_stat_activity WHERE pid = {r['pid']} "
                 f"AND backend_start = '{r['backend_start']}';")
     return f"SELECT {func}({r['pid']});"
+
+
+def sequence_fixes(seq: dict) -> list[str]:
+    """The statements that widen a sequence and the column it feeds: the column (a rewrite),
+    and the sequence itself unless it is an identity sequence, which follows its column."""
+    fixes = []
+    if seq.get("column_name") and seq.get("column_type") in ("smallint", "integer"):
+        fixes.append(f"ALTER TABLE {seq['table_qualified']} ALTER COLUMN {seq['column_name']} TYPE bigint;"
+                     "  -- rewrites the table and its indexes under ACCESS EXCLUSIVE lock")
+    identity_follows = fixes and seq.get("dependency") == "i"
+    if seq["sequence_type"] in ("smallint", "integer") and not identity_follows:
+        fixes.append(f"ALTER SEQUENCE {seq['sequence']} AS bigint;  -- locks the sequence only, briefly")
+    elif not fixes:
+        fixes.append(f"ALTER SEQUENCE {seq['sequence']} MAXVALUE {{{{max_value}}}};  -- near its own "
+                     "MAXVALUE (or NO MAXVALUE); locks the sequence only, briefly")
+    return fixes
+

@@ -14,7 +14,7 @@ from advisor.forecast import (
 from advisor.model import Severity
 from advisor.registry import check
 
-from ._common import HARD_LIMIT, sequence_limit
+from ._common import HARD_LIMIT, sequence_fixes, sequence_limit
 
 STOP_MARGIN = 3_000_000   # PostgreSQL refuses new XIDs this close to wraparound (docs 25.1.5, PG14+)
 
@@ -49,11 +49,7 @@ def sequences(ctx):
         if sev is None:
             continue
         owner = f"{seq['table_qualified']}.{seq['column_name']}" if seq.get("column_name") else None
-        fix = (f"ALTER TABLE {seq['table_qualified']} ALTER COLUMN {seq['column_name']} TYPE bigint;"
-               "  -- rewrites the table and its indexes under ACCESS EXCLUSIVE lock"
-               if owner and seq.get("column_type") in ("smallint", "integer") else
-               f"ALTER SEQUENCE {seq['sequence']} AS bigint;" if seq["sequence_type"] in ("smallint", "integer")
-               else f"ALTER SEQUENCE {seq['sequence']} NO MAXVALUE;")
+        fix = "\n".join(sequence_fixes(seq))   # the same statements as pg.schema.sequence_exhaustion
         yield ctx.finding(
             object=seq["sequence"], severity=sev,
             summary=f"sequence {seq['sequence']} runs out in {left_text(left)} at "

@@ -5,7 +5,7 @@ from __future__ import annotations
 from advisor.model import Severity
 from advisor.registry import Threshold, check
 
-from ._common import sequence_limit
+from ._common import sequence_fixes, sequence_limit
 
 PGHERO = "PgHero (github.com/ankane/pghero)"
 # largest value of each integer column type
@@ -127,16 +127,7 @@ def sequence_exhaustion(ctx):
         used = 100.0 * abs(seq["last_value"] - start) / span
         if used < warn:
             continue
-        fixes = []
-        if seq.get("column_name") and seq.get("column_type") in ("smallint", "integer"):
-            fixes.append(f"ALTER TABLE {seq['table_qualified']} ALTER COLUMN {seq['column_name']} TYPE bigint;"
-                         "  -- rewrites the table and its indexes under ACCESS EXCLUSIVE lock")
-        identity_follows = fixes and seq.get("dependency") == "i"  # an identity sequence changes with its column
-        if seq["sequence_type"] in ("smallint", "integer") and not identity_follows:
-            fixes.append(f"ALTER SEQUENCE {seq['sequence']} AS bigint;  -- locks the sequence only, briefly")
-        elif not fixes:
-            fixes.append(f"ALTER SEQUENCE {seq['sequence']} MAXVALUE {{{{max_value}}}};  -- near its own "
-                         "MAXVALUE (or NO MAXVALUE); locks the sequence only, briefly")
+        fixes = sequence_fixes(seq)
         owner = f"{seq['table_qualified']}.{seq['column_name']}" if seq.get("column_name") else None
         yield ctx.finding(
             object=seq["sequence"],

@@ -37,11 +37,18 @@ def test_a_fast_sequence_is_forecast_from_two_runs(pg_db, tmp_path):
     assert ev["limit"] == 2147483647 and 0 < ev["time_left_s"] < 7 * 86400
     assert "ALTER TABLE public.orders ALTER COLUMN id TYPE bigint" in f["fix"]
 
+    # the fix, as printed, then the same rate again: a bigint column has centuries left
+    pg_db.sql(f["fix"])
+    pg_db.sql("SELECT setval('orders_id_seq', 41000000)")
+    third = run("--history", hist, "--checks", "pg.forecast.*", pg_db.url)
+    assert not [f for f in json.loads(third.stdout)["findings"] if f["check"] == "pg.forecast.sequences"]
+
     shown = subprocess_cli("history", "--history", hist, "--target", pg_db.url)
     assert shown.returncode == 0, shown.stderr
-    assert "2 run(s)" in shown.stdout and "+ critical [pg.forecast.sequences] public.orders_id_seq" in shown.stdout
+    assert "3 run(s)" in shown.stdout and "+ critical [pg.forecast.sequences] public.orders_id_seq" in shown.stdout
+    assert "- critical [pg.forecast.sequences] public.orders_id_seq" in shown.stdout   # resolved by the fix
     as_json = json.loads(subprocess_cli("history", "--history", hist, "--json").stdout)
-    assert [len(t["runs"]) for t in as_json["targets"]] == [2]
+    assert [len(t["runs"]) for t in as_json["targets"]] == [3]
 
 
 def test_damaged_history_is_exit_2_and_the_report_is_still_written(pg_db, tmp_path):
