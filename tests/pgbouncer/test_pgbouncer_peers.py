@@ -49,6 +49,13 @@ def test_one_run_with_pgbouncer_and_its_postgres():
         [f] = [f for f in report["findings"] if f["check"] == CHECK]
         assert f["evidence"]["matched_by"] == "host and port"
         assert f["evidence"]["possible_server_connections"] == 600
+        # the printed fix, as a pgbouncer.ini line of a PgBouncer started with it: the finding is gone
+        line = next(ln for ln in f["fix"].splitlines() if ln.startswith("max_db_connections = "))
+        fixed = {"default_pool_size": 300, "max_db_connections": int(line.split("=")[1])}
+        with PgBouncerServer(pg, databases={"app": "", "reports": ""}, settings=fixed) as after:
+            again = json.loads(subprocess_cli("run", "--json", "--fail-on", "never", "--checks", "pgbouncer.sizing.*",
+                                              "--checks", "pg.connections.*", after.url, pg).stdout)
+            assert not [x for x in again["findings"] if x["check"] == CHECK]
         alone = json.loads(subprocess_cli("run", "--json", "--fail-on", "never", "--checks", "pgbouncer.sizing.*",
                                           b.url).stdout)
         assert not [f for f in alone["findings"] if f["check"] == CHECK]
