@@ -624,6 +624,19 @@ def configure_logging(verbose: bool = False) -> None:
         root.removeHandler(old)
 
 
+def _exit_now_if_threads_linger(code: int) -> None:
+    """After Ctrl-C, targets may still sit in a connect to a hung server in worker threads; the
+    drivers' exit hooks (pymongo joins its monitors, concurrent.futures its workers) could then
+    hold the process at shutdown. Ctrl-C must end the command at once: leave without them.
+    Only when main() runs the real command (not a caller's in-process main(argv))."""
+    import threading
+    command = bool(sys.argv) and sys.argv[0].endswith(("advisor", "__main__.py"))  # not pytest's main(argv)
+    if command and threading.active_count() > 1:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     try:
@@ -638,6 +651,7 @@ def main(argv: list[str] | None = None) -> int:
         return e.exit_code
     except KeyboardInterrupt:
         print("advisor: interrupted", file=sys.stderr)
+        _exit_now_if_threads_linger(130)
         return 130
     except BrokenPipeError:
         return EXIT_OK
