@@ -5,6 +5,7 @@ the real commands run end to end."""
 from __future__ import annotations
 
 import copy
+import time
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +26,8 @@ class MockMongod:
     """One mongod. `member` picks the per-host $indexStats file (db1, db2, db3);
     `rs_hosts` makes it a replica-set member; `deny` answers those commands with
     Unauthorized, `hangup` closes the connection on them; `replies` overrides recorded
-    documents by name."""
+    documents by name; `hello_delay` (seconds) holds back every hello answer, as a
+    member does when its first check is slow."""
 
     def __init__(self, member: str = "db1", *, deny: tuple[str, ...] = (), replies: dict | None = None,
                  secondary: bool = False, hangup: tuple[str, ...] = ()):
@@ -34,6 +36,7 @@ class MockMongod:
         self.hangup = {h.lower() for h in hangup}
         self.overrides = replies or {}
         self.secondary = secondary
+        self.hello_delay = 0.0
         self.rs_hosts: list[str] | None = None
         self.primary: str | None = None
         self.received: list[tuple[str, str]] = []   # (command, db)
@@ -72,6 +75,7 @@ class MockMongod:
         db = doc.get("$db") or (r.namespace or "admin").split(".")[0]
         self.received.append((name, db))
         if name in ("hello", "ismaster"):
+            time.sleep(self.hello_delay)
             return r.ok(self._hello()) if name == "hello" else r.replies(self._hello())
         if name in self.deny:
             return r.replies(UNAUTHORIZED)

@@ -237,3 +237,14 @@ def test_a_member_going_down_mid_run_is_not_the_target_lost(mongo_rs):
     assert any(f["check"] == "mongo.index.redundant" for f in rep["findings"])
     aggregates_on_db3 = [c for c in mongo_rs[2].received if c == ("aggregate", "shop")]
     assert len(aggregates_on_db3) == 1          # not asked again after it failed
+
+
+def test_a_member_slow_to_answer_its_first_check_is_counted(mongo_rs):
+    # right after connect the driver has not heard from db3 yet: it is not unreachable
+    mongo_rs[2].hello_delay = 1.0
+    code, rep, err = run_json(f"mongodb://{mongo_rs[0].address}/?replicaSet=rs0", "--checks", "mongo.index.*")
+    assert rep["errors"] == [], rep["errors"]
+    skipped = {s["check"]: s["reason"] for s in rep["skipped"]}
+    assert "mongo.index.unused" not in skipped, skipped.get("mongo.index.unused")
+    assert ("aggregate", "shop") in mongo_rs[2].received   # db3's counters were read
+    assert any(f["check"] == "mongo.index.unused" for f in rep["findings"])

@@ -5,6 +5,7 @@ direct connection to every data-bearing replica-set member the driver sees
 from __future__ import annotations
 
 import socket
+import time
 from typing import Any
 
 import pymongo
@@ -53,13 +54,24 @@ class MongoSession:
         return self.client.topology_description.topology_type_name
 
     def member_hosts(self) -> list[str]:
-        """Data-bearing members the driver has discovered ("host:port"), sorted."""
+        """Data-bearing members the driver has discovered ("host:port"), sorted.
+
+        Right after connecting, a member whose first check is still under way is Unknown
+        without an error; counted then, a healthy member would pass for unreachable (seen
+        on a loaded machine). So wait, within the timeout, until every member the driver
+        knows has been checked once."""
         from pymongo.server_type import SERVER_TYPE
         bearing = {SERVER_TYPE.RSPrimary, SERVER_TYPE.RSSecondary, SERVER_TYPE.Standalone,
                    SERVER_TYPE.Mongos}
-        return sorted(f"{h}:{p}" for (h, p), sd in
-                      self.client.topology_description.server_descriptions().items()
-                      if sd.server_type in bearing)
+        deadline = time.monotonic() + self.timeout
+        while True:
+            described = self.client.topology_description.server_descriptions()
+            unchecked = [sd for sd in described.values()
+                         if sd.server_type == SERVER_TYPE.Unknown and sd.error is None]
+            if not unchecked or time.monotonic() >= deadline:
+                break
+            time.sleep(0.02)
+        return sorted(f"{h}:{p}" for (h, p), sd in described.items() if sd.server_type in bearing)
 
     def member(self, host: str) -> pymongo.MongoClient:
         """A direct connection to one member, with the target's credentials and TLS options."""
