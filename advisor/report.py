@@ -75,16 +75,22 @@ class Report:
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> "Report":
+        """A report read back from its JSON: to_dict() of the result gives `d` again."""
         targets = []
         for h in d["targets"]:
             t = TargetResult(id=h["id"], engine=h["engine"], url=h["url"],
                              server_version=h.get("server_version"), score=h.get("score"),
-                             duration_ms=h.get("duration_ms", 0), complete=h.get("complete", True))
+                             duration_ms=h.get("duration_ms", 0), complete=h.get("complete", True),
+                             sample_s=h.get("sample_s"), not_scored=h.get("not_scored"))
             t.findings = [Finding.from_dict(f) for f in d["findings"] if f["target"] == t.id]
             t.skipped = [Skipped(**s) for s in d["skipped"] if s["target"] == t.id]
             t.errors = [TargetError(**e) for e in d["errors"] if e["target"] == t.id]
             targets.append(t)
-        return cls(targets=targets, generated_at=d["generated_at"])
+        ids = {t.id for t in targets}
+        return cls(targets=targets, generated_at=d["generated_at"],
+                   extra_errors=[TargetError(**e) for e in d["errors"] if e["target"] not in ids],
+                   muted=d.get("muted", []), expired_mutes=d.get("expired_mutes", []),
+                   config=(d.get("tool") or {}).get("config"))
 
 
 def _json_default(o: Any) -> Any:

@@ -242,3 +242,18 @@ def test_verbose_names_the_config_applied(tmp_path, pg_db):
     assert f"advisor: config: {cfg.resolve()}" in p.stderr.splitlines(), p.stderr
     p = subprocess_cli("run", pg_db.url, "--json", "--checks", "pg.cache.*", "--fail-on", "never")
     assert report_of(p)["tool"]["config"] is None or Path(report_of(p)["tool"]["config"]).is_file()
+
+
+def test_a_report_read_back_is_the_same_report(tmp_path, pg_db):
+    """What `advisor diff` and `advisor tui report.json` read: every part of the report survives
+    (mutes live and expired, the config, a dead target's error, the sampling window)."""
+    from advisor.report import Report
+    cfg = _config(tmp_path, '[[mute]]\ncheck = "pg.schema.*"\nreason = "known"\n'
+                            '[[mute]]\ncheck = "pg.cache.*"\nreason = "old"\nexpires = 2020-01-31\n')
+    pg_db.sql("CREATE TABLE no_key (a int)")
+    p = subprocess_cli("run", pg_db.url, f"postgresql://postgres@127.0.0.1:{closed_port()}/gone",
+                       "--json", "--fail-on", "never", "--config", cfg, "--sample", "1")
+    report = report_of(p)
+    assert report["muted"] and report["expired_mutes"] and report["errors"] and report["tool"]["config"]
+    assert report["targets"][0]["sample_s"] == 1
+    assert json.loads(Report.from_dict(report).to_json()) == report
