@@ -41,9 +41,46 @@ def persistence_note(name: str, value: str) -> str:
             f"(postgresql.{name}: {value})")
 
 
+def ident(name: str) -> str:
+    """An SQL identifier, quoted."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+def set_on(settings: dict[str, Any], name: str) -> dict[str, str] | None:
+    """{"database": ..., "role": ...} when the value seen comes from ALTER DATABASE / ALTER ROLE."""
+    return (settings.get(name) or {}).get("set_on")
+
+
+def scope(settings: dict[str, Any], name: str) -> str:
+    """Where the value seen applies: "server-wide", "in database app", "for role x", ..."""
+    where = set_on(settings, name)
+    if not where:
+        return "server-wide"
+    parts = ([f"for role {where['role']} (the advisor's role)"] if "role" in where else []) + \
+            ([f"in database {where['database']}"] if "database" in where else [])
+    return " ".join(parts)
+
+
+def _alter_scoped(where: dict[str, str], name: str, value_sql: str) -> list[str]:
+    """ALTER DATABASE / ROLE ... SET: a value set there overrides ALTER SYSTEM's, so it is
+    changed where it was set. Stored in the catalog: restarts, standbys and pod restarts keep it."""
+    if "role" in where:
+        target = f"ROLE {ident(where['role'])}" + (f" IN DATABASE {ident(where['database'])}"
+                                                   if "database" in where else "")
+    else:
+        target = f"DATABASE {ident(where['database'])}"
+    return [f"ALTER {target} SET {name} = {value_sql};",
+            f"-- applies to sessions opened after this ({scope({name: {'set_on': where}}, name)}); "
+            f"kept in the catalog, so restarts and standbys keep it; existing sessions keep the old value"]
+
+
 def alter_system(settings: dict[str, Any], name: str, value_sql: str, helm_value: str | None = None,
                  context: str | None = None) -> str:
-    """ALTER SYSTEM SET name = value; the reload/restart; the persistence note."""
+    """ALTER SYSTEM SET name = value; the reload/restart; the persistence note. A value set
+    with ALTER DATABASE / ALTER ROLE is changed there instead (ALTER SYSTEM would not win)."""
+    where = set_on(settings, name)
+    if where:
+        return "\n".join(_alter_scoped(where, name, value_sql))
     helm = helm_value if helm_value is not None else value_sql.strip("'")
     return "\n".join([f"ALTER SYSTEM SET {name} = {value_sql};", apply_line(settings, name, context),
                       persistence_note(name, helm)])

@@ -7,7 +7,7 @@ from advisor.registry import Threshold, check
 from advisor.units import config_size, human_bytes, human_duration
 
 from ._common import GUIDE, SHARE_UPDATE, plain_tables, qname, quoted, reloptions
-from ._setting_fix import alter_system, apply_line
+from ._setting_fix import alter_system, apply_line, scope, set_on
 
 
 @check(
@@ -209,7 +209,9 @@ def dangerous_settings(ctx):
     """fsync=off or full_page_writes=off can corrupt the database after a crash;
     autovacuum=off lets dead rows and transaction-ID age grow until a forced
     shutdown; enable_* planner switches left off make the planner skip whole plan
-    types for every query. Fix: turn them back on (ALTER SYSTEM ... ; reload).
+    types for every query. Fix: turn them back on (ALTER SYSTEM ... ; reload), or, for
+    a value set with ALTER DATABASE / ALTER ROLE, where it was set (ALTER SYSTEM would
+    not override it).
     Also flagged: zero_damaged_pages = on (a recovery tool that destroys the evidence
     and the rows on damaged pages) and track_counts = off (autovacuum works blind)."""
     s = ctx.fact("pg.settings")
@@ -229,9 +231,10 @@ def dangerous_settings(ctx):
         if name in s and s[name]["value"] == bad:
             good = "off" if bad else "on"
             yield ctx.finding(
-                object=name, severity=sev, summary=summary,
+                object=name, severity=sev,
+                summary=summary + (f" ({scope(s, name)})" if set_on(s, name) else ""),
                 evidence={"setting": name, "value": s[name]["setting"], "source": s[name]["source"],
-                          "expected": good},
+                          "expected": good, "scope": scope(s, name)},
                 recommendation=f"Set {name} back to {good}; only a throw-away test database may run "
                                f"like this.",
                 fix=alter_system(s, name, good),
@@ -239,14 +242,21 @@ def dangerous_settings(ctx):
     off = sorted(n for n, v in s.items() if n.startswith("enable_") and v["vartype"] == "bool"
                  and v["value"] is False and v["boot_val"] == "on")
     if off:
+        wide = [n for n in off if not set_on(s, n)]
+        scoped = [n for n in off if set_on(s, n)]
+        where = sorted({scope(s, n) for n in off})
+        fix = [f"ALTER SYSTEM SET {n} = on;" for n in wide]
+        if wide:
+            # SET, not RESET: RESET only clears postgresql.auto.conf, not a postgresql.conf line
+            fix += [apply_line(s, wide[0]),
+                    "-- then remove the lines that turned them off (postgresql.conf; on Kubernetes the "
+                    "Helm values.yaml): ALTER SYSTEM writes postgresql.auto.conf on this node only"]
+        fix += [alter_system(s, n, "on") for n in scoped]
         yield ctx.finding(
             object="enable_*", severity=Severity.WARNING,
-            summary=f"planner method(s) disabled server-wide: {', '.join(off)}",
-            evidence={"disabled": off},
-            recommendation="Planner switches are for debugging one session; server-wide they force "
-                           "worse plans. Re-enable them and fix the specific query instead.",
-            # SET, not RESET: RESET only clears postgresql.auto.conf, not a postgresql.conf line
-            fix="\n".join(f"ALTER SYSTEM SET {n} = on;" for n in off) + "\n" + apply_line(s, off[0])
-                + "\n-- then remove the lines that turned them off (postgresql.conf; on Kubernetes the Helm "
-                  "values.yaml): ALTER SYSTEM writes postgresql.auto.conf on this node only",
+            summary=f"planner method(s) disabled {' and '.join(where)}: {', '.join(off)}",
+            evidence={"disabled": off, "scope": {n: scope(s, n) for n in off}},
+            recommendation="Planner switches are for debugging one session; set for everyone they "
+                           "force worse plans. Re-enable them and fix the specific query instead.",
+            fix="\n".join(fix),
         )

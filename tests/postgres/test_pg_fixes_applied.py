@@ -193,6 +193,34 @@ def test_fixes_for_the_advisors_own_role(pg_db, pg_advise):
             c.execute(f'DROP ROLE "{role}"')
 
 
+def test_settings_set_on_a_database_or_role_are_fixed_there(pg_db, pg_advise):
+    """ALTER DATABASE / ALTER ROLE values override ALTER SYSTEM: the fix changes them where they
+    were set, says so, and clears the finding without touching the shared server's settings."""
+    role = "advisor_t_" + uuid.uuid4().hex[:8]
+    pg_db.sql(f'ALTER DATABASE "{pg_db.name}" SET enable_seqscan = off')
+    pg_db.sql(f'ALTER DATABASE "{pg_db.name}" SET track_counts = off')
+    pg_db.sql(f'CREATE ROLE "{role}" LOGIN')
+    pg_db.sql(f'ALTER ROLE "{role}" IN DATABASE "{pg_db.name}" SET enable_nestloop = off')
+    try:
+        url = pg_db.url.replace("postgres@", f"{role}@", 1)
+        expect = {("pg.config.dangerous", "enable_*"), ("pg.config.dangerous", "track_counts")}
+        before, _ = advise_apply_advise(pg_advise, url, ["pg.config.dangerous"], expect, apply_url=pg_db.url)
+        f = {x.object: x for x in before.findings}
+        assert f["enable_*"].evidence["scope"] == {
+            "enable_nestloop": f"for role {role} (the advisor's role) in database {pg_db.name}",
+            "enable_seqscan": f"in database {pg_db.name}"}
+        assert "ALTER SYSTEM" not in f["enable_*"].fix + f["track_counts"].fix
+        assert f'ALTER DATABASE "{pg_db.name}" SET enable_seqscan = on;' in f["enable_*"].fix
+        assert f'ALTER ROLE "{role}" IN DATABASE "{pg_db.name}" SET enable_nestloop = on;' in f["enable_*"].fix
+        assert f"(in database {pg_db.name})" in f["track_counts"].summary
+    finally:
+        pg_db.sql(f'DROP OWNED BY "{role}"')
+        pg_db.conn.close()
+        with psycopg.connect(pg_db.admin_url, autocommit=True) as c:
+            c.execute(f'DROP DATABASE "{pg_db.name}" WITH (FORCE)')
+            c.execute(f'DROP ROLE "{role}"')
+
+
 # ---- server settings, restarts, sessions (a private server) -----------------------------------
 
 @pytest.fixture(scope="module")

@@ -45,7 +45,9 @@ def test_worst_case_and_work_mem_from_a_database_setting(pg_db, pg_twin, pg_advi
     worst = the(sick, "pg.memory.worst_case")
     assert worst.severity == Severity.CRITICAL
     assert worst.evidence["work_mem_bytes"] == GiB and worst.evidence["pct_of_ram"] > 100
-    assert "ALTER SYSTEM SET work_mem" in worst.fix and "postgresql.work_mem" in worst.fix
+    # set on the database: changed there (ALTER SYSTEM would not override it)
+    assert worst.fix.startswith(f'ALTER DATABASE "{pg_db.name}" SET work_mem = ')
+    assert "ALTER SYSTEM" not in worst.fix
     assert the(sick, "pg.memory.work_mem").evidence["formula_bytes"] == (16 * GiB - 4 * GiB) // 300
     healthy = pg_advise(pg_twin.url, checks, memory=16 * GiB)  # server defaults: 4MB x 100
     assert healthy.findings == []
@@ -149,9 +151,11 @@ def test_slow_query_log(pg_db, pg_twin, pg_advise):
 def test_random_page_cost(pg_db, pg_twin, pg_advise):
     pg_db.sql(f'ALTER DATABASE "{pg_db.name}" SET random_page_cost = 4')
     pg_twin.sql(f'ALTER DATABASE "{pg_twin.name}" SET random_page_cost = 1.1')
-    assert the(pg_advise(pg_db.url, ["pg.config.random_page_cost"]), "pg.config.random_page_cost").fix \
-        .startswith("ALTER SYSTEM SET random_page_cost = 1.1;\nSELECT pg_reload_conf();\n")
+    fix = the(pg_advise(pg_db.url, ["pg.config.random_page_cost"]), "pg.config.random_page_cost").fix
+    assert fix.startswith(f'ALTER DATABASE "{pg_db.name}" SET random_page_cost = 1.1;\n-- applies to sessions')
     assert pg_advise(pg_twin.url, ["pg.config.random_page_cost"]).findings == []
+    pg_db.sql(fix)   # as printed (one statement and a comment): new sessions get 1.1
+    assert pg_advise(pg_db.url, ["pg.config.random_page_cost"]).findings == []
 
 
 def test_planner_switch_disabled_for_a_database(pg_db, pg_twin, pg_advise):
@@ -222,3 +226,16 @@ def test_dangerous_settings_on_recorded_facts(pg_judge):
         "ALTER SYSTEM SET fsync = on;")
     assert out["zero_damaged_pages"].fix.startswith("ALTER SYSTEM SET zero_damaged_pages = off;")
     assert out["enable_*"].severity == Severity.WARNING
+
+
+def test_a_setting_fix_changes_the_value_where_it_was_set():
+    from checks.postgres._setting_fix import alter_system
+    wide = {"work_mem": {"context": "user", "source": "configuration file"}}
+    assert alter_system(wide, "work_mem", "'64MB'").startswith("ALTER SYSTEM SET work_mem = '64MB';\n"
+                                                               "SELECT pg_reload_conf();")
+    on_db = {"work_mem": {"context": "user", "source": "database", "set_on": {"database": 'we"ird'}}}
+    fix = alter_system(on_db, "work_mem", "'64MB'")
+    assert fix.splitlines()[0] == 'ALTER DATABASE "we""ird" SET work_mem = \'64MB\';'
+    assert "ALTER SYSTEM" not in fix and "pg_reload_conf" not in fix
+    on_role = {"work_mem": {"source": "user", "set_on": {"role": "app"}}}
+    assert alter_system(on_role, "work_mem", "'64MB'").startswith('ALTER ROLE "app" SET work_mem')

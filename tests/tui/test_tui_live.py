@@ -61,7 +61,7 @@ def test_planted_findings_appear_and_enter_opens_detail(make_app, pg_db):
             evidence = dict((r[0], r[1]) for r in table_rows(app, "#evidence"))
             assert "enable_seqscan" in evidence["disabled"]
             await pilot.press("c")
-            assert "ALTER SYSTEM SET enable_seqscan = on;" in app.clipboard
+            assert f'ALTER DATABASE "{pg_db.name}" SET enable_seqscan = on;' in app.clipboard
             # n / p walk the table in place
             at = app.screen.index
             await pilot.press("n")

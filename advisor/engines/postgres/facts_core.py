@@ -54,10 +54,15 @@ def _normalize(row: dict[str, Any]) -> Any:
 def settings(s, facts) -> dict[str, dict[str, Any]]:
     """Every setting: raw text, unit, normalized value (bytes / ms), source."""
     rows = s.query("""
-        SELECT name, setting, unit, vartype, source, boot_val, reset_val, pending_restart, context
+        SELECT name, setting, unit, vartype, source, boot_val, reset_val, pending_restart, context,
+               current_database() AS db, current_user AS role
         FROM pg_settings
     """)
     for r in rows:
+        # ALTER DATABASE / ALTER ROLE values: name where they were set, for the fix to change
+        # them there (ALTER SYSTEM would not override them)
+        r["set_on"] = {"database": {"database": r["db"]}, "user": {"role": r["role"]},
+                       "database user": {"database": r["db"], "role": r["role"]}}.get(r["source"])
         if r["source"] == "session":
             # set by the advisor's own session (timeouts, read-only, track_counts): judge the value
             # the server gives every other session, not the advisor's
@@ -65,7 +70,8 @@ def settings(s, facts) -> dict[str, dict[str, Any]]:
             r["source"] = "default" if r["reset_val"] == r["boot_val"] else "configuration"
     return {r["name"]: {"setting": r["setting"], "unit": r["unit"], "vartype": r["vartype"],
                         "value": _normalize(r), "source": r["source"], "boot_val": r["boot_val"],
-                        "pending_restart": r["pending_restart"], "context": r["context"]}
+                        "pending_restart": r["pending_restart"], "context": r["context"],
+                        **({"set_on": r["set_on"]} if r["set_on"] else {})}
             for r in rows}
 
 
