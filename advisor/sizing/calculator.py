@@ -96,13 +96,31 @@ def _postgresql(i: Inputs, notes: list[str]) -> tuple[str, dict]:
                  f"{conns}. The guide's Large example pairs 16 GB with max_connections 200 (work_mem "
                  "20MB) while its table and shell calculator say 500 (work_mem 8MB); this follows "
                  "the table and the formula.")
+    wm, mwm = F.pg_work_mem(i.memory, conns), F.pg_maintenance_work_mem(i.memory)
+    _worst_case_note(i.memory, sb, conns, wm, mwm, notes)
     return "postgresql", {
         "max_connections": conns,
         "shared_buffers": _gb(sb),
         "effective_cache_size": _gb(F.pg_effective_cache_size(i.memory)),
-        "maintenance_work_mem": _gb(F.pg_maintenance_work_mem(i.memory)),
-        "work_mem": _gb(F.pg_work_mem(i.memory, conns)),
+        "maintenance_work_mem": _gb(mwm),
+        "work_mem": _gb(wm),
     }
+
+
+def _worst_case_note(memory: int, sb: int, conns: int, wm: int, mwm: int, notes: list[str]) -> None:
+    """The guide's values can pass postgresqltuner's worst case (pg.memory.worst_case warns
+    above 80% of memory): say so, and what keeps it under, instead of printing values the
+    advisor then flags."""
+    workers, av_mem = 3, min(mwm, GiB)   # autovacuum_max_workers default; VACUUM's 1 GB cap before PG17
+    pct = 100 * F.pg_worst_case_memory(sb, conns, wm, workers, av_mem) / memory
+    if pct <= 80:
+        return
+    fit = max(64 * 1024, int((memory * 0.8 - sb - workers * av_mem) / (conns * 1.5)))
+    notes.append(f"Worst case at these values (shared_buffers + max_connections x work_mem x 1.5 + "
+                 f"{workers} autovacuum workers x {_gb(av_mem)}) is {pct:.1f}% of memory, above the 80% "
+                 f"that pg.memory.worst_case (postgresqltuner) warns at: work_mem {_gb(fit)} keeps it "
+                 f"under, as the advisor's pg.memory.work_mem advises; or pool connections and lower "
+                 f"max_connections.")
 
 
 def _mysql(i: Inputs, notes: list[str]) -> tuple[str, dict]:

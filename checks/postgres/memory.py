@@ -31,6 +31,23 @@ def mem_evidence(memory: int, source: str, **kw: Any) -> dict[str, Any]:
     return {"host_memory_bytes": memory, "host_memory_source": source, **kw}
 
 
+def autovacuum_memory(ctx, s: dict[str, Any]) -> int:
+    """What one autovacuum worker may use: autovacuum_work_mem, else maintenance_work_mem;
+    before PostgreSQL 17 a VACUUM never uses more than 1 GB for dead tuples."""
+    av_mem = value(s, "autovacuum_work_mem")
+    av_mem = av_mem if av_mem and av_mem > 0 else value(s, "maintenance_work_mem")
+    if (ctx.fact("pg.server").get("version_num") or 0) < 170000:
+        av_mem = min(av_mem, VACUUM_CAP)
+    return av_mem
+
+
+def worst_case_fit(memory: int, s: dict[str, Any], av_mem: int, pct: float) -> int:
+    """The largest work_mem that keeps the worst case (postgresqltuner's model) under pct% of RAM."""
+    sb, maxc = value(s, "shared_buffers"), value(s, "max_connections")
+    workers = value(s, "autovacuum_max_workers")
+    return settable(max(64 * 1024, int((memory * pct / 100 - sb - workers * av_mem) / (maxc * 1.5))))
+
+
 @check(
     id="pg.memory.shared_buffers",
     title="shared_buffers vs host memory",
@@ -116,6 +133,8 @@ def effective_cache_size(ctx):
     thresholds={
         "high_factor": Threshold(2, "x formula", "twice the guide's value risks running out of memory"),
         "low_factor": Threshold(0.5, "x formula", "half the guide's value, with sorts spilling to disk"),
+        "worst_case_pct": Threshold(80, "% of RAM", "the value advised keeps pg.memory.worst_case under "
+                                                    "its warning (postgresqltuner: > 80% warn)"),
     },
 )
 def work_mem(ctx):
@@ -124,32 +143,40 @@ def work_mem(ctx):
     it as (Memory - shared_buffers) / (max_connections * 3). Far above that the
     server can run out of memory under load; well below it, and with temporary
     files being written, sorts and hashes spill to disk.
-    Fix: set work_mem to the formula's value (per role or per query for the few
-    that need more: `SET work_mem` / `ALTER ROLE ... SET work_mem`)."""
+    Fix: set work_mem to the formula's value, lowered where needed so that the
+    worst case (pg.memory.worst_case) stays under worst_case_pct of RAM (per role
+    or per query for the few that need more: `SET work_mem` / `ALTER ROLE ... SET
+    work_mem`)."""
     mem, src = ctx.require_memory()
     s = ctx.fact("pg.settings")
     wm, maxc = value(s, "work_mem"), value(s, "max_connections")
     formula = formulas.pg_work_mem(mem, maxc)
-    rec = settable(formula)  # the value the fix sets, in the summary too (40.96 MiB -> 40MB)
+    guide = settable(formula)  # as the fix writes it, in the summary too (40.96 MiB -> 40MB)
+    # the guide's work_mem and maintenance_work_mem together can pass postgresqltuner's 80%:
+    # advise a value whose fix does not leave pg.memory.worst_case behind
+    fit = worst_case_fit(mem, s, autovacuum_memory(ctx, s), ctx.threshold("worst_case_pct"))
+    rec = min(guide, fit)
+    capped = f", lowered to {human_bytes(rec)} for the worst case" if rec < guide else ""
     db = ctx.fact("pg.server")["database"]
     temp = next((d for d in ctx.fact("pg.databases") if d["name"] == db), {})
     ev = mem_evidence(mem, src, work_mem_bytes=wm, max_connections=maxc,
                       shared_buffers_bytes=value(s, "shared_buffers"), formula_bytes=formula,
                       temp_files=temp.get("temp_files"), temp_bytes=temp.get("temp_bytes"),
-                      high_factor=ctx.threshold("high_factor"), low_factor=ctx.threshold("low_factor"))
-    if wm > rec * ctx.threshold("high_factor"):
+                      high_factor=ctx.threshold("high_factor"), low_factor=ctx.threshold("low_factor"),
+                      advised_bytes=rec, worst_case_fit_bytes=fit)
+    if wm > guide * ctx.threshold("high_factor"):
         yield ctx.finding(
             object="work_mem",
-            summary=f"work_mem is {human_bytes(wm)}, {wm / rec:.1f}x the guide's "
-                    f"{human_bytes(rec)} for {human_bytes(mem)} RAM and {maxc} connections",
+            summary=f"work_mem is {human_bytes(wm)}, {wm / guide:.1f}x the guide's "
+                    f"{human_bytes(guide)} for {human_bytes(mem)} RAM and {maxc} connections{capped}",
             evidence=ev,
             recommendation="Lower work_mem to the formula's value; raise it only for the roles or "
                            "queries that need big sorts.",
             fix=set_fix(s, "work_mem", rec))
-    elif wm < rec * ctx.threshold("low_factor") and (temp.get("temp_files") or 0) > 0:
+    elif wm < guide * ctx.threshold("low_factor") and wm < rec and (temp.get("temp_files") or 0) > 0:
         yield ctx.finding(
             object="work_mem", severity=Severity.INFO,
-            summary=f"work_mem is {human_bytes(wm)} (guide: {human_bytes(rec)}) and "
+            summary=f"work_mem is {human_bytes(wm)} (guide: {human_bytes(guide)}{capped}) and "
                     f"{temp['temp_files']:,} temporary files ({human_bytes(temp.get('temp_bytes'))}) "
                     f"were written in {db}",
             evidence=ev,
@@ -219,10 +246,7 @@ def worst_case(ctx):
     s = ctx.fact("pg.settings")
     sb, maxc, wm = value(s, "shared_buffers"), value(s, "max_connections"), value(s, "work_mem")
     workers = value(s, "autovacuum_max_workers")
-    av_mem = value(s, "autovacuum_work_mem")
-    av_mem = av_mem if av_mem and av_mem > 0 else value(s, "maintenance_work_mem")
-    if (ctx.fact("pg.server").get("version_num") or 0) < 170000:
-        av_mem = min(av_mem, VACUUM_CAP)  # before PG17 VACUUM never uses more than 1 GB
+    av_mem = autovacuum_memory(ctx, s)
     total = formulas.pg_worst_case_memory(sb, maxc, wm, workers, av_mem)
     pct = 100.0 * total / mem
     if pct > ctx.threshold("critical_pct"):
@@ -231,8 +255,7 @@ def worst_case(ctx):
         sev = Severity.WARNING
     else:
         return
-    fit = settable(max(64 * 1024, int((mem * ctx.threshold("warning_pct") / 100 - sb - workers * av_mem)
-                                      / (maxc * 1.5))))
+    fit = worst_case_fit(mem, s, av_mem, ctx.threshold("warning_pct"))
     yield ctx.finding(
         object="work_mem", severity=sev,
         summary=f"worst-case memory {human_bytes(total)} is {pct:.0f}% of {human_bytes(mem)} RAM",

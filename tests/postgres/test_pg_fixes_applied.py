@@ -227,6 +227,17 @@ def test_settings_set_on_a_database_or_role_are_fixed_there(pg_db, pg_advise):
             c.execute(f'DROP ROLE "{role}"')
 
 
+def test_work_mem_fix_leaves_no_worst_case_behind(pg_db, pg_advise):
+    """On a small host the guide's work_mem plus three autovacuum workers' maintenance memory
+    pass postgresqltuner's 80%: the work_mem advised is lowered so both findings go."""
+    pg_db.sql(f'ALTER DATABASE "{pg_db.name}" SET work_mem = \'64MB\'')
+    expect = {("pg.memory.work_mem", "work_mem"), ("pg.memory.worst_case", "work_mem")}
+    before, _ = advise_apply_advise(pg_advise, pg_db.url, ["pg.memory.work_mem", "pg.memory.worst_case"],
+                                    expect, memory=512 * 1024**2)
+    ev = {f.check: f for f in before.findings}["pg.memory.work_mem"].evidence
+    assert ev["advised_bytes"] == ev["worst_case_fit_bytes"] < ev["formula_bytes"]
+
+
 # ---- server settings, restarts, sessions (a private server) -----------------------------------
 
 @pytest.fixture(scope="module")

@@ -12,6 +12,7 @@ import yaml
 from advisor.sizing import formulas as F
 from advisor.sizing.calculator import CHARTS, size
 from advisor.sizing.tiers import MATRIX, TIERS
+from advisor.units import parse_size
 
 GiB, MiB = 1024**3, 1024**2
 GUIDE = Path(__file__).resolve().parents[3] / "shared" / "guide" / "performance-optimization-guide.md"
@@ -222,3 +223,24 @@ def test_postgresql_sizing_includes_the_guides_pgbouncer_within_max_connections(
     assert small["max_db_connections"] < size("postgresql", "small").settings["max_connections"]
     assert small["pool_mode"] == "transaction" and small["default_pool_size"] <= small["max_db_connections"]
     assert "companions" not in size("mysql", "small").to_dict()
+
+
+@pytest.mark.parametrize("tier, pct, work_mem", [("small", "100.0", "4MB"), ("large", "81.2", "7MB")])
+def test_guide_values_past_the_worst_case_are_said_with_the_advisors_work_mem(tier, pct, work_mem):
+    """The guide's work_mem and maintenance_work_mem together pass postgresqltuner's 80%: the
+    calculator says so, with the work_mem that pg.memory.work_mem would advise on that server."""
+    from checks.postgres.memory import worst_case_fit
+    r = size("postgresql", tier)
+    (note,) = [n for n in r.notes if n.startswith("Worst case")]
+    assert f"is {pct}% of memory" in note and f"work_mem {work_mem} keeps it under" in note
+    st = r.settings
+    settings = {"shared_buffers": {"value": parse_size(st["shared_buffers"])},
+                "max_connections": {"value": st["max_connections"]}, "autovacuum_max_workers": {"value": 3}}
+    av_mem = min(parse_size(st["maintenance_work_mem"]), 1024**3)
+    fit = worst_case_fit(r.memory, settings, av_mem, 80)
+    assert parse_size(work_mem) <= fit < parse_size(work_mem) + 1024**2
+
+
+def test_guide_values_within_the_worst_case_get_no_note():
+    # 32 GB: 8 GB + 12 GB + 3 x 1 GB (VACUUM's cap) = 72%
+    assert not [n for n in size("postgresql", "xlarge").notes if n.startswith("Worst case")]
