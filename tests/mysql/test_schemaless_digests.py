@@ -53,3 +53,24 @@ def test_attribution_by_the_tables_a_digest_names():
     assert names_schema("SELECT * FROM `invoices` WHERE `v` = ?", "app", {"invoices"}, set())
     assert not names_schema("SELECT * FROM `orders` WHERE `v` = ?", "app", {"orders"}, {"orders"})  # ambiguous
     assert names_schema("SELECT * FROM `app` . `t` WHERE `a` IN (...) AND ...", "app")   # truncated text
+
+
+def test_index_advice_for_statements_without_a_default_schema(two_schemas):
+    """The index advisor reads them too, in the schema whose tables they name, and not in another."""
+    app, other = two_schemas
+    bare = pymysql.connect(**app.kw)
+    try:
+        with bare.cursor() as cur:
+            for v in range(40):
+                cur.execute(f"SELECT id FROM `{app.name}`.orders WHERE v = %s", (v,))
+    finally:
+        bare.close()
+
+    def suggested(url):
+        p = subprocess_cli("run", "--json", "--fail-on", "never", "--checks", "mysql.index.suggested", url)
+        assert p.returncode == 0, p.stderr
+        return [f for f in json.loads(p.stdout)["findings"] if f["check"] == "mysql.index.suggested"]
+    found = suggested(app.url)
+    assert [f["object"] for f in found] == [f"{app.name}.orders (v)"], found
+    assert "(`v`)" in found[0]["fix"]
+    assert suggested(other.url) == []

@@ -23,7 +23,17 @@ from advisor.indexadvisor.digests import digest_sql
 from advisor.indexadvisor.predicates import ParseFailure, analyse
 from advisor.indexadvisor.workload import issues_to_dicts, parse_cached
 
-from .facts_server import PS_GRANT, SAMPLE_ALIAS, SYSTEM_SCHEMAS, in_scope, schema_scope, is_monitoring, require_performance_schema
+from .facts_server import (
+    PS_GRANT,
+    SAMPLE_ALIAS,
+    SYSTEM_SCHEMAS,
+    in_scope,
+    is_monitoring,
+    require_performance_schema,
+    schema_scope,
+    schemaless_owner,
+    schemaless_scope,
+)
 
 PS = 1e12
 _MAX_TABLES = 2000
@@ -37,7 +47,9 @@ def scan_digests(s, facts) -> dict[str, Any]:
     options.index_statement_limit, default 500), with the digest length limit."""
     require_performance_schema(facts, "statement digests")
     limit = int(facts.options.get("index_statement_limit", 500))
-    # the scope in SQL: the server-wide top N would leave a quiet schema's statements out
+    # the scope in SQL: the server-wide top N would leave a quiet schema's statements out;
+    # statements sent without a default schema count where the tables they name live
+    nameless, nameless_args = schemaless_scope(s, facts)
     rows = s.query(f"""
         SELECT SCHEMA_NAME AS `schema`, DIGEST AS digest, DIGEST_TEXT AS digest_text,
                COUNT_STAR AS calls, SUM_TIMER_WAIT AS total, SUM_ROWS_EXAMINED AS rows_examined,
@@ -45,11 +57,12 @@ def scan_digests(s, facts) -> dict[str, Any]:
                SUM_NO_GOOD_INDEX_USED AS no_good_index_used, FIRST_SEEN AS first_seen, NOW() AS now
         FROM performance_schema.events_statements_summary_by_digest
         WHERE DIGEST IS NOT NULL AND (SUM_NO_INDEX_USED > 0 OR SUM_NO_GOOD_INDEX_USED > 0)
-          AND SCHEMA_NAME {schema_scope(s, facts)}
+          AND ((SCHEMA_NAME IS NULL AND {nameless}) OR SCHEMA_NAME {schema_scope(s, facts)})
         ORDER BY SUM_TIMER_WAIT DESC
         LIMIT %s
-    """, (limit + 1,), enable=PS_GRANT)
+    """, (*nameless_args, limit + 1), enable=PS_GRANT)
     truncated, rows = len(rows) > limit, rows[:limit]
+    belongs = schemaless_owner(s, facts, [r["digest_text"] or "" for r in rows if r["schema"] is None])
     try:
         max_len = int(s.scalar("SELECT @@performance_schema_max_digest_length"))
     except FactUnavailable:
@@ -59,8 +72,9 @@ def scan_digests(s, facts) -> dict[str, Any]:
             "rows_examined": int(r["rows_examined"]), "rows_sent": int(r["rows_sent"]),
             "no_index_used": int(r["no_index_used"]), "no_good_index_used": int(r["no_good_index_used"]),
             "first_seen": r["first_seen"]}
-           for r in rows if r["schema"] not in SYSTEM_SCHEMAS and in_scope(s, facts, r["schema"])
-           and not is_monitoring(r["digest_text"] or "")]
+           for r in rows if not is_monitoring(r["digest_text"] or "")
+           and (belongs(r["digest_text"] or "") if r["schema"] is None
+                else r["schema"] not in SYSTEM_SCHEMAS and in_scope(s, facts, r["schema"]))]
     return {"rows": out, "max_digest_length": max_len, "limit": limit, "truncated": truncated,
             "now": rows[0].get("now") if rows else None,
             "prepared": _prepared_scans(facts)}
@@ -220,7 +234,8 @@ def index_candidates(s, facts) -> dict[str, Any]:
         out = {}
         for k, (r, p) in parsed.items():
             try:
-                out[k] = analyse(p, catalog.with_search_path([r["schema"]]))
+                # no default schema: the statement names its tables with their schema
+                out[k] = analyse(p, catalog.with_search_path([r["schema"]] if r["schema"] else []))
             except ParseFailure as e:
                 failures[k] = str(e)
         return out

@@ -38,6 +38,25 @@ def schemaless_scope(s, facts) -> tuple[str, tuple]:
     return "TRUE", ()
 
 
+def schemaless_owner(s, facts, texts: list[str]):
+    """For a run scoped to one schema: does a digest sent without a default schema belong to
+    it? By the tables its text names (`app.t`, or an unqualified `t` found only in `app`),
+    never `other.orders`. Unscoped runs keep them all."""
+    if not _one_schema(s, facts) or not texts:
+        return lambda text: True
+    from advisor.indexadvisor.digests import names_schema, tables_named
+    bare = sorted({t for text in texts for db, t in tables_named(text) if db is None})
+    mine: set[str] = set()
+    others: set[str] = set()
+    if bare:
+        rows = s.query("SELECT TABLE_SCHEMA AS `schema`, TABLE_NAME AS name FROM information_schema.TABLES "
+                       f"WHERE TABLE_NAME IN ({', '.join(['%s'] * len(bare))}) AND TABLE_SCHEMA NOT IN "
+                       f"({', '.join(['%s'] * len(SYSTEM_SCHEMAS))})", (*bare, *SYSTEM_SCHEMAS))
+        for r in rows:
+            (mine if r["schema"] == s.database else others).add(r["name"])
+    return lambda text: names_schema(text, s.database, mine, others)
+
+
 def in_scope(s, facts, schema: str | None) -> bool:
     """The same rule as schema_scope, for rows filtered in Python."""
     if _one_schema(s, facts):

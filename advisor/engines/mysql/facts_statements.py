@@ -14,12 +14,11 @@ from advisor.window import Counters
 
 from .facts_server import (
     PS_GRANT,
-    SYSTEM_SCHEMAS,
-    _one_schema,
     in_scope,
     is_monitoring,
     require_performance_schema,
     schema_scope,
+    schemaless_owner,
     schemaless_scope,
 )
 
@@ -64,7 +63,7 @@ def digests(s, facts) -> dict[str, Any]:
         LIMIT %s
     """, (*nameless_args, limit + 1), enable=PS_GRANT)
     out = []
-    belongs = _schemaless_owner(s, facts, [r["digest_text"] or "" for r in rows[:limit] if r["schema"] is None])
+    belongs = schemaless_owner(s, facts, [r["digest_text"] or "" for r in rows[:limit] if r["schema"] is None])
     for r in rows[:limit]:
         if r["schema"] is not None and not in_scope(s, facts, r["schema"]) \
                 or is_monitoring(r["digest_text"] or "") \
@@ -81,22 +80,3 @@ def digests(s, facts) -> dict[str, Any]:
         })
     return {"rows": out, "truncated": len(rows) > limit, "limit": limit,
             "now": rows[0].get("now") if rows else None}   # the server's clock, as FIRST_SEEN is
-
-
-def _schemaless_owner(s, facts, texts: list[str]):
-    """For a run scoped to one schema: does a digest sent without a default schema belong to
-    it? By the tables its text names (`app.t`, or an unqualified `t` found only in `app`),
-    never `other.orders`. Unscoped runs keep them all."""
-    if not _one_schema(s, facts) or not texts:
-        return lambda text: True
-    from advisor.indexadvisor.digests import names_schema, tables_named
-    bare = sorted({t for text in texts for db, t in tables_named(text) if db is None})
-    mine: set[str] = set()
-    others: set[str] = set()
-    if bare:
-        rows = s.query("SELECT TABLE_SCHEMA AS `schema`, TABLE_NAME AS name FROM information_schema.TABLES "
-                       f"WHERE TABLE_NAME IN ({', '.join(['%s'] * len(bare))}) AND TABLE_SCHEMA NOT IN "
-                       f"({', '.join(['%s'] * len(SYSTEM_SCHEMAS))})", (*bare, *SYSTEM_SCHEMAS))
-        for r in rows:
-            (mine if r["schema"] == s.database else others).add(r["name"])
-    return lambda text: names_schema(text, s.database, mine, others)
