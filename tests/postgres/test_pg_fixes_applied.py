@@ -13,6 +13,7 @@ Fixes that cannot be applied mechanically say so (evidence fix_kind) and are lis
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 import uuid
@@ -400,3 +401,28 @@ def test_fix_runner_splits_like_psql():
                                 "CREATE FUNCTION f() RETURNS int AS $$ SELECT 1; $$ LANGUAGE sql;"]
     with pytest.raises(ValueError):
         list(steps("VACUUM t"))
+
+
+def test_a_database_value_under_the_advisors_own_set_is_found(pg_db, run_cli, tmp_path):
+    """The advisor SETs its own timeouts; the database and role values beneath them are still
+    named where they were set (the most specific one, as PostgreSQL applies them)."""
+    role = "advisor_t_" + uuid.uuid4().hex[:8]
+    pg_db.sql(f'ALTER DATABASE "{pg_db.name}" SET idle_in_transaction_session_timeout = 0')
+    pg_db.sql(f'ALTER DATABASE "{pg_db.name}" SET lock_timeout = \'5s\'')
+    pg_db.sql(f'CREATE ROLE "{role}" LOGIN')
+    pg_db.sql(f'ALTER ROLE "{role}" IN DATABASE "{pg_db.name}" SET lock_timeout = \'7s\'')
+    try:
+        snap = tmp_path / "snap.json"
+        url = pg_db.url.replace("postgres@", f"{role}@", 1)
+        code, _, err = run_cli("snapshot", url, "-o", snap, "--checks", "pg.config.dangerous")
+        assert code == 0, err
+        settings = json.loads(snap.read_text())["targets"][0]["facts"]["pg.settings"]
+        assert settings["idle_in_transaction_session_timeout"]["set_on"] == {"database": pg_db.name}
+        assert settings["lock_timeout"]["set_on"] == {"database": pg_db.name, "role": role}
+        assert settings["lock_timeout"]["setting"] == "7000"
+        assert "set_on" not in settings["statement_timeout"]      # the advisor's own, nothing beneath
+    finally:
+        pg_db.conn.close()
+        with psycopg.connect(pg_db.admin_url, autocommit=True) as c:
+            c.execute(f'DROP DATABASE "{pg_db.name}" WITH (FORCE)')
+            c.execute(f'DROP ROLE "{role}"')

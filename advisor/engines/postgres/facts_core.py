@@ -55,14 +55,25 @@ def settings(s, facts) -> dict[str, dict[str, Any]]:
     """Every setting: raw text, unit, normalized value (bytes / ms), source."""
     rows = s.query("""
         SELECT name, setting, unit, vartype, source, boot_val, reset_val, pending_restart, context,
-               current_database() AS db, current_user AS role
+               current_database() AS db, current_user AS role,
+               -- what the advisor's own SET hides: a database or role value under it
+               CASE WHEN source = 'session' THEN (
+                   SELECT CASE WHEN d.setrole <> 0 AND d.setdatabase <> 0 THEN 'database user'
+                               WHEN d.setrole <> 0 THEN 'user' ELSE 'database' END
+                   FROM pg_db_role_setting d, unnest(d.setconfig) AS c(item)
+                   WHERE lower(split_part(c.item, '=', 1)) = name
+                     AND d.setdatabase IN (0, (SELECT oid FROM pg_database WHERE datname = current_database()))
+                     AND d.setrole IN (0, (SELECT oid FROM pg_roles WHERE rolname = current_user))
+                     AND (d.setrole <> 0 OR d.setdatabase <> 0)
+                   ORDER BY d.setrole <> 0 DESC, d.setdatabase <> 0 DESC LIMIT 1) END AS under_session
         FROM pg_settings
     """)
     for r in rows:
         # ALTER DATABASE / ALTER ROLE values: name where they were set, for the fix to change
-        # them there (ALTER SYSTEM would not override them)
+        # them there (ALTER SYSTEM would not override them); the most specific wins, as in PostgreSQL
         r["set_on"] = {"database": {"database": r["db"]}, "user": {"role": r["role"]},
-                       "database user": {"database": r["db"], "role": r["role"]}}.get(r["source"])
+                       "database user": {"database": r["db"], "role": r["role"]}
+                       }.get(r["under_session"] or r["source"])
         if r["source"] == "session":
             # set by the advisor's own session (timeouts, read-only, track_counts): judge the value
             # the server gives every other session, not the advisor's
