@@ -112,6 +112,7 @@ def _worst_case_note(memory: int, sb: int, conns: int, wm: int, mwm: int, notes:
     above 80% of memory): say so, and what keeps it under, instead of printing values the
     advisor then flags."""
     workers, av_mem = 3, min(mwm, GiB)   # autovacuum_max_workers default; VACUUM's 1 GB cap before PG17
+    wm = wm // MiB * MiB if wm >= MiB else wm   # as printed (_gb rounds down to whole MB)
     pct = 100 * F.pg_worst_case_memory(sb, conns, wm, workers, av_mem) / memory
     if pct <= 80:
         return

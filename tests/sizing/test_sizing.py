@@ -225,7 +225,7 @@ def test_postgresql_sizing_includes_the_guides_pgbouncer_within_max_connections(
     assert "companions" not in size("mysql", "small").to_dict()
 
 
-@pytest.mark.parametrize("tier, pct, work_mem", [("small", "100.0", "4MB"), ("large", "81.2", "7MB")])
+@pytest.mark.parametrize("tier, pct, work_mem", [("small", "99.1", "4MB"), ("large", "80.4", "7MB")])
 def test_guide_values_past_the_worst_case_are_said_with_the_advisors_work_mem(tier, pct, work_mem):
     """The guide's work_mem and maintenance_work_mem together pass postgresqltuner's 80%: the
     calculator says so, with the work_mem that pg.memory.work_mem would advise on that server."""
