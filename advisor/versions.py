@@ -39,6 +39,17 @@ class Major:
     def eol_passed(self, today: dt.date) -> bool:
         return self.eol is not None and today > self.eol
 
+    def eol_due(self, today: dt.date, warn_days: float) -> tuple[int, str] | None:
+        """(days left, how it reads) when the end of life has passed or is within warn_days;
+        None when it is further away or the table has no date for it."""
+        if self.eol is None:
+            return None
+        left = (self.eol - today).days
+        if left > warn_days:
+            return None
+        return left, (f"reached end of life on {self.eol}: no fixes, security ones included" if left < 0
+                      else f"reaches end of life on {self.eol} ({left} days)")
+
 
 @dataclass(frozen=True)
 class Lookup:

@@ -79,17 +79,15 @@ def eol(ctx):
         raise Skip(f"major of {s['version']} is not in the versions table (a short-term release?)",
                    "check the vendor's lifecycle page")
     m = info.major
-    if m.eol is None:
+    due = m.eol_due(today, ctx.threshold("warn_days"))
+    if due is None:
         return
-    left = (m.eol - today).days
-    if left > ctx.threshold("warn_days"):
-        return
+    left, phrase = due
     newer = sorted(table.majors[_engine(ctx)], key=versions.parse)[-1]
     yield ctx.finding(
         object=m.major,
         severity=None if left < 0 else Severity.WARNING,
-        summary=f"{_engine(ctx)} {m.major} " + (f"reached end of life on {m.eol}: no fixes, security ones included"
-                                               if left < 0 else f"reaches end of life on {m.eol} ({left} days)"),
+        summary=f"{_engine(ctx)} {m.major} {phrase}",
         evidence={"version": s["version"], "major": m.major, "eol": str(m.eol), "days_left": left,
                   "table_as_of": str(table.as_of), "table_age_days": table.age_days(today),
                   "newest_major": newer, "fix_kind": "manual"},

@@ -436,3 +436,47 @@ def test_unused_indexes_need_every_member(facts):
     facts["mongo.indexes"].update(direct_member=True, members=[])
     res = judge("mongo.index.unused", facts)
     assert "replicaSet=NAME" in res.skipped[0].reason
+
+
+# ---- versions, against the shipped table (advisor/data/versions.toml) -------------------------
+
+def _at(facts: dict, version: str, day: str) -> dict:
+    facts["mongo.build_info"]["version"] = version
+    facts["mongo.server_status"]["localTime"] = f"{day}T10:00:00+00:00"
+    return facts
+
+
+@pytest.mark.parametrize("version, day, severity, obj", [
+    ("6.0.19", "2025-09-01", Severity.CRITICAL, "6.0"),      # 6.0 ended 2025-07-31
+    ("7.0.20", "2026-05-01", Severity.WARNING, "7.0"),       # 122 days before 2026-08-31
+    ("4.2.25", "2025-09-01", Severity.CRITICAL, "4.2.25"),   # older than every major the table knows
+])
+def test_versions_eol(facts, version, day, severity, obj):
+    res = judge("mongo.versions.eol", _at(facts, version, day))
+    (f,) = res.findings
+    assert (f.severity, f.object) == (severity, obj)
+    assert f.evidence["table_as_of"] == "2025-11-13" and f.evidence["fix_kind"] == "manual"
+    assert "setFeatureCompatibilityVersion" in f.fix
+
+
+@pytest.mark.parametrize("version, day", [("8.0.10", "2025-12-01"), ("9.0.0", "2025-12-01"),
+                                          ("7.0.20", "2025-06-01")])
+def test_versions_eol_quiet_on_supported_or_newer_than_the_table(facts, version, day):
+    assert judge("mongo.versions.eol", _at(facts, version, day)).findings == []
+
+
+def test_a_rapid_release_is_skipped_not_guessed(facts):
+    res = judge("mongo.versions.eol", _at(facts, "7.3.2", "2025-12-01"))
+    assert res.findings == [] and "rapid release" in res.skipped[0].reason
+
+
+@pytest.mark.parametrize("version, severity", [("7.0.12", Severity.WARNING), ("7.0.18", Severity.INFO)])
+def test_versions_minor_behind(facts, version, severity):
+    (f,) = judge("mongo.versions.minor", _at(facts, version, "2025-12-01")).findings
+    assert f.severity == severity and f.evidence["newest"] == "7.0.20"
+    assert f.evidence["releases_behind"] == 20 - int(version.rsplit(".", 1)[1])
+
+
+@pytest.mark.parametrize("version", ["7.0.20", "7.0.21", "9.0.1"])
+def test_versions_minor_quiet_when_current(facts, version):
+    assert judge("mongo.versions.minor", _at(facts, version, "2025-12-01")).findings == []

@@ -67,6 +67,7 @@ def healthy_replies():
     """The healthy twin: same server, nothing to complain about."""
     status = reply("serverStatus")
     return {
+        "buildInfo": {**reply("buildInfo"), "version": "7.0.20", "versionArray": [7, 0, 20, 0]},
         "getCmdLineOpts": {**reply("getCmdLineOpts"),
                            "parsed": {**reply("getCmdLineOpts")["parsed"],
                                       "net": {"bindIp": "127.0.0.1", "maxIncomingConnections": 5000}}},
