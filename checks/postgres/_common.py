@@ -6,6 +6,8 @@ from typing import Any
 
 from advisor.model import Severity
 
+from ._setting_fix import quote_ident
+
 GUIDE = "guide: Database Performance > PostgreSQL > 3. Vacuuming and Maintenance"
 
 
@@ -20,7 +22,7 @@ def qname(t: dict[str, Any]) -> str:
 
 
 def quoted(t: dict[str, Any]) -> str:
-    return ".".join('"' + p.replace('"', '""') + '"' for p in (t["schema"], t["name"]))
+    return ".".join(quote_ident(p) for p in (t["schema"], t["name"]))
 
 
 def reloptions(t: dict[str, Any]) -> dict[str, str]:

@@ -19,6 +19,11 @@ def literal(value: str) -> str:
     return "'" + str(value).replace("'", "''") + "'"
 
 
+def quote_ident(name: str) -> str:
+    """An SQL identifier, always quoted."""
+    return '"' + name.replace('"', '""') + '"'
+
+
 def needs_restart(settings: dict[str, Any], name: str) -> bool:
     return (settings.get(name) or {}).get("context") == "postmaster"
 
@@ -41,36 +46,34 @@ def persistence_note(name: str, value: str) -> str:
             f"(postgresql.{name}: {value})")
 
 
-def ident(name: str) -> str:
-    """An SQL identifier, quoted."""
-    return '"' + name.replace('"', '""') + '"'
-
-
 def set_on(settings: dict[str, Any], name: str) -> dict[str, str] | None:
     """{"database": ..., "role": ...} when the value seen comes from ALTER DATABASE / ALTER ROLE."""
     return (settings.get(name) or {}).get("set_on")
 
 
-def scope(settings: dict[str, Any], name: str) -> str:
-    """Where the value seen applies: "server-wide", "in database app", "for role x", ..."""
-    where = set_on(settings, name)
-    if not where:
+def _where(place: dict[str, str] | None) -> str:
+    """"server-wide", "in database app", "for role x (the advisor's role) in database app"."""
+    if not place:
         return "server-wide"
-    parts = ([f"for role {where['role']} (the advisor's role)"] if "role" in where else []) + \
-            ([f"in database {where['database']}"] if "database" in where else [])
-    return " ".join(parts)
+    return " ".join(([f"for role {place['role']} (the advisor's role)"] if "role" in place else []) +
+                    ([f"in database {place['database']}"] if "database" in place else []))
 
 
-def _alter_scoped(where: dict[str, str], name: str, value_sql: str) -> list[str]:
+def scope(settings: dict[str, Any], name: str) -> str:
+    """Where the value seen applies (see _where)."""
+    return _where(set_on(settings, name))
+
+
+def _alter_scoped(place: dict[str, str], name: str, value_sql: str) -> list[str]:
     """ALTER DATABASE / ROLE ... SET: a value set there overrides ALTER SYSTEM's, so it is
     changed where it was set. Stored in the catalog: restarts, standbys and pod restarts keep it."""
-    if "role" in where:
-        target = f"ROLE {ident(where['role'])}" + (f" IN DATABASE {ident(where['database'])}"
-                                                   if "database" in where else "")
+    if "role" in place:
+        target = f"ROLE {quote_ident(place['role'])}" + (
+            f" IN DATABASE {quote_ident(place['database'])}" if "database" in place else "")
     else:
-        target = f"DATABASE {ident(where['database'])}"
+        target = f"DATABASE {quote_ident(place['database'])}"
     return [f"ALTER {target} SET {name} = {value_sql};",
-            f"-- applies to sessions opened after this ({scope({name: {'set_on': where}}, name)}); "
+            f"-- applies to sessions opened after this ({_where(place)}); "
             f"kept in the catalog, so restarts and standbys keep it; existing sessions keep the old value"]
 
 
@@ -78,9 +81,9 @@ def alter_system(settings: dict[str, Any], name: str, value_sql: str, helm_value
                  context: str | None = None) -> str:
     """ALTER SYSTEM SET name = value; the reload/restart; the persistence note. A value set
     with ALTER DATABASE / ALTER ROLE is changed there instead (ALTER SYSTEM would not win)."""
-    where = set_on(settings, name)
-    if where:
-        return "\n".join(_alter_scoped(where, name, value_sql))
+    place = set_on(settings, name)
+    if place:
+        return "\n".join(_alter_scoped(place, name, value_sql))
     helm = helm_value if helm_value is not None else value_sql.strip("'")
     return "\n".join([f"ALTER SYSTEM SET {name} = {value_sql};", apply_line(settings, name, context),
                       persistence_note(name, helm)])

@@ -9,15 +9,11 @@ from advisor.model import Severity
 from advisor.registry import Threshold, check
 from advisor.units import human_bytes, human_duration
 
-from ._setting_fix import alter_system, apply_line, literal, persistence_note
+from ._setting_fix import alter_system, apply_line, literal, persistence_note, quote_ident
 from ._table_refs import brief
 
 GUIDE_QUERY = "guide: Database Performance > PostgreSQL Performance Tuning > 1. Query Optimization"
 PSS_DOCS = "PostgreSQL docs F.32 pg_stat_statements; postgresqltuner (missing pg_stat_statements)"
-
-
-def quote_ident(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
 
 
 def preload_list(current: str) -> str:
