@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
+from advisor.units import settable
+
 from . import formulas as F
 from .tiers import MATRIX, TIERS, TierRow, chart_name, tier_for_memory
 
@@ -111,12 +113,13 @@ def _worst_case_note(memory: int, sb: int, conns: int, wm: int, mwm: int, notes:
     """The guide's values can pass postgresqltuner's worst case (pg.memory.worst_case warns
     above 80% of memory): say so, and what keeps it under, instead of printing values the
     advisor then flags."""
-    workers, av_mem = 3, min(mwm, GiB)   # autovacuum_max_workers default; VACUUM's 1 GB cap before PG17
-    wm = wm // MiB * MiB if wm >= MiB else wm   # as printed (_gb rounds down to whole MB)
+    # autovacuum_max_workers' default; autovacuum_work_mem unset; VACUUM's 1 GB cap (PostgreSQL <= 16)
+    workers, av_mem = 3, F.pg_autovacuum_memory(None, mwm, 160000)
+    wm = settable(wm)   # as printed (_gb rounds down to whole MB too)
     pct = 100 * F.pg_worst_case_memory(sb, conns, wm, workers, av_mem) / memory
     if pct <= 80:
         return
-    fit = max(64 * 1024, int((memory * 0.8 - sb - workers * av_mem) / (conns * 1.5)))
+    fit = F.pg_work_mem_fit(memory, sb, conns, workers, av_mem, 80)
     notes.append(f"Worst case at these values (shared_buffers + max_connections x work_mem x 1.5 + "
                  f"{workers} autovacuum workers x {_gb(av_mem)}) is {pct:.1f}% of memory, above the 80% "
                  f"that pg.memory.worst_case (postgresqltuner) warns at: work_mem {_gb(fit)} keeps it "

@@ -40,6 +40,23 @@ def pg_worst_case_memory(shared_buffers: int, max_connections: int, work_mem: in
     return int(shared_buffers + max_connections * work_mem * 1.5 + autovacuum_workers * autovacuum_work_mem)
 
 
+def pg_autovacuum_memory(autovacuum_work_mem: int | None, maintenance_work_mem: int,
+                         version_num: int) -> int:
+    """What one autovacuum worker may use: autovacuum_work_mem when set (> 0), else
+    maintenance_work_mem; before PostgreSQL 17 a VACUUM never uses more than 1 GB for
+    its dead tuples."""
+    mem = autovacuum_work_mem if autovacuum_work_mem and autovacuum_work_mem > 0 else maintenance_work_mem
+    return min(mem, GiB) if version_num < 170000 else mem
+
+
+def pg_work_mem_fit(memory: int, shared_buffers: int, max_connections: int, autovacuum_workers: int,
+                    autovacuum_work_mem: int, pct: float) -> int:
+    """The largest work_mem that keeps pg_worst_case_memory under pct% of memory (at least
+    PostgreSQL's floor, 64kB)."""
+    room = memory * pct / 100 - shared_buffers - autovacuum_workers * autovacuum_work_mem
+    return max(64 * 1024, int(room / (max(1, max_connections) * 1.5)))
+
+
 def mysql_buffer_pool(memory: int) -> tuple[int, int]:
     """Guide: innodb_buffer_pool_size = 70-80% of total memory."""
     return memory * 70 // 100, memory * 80 // 100

@@ -13,7 +13,6 @@ from ._setting_fix import alter_system
 
 SIZING = "guide: Resource Sizing Matrix > PostgreSQL (Sizing Formula, Example Configuration)"
 TUNER = "postgresqltuner memory checks"
-VACUUM_CAP = 1024**3
 
 
 def value(settings: dict[str, Any], name: str) -> Any:
@@ -32,20 +31,15 @@ def mem_evidence(memory: int, source: str, **kw: Any) -> dict[str, Any]:
 
 
 def autovacuum_memory(ctx, s: dict[str, Any]) -> int:
-    """What one autovacuum worker may use: autovacuum_work_mem, else maintenance_work_mem;
-    before PostgreSQL 17 a VACUUM never uses more than 1 GB for dead tuples."""
-    av_mem = value(s, "autovacuum_work_mem")
-    av_mem = av_mem if av_mem and av_mem > 0 else value(s, "maintenance_work_mem")
-    if (ctx.fact("pg.server").get("version_num") or 0) < 170000:
-        av_mem = min(av_mem, VACUUM_CAP)
-    return av_mem
+    """What one autovacuum worker may use on this server (formulas.pg_autovacuum_memory)."""
+    return formulas.pg_autovacuum_memory(value(s, "autovacuum_work_mem"), value(s, "maintenance_work_mem"),
+                                         ctx.fact("pg.server").get("version_num") or 0)
 
 
 def worst_case_fit(memory: int, s: dict[str, Any], av_mem: int, pct: float) -> int:
-    """The largest work_mem that keeps the worst case (postgresqltuner's model) under pct% of RAM."""
-    sb, maxc = value(s, "shared_buffers"), value(s, "max_connections")
-    workers = value(s, "autovacuum_max_workers")
-    return settable(max(64 * 1024, int((memory * pct / 100 - sb - workers * av_mem) / (maxc * 1.5))))
+    """The largest work_mem, as a fix writes it, that keeps the worst case under pct% of RAM."""
+    return settable(formulas.pg_work_mem_fit(memory, value(s, "shared_buffers"), value(s, "max_connections"),
+                                             value(s, "autovacuum_max_workers"), av_mem, pct))
 
 
 @check(
