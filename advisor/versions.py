@@ -59,6 +59,7 @@ class Lookup:
     major: Major | None          # None: the table does not know this major
     minors_behind: int | None    # releases between the running minor and `newest` (same major)
     newer_than_table: bool       # running a release (or major) the table has not heard of
+    older_than_table: bool = False  # a major older than every one the table lists (long past its end)
 
 
 @dataclass(frozen=True)
@@ -76,8 +77,9 @@ class Table:
         key = ".".join(map(str, parts[:width]))
         major = known.get(key)
         if major is None:
-            newest_major = max((parse(k) for k in known), default=())
-            return Lookup(version, None, None, parts[:width] > newest_major)
+            majors = [parse(k) for k in known]
+            return Lookup(version, None, None, parts[:width] > max(majors, default=()),
+                          bool(majors) and parts[:width] < min(majors))
         newest = parse(major.newest)
         running = parts[:width + 1] + (0,) * max(0, width + 1 - len(parts))
         behind = max(0, newest[width] - running[width]) if len(newest) > width else None

@@ -48,8 +48,7 @@ def eol(ctx):
     if info.major is None:
         if info.newer_than_table:
             return  # released after the table: not near its end of life
-        known = [versions.parse(k) for k in table.majors.get("mongo", {})]
-        if known and versions.parse(version)[:2] < min(known):
+        if info.older_than_table:
             yield ctx.finding(
                 object=version,
                 summary=f"MongoDB {version} is older than every major the advisor knows: no fixes, security "

@@ -64,8 +64,7 @@ def eol(ctx):
     if info.major is None and info.newer_than_table:
         return  # a major released after the table: not near its end of life
     if info.major is None:
-        known = [versions.parse(k) for k in table.majors.get(_engine(ctx), {})]
-        if known and versions.parse(s["version"])[:2] < min(known):
+        if info.older_than_table:
             yield ctx.finding(
                 object=s["version"],
                 summary=f"{_engine(ctx)} {s['version']} is older than every supported major: no fixes, security "

@@ -42,9 +42,11 @@ def test_lookup_minor_behind_and_newer_than_table():
     ahead = t.lookup("postgres", f"15.{newest15 + 1}")
     assert ahead.minors_behind == 0 and ahead.newer_than_table
     future = t.lookup("postgres", "99.0")
-    assert future.major is None and future.newer_than_table
+    assert future.major is None and future.newer_than_table and not future.older_than_table
     ancient = t.lookup("postgres", "9.6.24")  # before 10 the major is two numbers; not in the table
-    assert ancient.major is None and not ancient.newer_than_table
+    assert ancient.major is None and not ancient.newer_than_table and ancient.older_than_table
+    rapid = t.lookup("mongo", "7.3.2")   # between majors the table knows: neither
+    assert rapid.major is None and not rapid.newer_than_table and not rapid.older_than_table
     my = t.lookup("mysql", "8.0.30")
     assert my.major.major == "8.0" and my.minors_behind == versions.parse(my.major.newest)[2] - 30
 
