@@ -17,6 +17,7 @@ import json
 import threading
 import time
 import uuid
+from urllib.parse import urlsplit
 
 import psycopg
 import pytest
@@ -200,32 +201,28 @@ def test_fixes_for_the_advisors_own_role(pg_db, pg_advise):
             c.execute(f'DROP ROLE "{role}"')
 
 
-def test_settings_set_on_a_database_or_role_are_fixed_there(pg_db, pg_advise):
+def test_settings_set_on_a_database_or_role_are_fixed_there(pg_db, pg_login_role, pg_advise):
     """ALTER DATABASE / ALTER ROLE values override ALTER SYSTEM: the fix changes them where they
     were set, says so, and clears the finding without touching the shared server's settings."""
-    role = "advisor_t_" + uuid.uuid4().hex[:8]
-    pg_db.sql(f'ALTER DATABASE "{pg_db.name}" SET enable_seqscan = off')
-    pg_db.sql(f'ALTER DATABASE "{pg_db.name}" SET track_counts = off')
-    pg_db.sql(f'CREATE ROLE "{role}" LOGIN')
-    pg_db.sql(f'ALTER ROLE "{role}" IN DATABASE "{pg_db.name}" SET enable_nestloop = off')
-    try:
-        url = pg_db.url.replace("postgres@", f"{role}@", 1)
-        expect = {("pg.config.dangerous", "enable_*"), ("pg.config.dangerous", "track_counts")}
-        before, _ = advise_apply_advise(pg_advise, url, ["pg.config.dangerous"], expect, apply_url=pg_db.url)
-        f = {x.object: x for x in before.findings}
-        assert f["enable_*"].evidence["scope"] == {
-            "enable_nestloop": f"for role {role} (the advisor's role) in database {pg_db.name}",
-            "enable_seqscan": f"in database {pg_db.name}"}
-        assert "ALTER SYSTEM" not in f["enable_*"].fix + f["track_counts"].fix
-        assert f'ALTER DATABASE "{pg_db.name}" SET enable_seqscan = on;' in f["enable_*"].fix
-        assert f'ALTER ROLE "{role}" IN DATABASE "{pg_db.name}" SET enable_nestloop = on;' in f["enable_*"].fix
-        assert f"(in database {pg_db.name})" in f["track_counts"].summary
-    finally:
-        pg_db.sql(f'DROP OWNED BY "{role}"')
-        pg_db.conn.close()
-        with psycopg.connect(pg_db.admin_url, autocommit=True) as c:
-            c.execute(f'DROP DATABASE "{pg_db.name}" WITH (FORCE)')
-            c.execute(f'DROP ROLE "{role}"')
+    db = pg_db.name
+    pg_db.sql(f'ALTER DATABASE "{db}" SET enable_seqscan = off')
+    pg_db.sql(f'ALTER DATABASE "{db}" SET track_counts = off')
+    url = pg_login_role(f'ALTER ROLE {{role}} IN DATABASE "{db}" SET enable_nestloop = off',
+                        "ALTER ROLE {role} SET enable_mergejoin = off")
+    role = urlsplit(url).username
+    expect = {("pg.config.dangerous", "enable_*"), ("pg.config.dangerous", "track_counts")}
+    before, _ = advise_apply_advise(pg_advise, url, ["pg.config.dangerous"], expect, apply_url=pg_db.url)
+    f = {x.object: x for x in before.findings}
+    assert f["enable_*"].evidence["scope"] == {
+        "enable_mergejoin": f"for role {role} (the advisor's role)",
+        "enable_nestloop": f"for role {role} (the advisor's role) in database {db}",
+        "enable_seqscan": f"in database {db}"}
+    assert "ALTER SYSTEM" not in f["enable_*"].fix + f["track_counts"].fix
+    for line in (f'ALTER DATABASE "{db}" SET enable_seqscan = on;',
+                 f'ALTER ROLE "{role}" IN DATABASE "{db}" SET enable_nestloop = on;',
+                 f'ALTER ROLE "{role}" SET enable_mergejoin = on;'):
+        assert line in f["enable_*"].fix
+    assert f"(in database {db})" in f["track_counts"].summary
 
 
 def test_work_mem_fix_leaves_no_worst_case_behind(pg_db, pg_advise):
@@ -403,26 +400,18 @@ def test_fix_runner_splits_like_psql():
         list(steps("VACUUM t"))
 
 
-def test_a_database_value_under_the_advisors_own_set_is_found(pg_db, run_cli, tmp_path):
+def test_a_database_value_under_the_advisors_own_set_is_found(pg_db, pg_login_role, run_cli, tmp_path):
     """The advisor SETs its own timeouts; the database and role values beneath them are still
     named where they were set (the most specific one, as PostgreSQL applies them)."""
-    role = "advisor_t_" + uuid.uuid4().hex[:8]
-    pg_db.sql(f'ALTER DATABASE "{pg_db.name}" SET idle_in_transaction_session_timeout = 0')
-    pg_db.sql(f'ALTER DATABASE "{pg_db.name}" SET lock_timeout = \'5s\'')
-    pg_db.sql(f'CREATE ROLE "{role}" LOGIN')
-    pg_db.sql(f'ALTER ROLE "{role}" IN DATABASE "{pg_db.name}" SET lock_timeout = \'7s\'')
-    try:
-        snap = tmp_path / "snap.json"
-        url = pg_db.url.replace("postgres@", f"{role}@", 1)
-        code, _, err = run_cli("snapshot", url, "-o", snap, "--checks", "pg.config.dangerous")
-        assert code == 0, err
-        settings = json.loads(snap.read_text())["targets"][0]["facts"]["pg.settings"]
-        assert settings["idle_in_transaction_session_timeout"]["set_on"] == {"database": pg_db.name}
-        assert settings["lock_timeout"]["set_on"] == {"database": pg_db.name, "role": role}
-        assert settings["lock_timeout"]["setting"] == "7000"
-        assert "set_on" not in settings["statement_timeout"]      # the advisor's own, nothing beneath
-    finally:
-        pg_db.conn.close()
-        with psycopg.connect(pg_db.admin_url, autocommit=True) as c:
-            c.execute(f'DROP DATABASE "{pg_db.name}" WITH (FORCE)')
-            c.execute(f'DROP ROLE "{role}"')
+    db = pg_db.name
+    pg_db.sql(f'ALTER DATABASE "{db}" SET idle_in_transaction_session_timeout = 0')
+    pg_db.sql(f'ALTER DATABASE "{db}" SET lock_timeout = \'5s\'')
+    url = pg_login_role(f'ALTER ROLE {{role}} IN DATABASE "{db}" SET lock_timeout = \'7s\'')
+    snap = tmp_path / "snap.json"
+    code, _, err = run_cli("snapshot", url, "-o", snap, "--checks", "pg.config.dangerous")
+    assert code == 0, err
+    settings = json.loads(snap.read_text())["targets"][0]["facts"]["pg.settings"]
+    assert settings["idle_in_transaction_session_timeout"]["set_on"] == {"database": db}
+    assert settings["lock_timeout"]["set_on"] == {"database": db, "role": urlsplit(url).username}
+    assert settings["lock_timeout"]["setting"] == "7000"
+    assert "set_on" not in settings["statement_timeout"]      # the advisor's own, nothing beneath
